@@ -1,0 +1,253 @@
+package winnow
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// ApplicantStatus is where an applicant is in a funnel.
+type ApplicantStatus string
+
+// The applicant statuses. Qualified, unqualified and opted out are final.
+const (
+	StatusInvited     ApplicantStatus = "invited"
+	StatusInProgress  ApplicantStatus = "in_progress"
+	StatusSubmitted   ApplicantStatus = "submitted"
+	StatusQualified   ApplicantStatus = "qualified"
+	StatusUnqualified ApplicantStatus = "unqualified"
+	StatusOptedOut    ApplicantStatus = "opted_out"
+)
+
+// Statuses lists every applicant status in lifecycle order.
+var Statuses = []ApplicantStatus{StatusInvited, StatusInProgress, StatusSubmitted, StatusQualified, StatusUnqualified, StatusOptedOut}
+
+// Valid reports whether s is a known status.
+func (s ApplicantStatus) Valid() bool {
+	for _, v := range Statuses {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Final reports whether no further transition leaves s.
+func (s ApplicantStatus) Final() bool {
+	return s == StatusQualified || s == StatusUnqualified || s == StatusOptedOut
+}
+
+// Label is the status as people read it.
+func (s ApplicantStatus) Label() string {
+	switch s {
+	case StatusInvited:
+		return "Invited"
+	case StatusInProgress:
+		return "In progress"
+	case StatusSubmitted:
+		return "Submitted"
+	case StatusQualified:
+		return "Qualified"
+	case StatusUnqualified:
+		return "Unqualified"
+	case StatusOptedOut:
+		return "Opted out"
+	}
+	return string(s)
+}
+
+// Applicant is a candidate's way through one funnel. Candidates have no account: they
+// reach their funnel through Token, an unguessable value sent by email.
+type Applicant struct {
+	ID                 string
+	OrgID              string
+	FunnelID           string
+	Name               string
+	Email              string
+	Status             ApplicantStatus
+	Token              string
+	LeverOpportunityID string
+	Reason             string // why unqualified or opted out
+	InvitedAt          time.Time
+	StartedAt          *time.Time
+	SubmittedAt        *time.Time
+	DecidedAt          *time.Time
+	Deadline           time.Time // opted out if not submitted by then
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// EventKind names a thing that happened to an applicant.
+type EventKind string
+
+// The event kinds recorded by the status transitions. Adapters record more kinds
+// (emails, Lever writes) on the same timeline.
+const (
+	EventInvited     EventKind = "invited"
+	EventStarted     EventKind = "started"
+	EventSubmitted   EventKind = "submitted"
+	EventQualified   EventKind = "qualified"
+	EventUnqualified EventKind = "unqualified"
+	EventOptedOut    EventKind = "opted_out"
+)
+
+// Event is one entry on an applicant's timeline.
+type Event struct {
+	ID          string
+	OrgID       string
+	ApplicantID string
+	Kind        EventKind
+	From        ApplicantStatus // status before, for transitions
+	To          ApplicantStatus // status after, for transitions
+	Message     string
+	ActorID     string // the user who caused it, if any
+	At          time.Time
+}
+
+// NewApplicant returns an invited applicant for the funnel, with its deadline set from
+// the funnel's cadence. The caller supplies the link token.
+func NewApplicant(f *Funnel, name, email, token string, now time.Time) (*Applicant, error) {
+	a := &Applicant{
+		OrgID:     f.OrgID,
+		FunnelID:  f.ID,
+		Name:      strings.TrimSpace(name),
+		Email:     strings.TrimSpace(email),
+		Status:    StatusInvited,
+		Token:     token,
+		InvitedAt: now,
+		Deadline:  now.Add(f.Cadence.OptOutAfter),
+	}
+	if f.Status != FunnelOpen {
+		return nil, Errorf(ECONFLICT, "Job %q is %s; only open jobs take candidates.", f.Title, f.Status)
+	}
+	if a.Email != "" {
+		e, err := NormalizeEmail(a.Email)
+		if err != nil {
+			return nil, err
+		}
+		a.Email = e
+	}
+	if a.Name == "" {
+		return nil, Errorf(EINVALID, "Candidate name is required.")
+	}
+	if len(a.Name) > 200 {
+		return nil, Errorf(EINVALID, "Candidate name must be at most 200 characters.")
+	}
+	if len(token) < 20 {
+		return nil, Errorf(EINVALID, "Candidate link token is too short.")
+	}
+	return a, nil
+}
+
+// InvitedEvent is the first entry of a new applicant's timeline.
+func (a *Applicant) InvitedEvent(actorID string) Event {
+	return Event{OrgID: a.OrgID, ApplicantID: a.ID, Kind: EventInvited, To: StatusInvited,
+		Message: "Invited to the job", ActorID: actorID, At: a.InvitedAt}
+}
+
+func (a *Applicant) move(to ApplicantStatus, kind EventKind, msg, actor string, now time.Time, from ...ApplicantStatus) (Event, error) {
+	allowed := false
+	for _, s := range from {
+		if a.Status == s {
+			allowed = true
+		}
+	}
+	if !allowed {
+		return Event{}, Errorf(ECONFLICT, "This applicant is %s and cannot become %s.", strings.ToLower(a.Status.Label()), strings.ToLower(to.Label()))
+	}
+	ev := Event{OrgID: a.OrgID, ApplicantID: a.ID, Kind: kind, From: a.Status, To: to, Message: msg, ActorID: actor, At: now}
+	a.Status = to
+	a.UpdatedAt = now
+	return ev, nil
+}
+
+// Start records that the candidate opened the link and began: invited → in progress.
+func (a *Applicant) Start(now time.Time) (Event, error) {
+	ev, err := a.move(StatusInProgress, EventStarted, "Started the funnel", "", now, StatusInvited)
+	if err == nil {
+		a.StartedAt = &now
+	}
+	return ev, err
+}
+
+// Submit records the candidate's submission: in progress → submitted.
+func (a *Applicant) Submit(now time.Time) (Event, error) {
+	ev, err := a.move(StatusSubmitted, EventSubmitted, "Submitted; in review by the job team", "", now, StatusInProgress)
+	if err == nil {
+		a.SubmittedAt = &now
+	}
+	return ev, err
+}
+
+// Qualify records a positive decision: submitted → qualified. actorID is empty when the
+// funnel decided by itself.
+func (a *Applicant) Qualify(now time.Time, actorID string) (Event, error) {
+	ev, err := a.move(StatusQualified, EventQualified, "Qualified", actorID, now, StatusSubmitted)
+	if err == nil {
+		a.DecidedAt, a.Reason = &now, ""
+	}
+	return ev, err
+}
+
+// Disqualify records a negative decision with its reason: from in progress (a failed
+// knockout) or submitted (the job team's decision) → unqualified.
+func (a *Applicant) Disqualify(now time.Time, reason, actorID string) (Event, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return Event{}, Errorf(EINVALID, "A reason is required to mark an applicant unqualified.")
+	}
+	ev, err := a.move(StatusUnqualified, EventUnqualified, "Unqualified: "+reason, actorID, now, StatusInProgress, StatusSubmitted)
+	if err == nil {
+		a.DecidedAt, a.Reason = &now, reason
+	}
+	return ev, err
+}
+
+// OptOut records that the candidate declined or let the deadline pass: invited or in
+// progress → opted out. reason says which.
+func (a *Applicant) OptOut(now time.Time, reason string) (Event, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		reason = "no reason given"
+	}
+	ev, err := a.move(StatusOptedOut, EventOptedOut, "Opted out: "+reason, "", now, StatusInvited, StatusInProgress)
+	if err == nil {
+		a.Reason = reason
+	}
+	return ev, err
+}
+
+// Expired reports whether the applicant's time to submit has run out.
+func (a *Applicant) Expired(now time.Time) bool {
+	return (a.Status == StatusInvited || a.Status == StatusInProgress) && !now.Before(a.Deadline)
+}
+
+// ApplicantFilter narrows ListApplicants.
+type ApplicantFilter struct {
+	FunnelID string
+	Status   ApplicantStatus
+}
+
+// ApplicantService stores applicants and their timelines. Every method that changes an
+// applicant writes the change, its timeline event and the background jobs that carry its
+// effects in one transaction.
+type ApplicantService interface {
+	// CreateApplicant stores a new applicant with its invited event and fills in ID and
+	// timestamps. A second applicant for the same funnel and Lever opportunity is an
+	// ECONFLICT error.
+	CreateApplicant(ctx context.Context, a *Applicant, actorID string) error
+	// FindApplicantByID returns the org's applicant or ENOTFOUND.
+	FindApplicantByID(ctx context.Context, orgID, id string) (*Applicant, error)
+	// FindApplicantByToken returns the applicant whose link carries token, or ENOTFOUND.
+	FindApplicantByToken(ctx context.Context, token string) (*Applicant, error)
+	// ListApplicants returns the org's applicants, newest first.
+	ListApplicants(ctx context.Context, orgID string, filter ApplicantFilter) ([]*Applicant, error)
+	// CountApplicants returns, per funnel ID, how many of the org's applicants are in each status.
+	CountApplicants(ctx context.Context, orgID string) (map[string]map[ApplicantStatus]int, error)
+	// TransitionApplicant loads the applicant, applies fn (one of the transition methods),
+	// and stores the result with fn's event, all in one transaction. An error from fn
+	// changes nothing and is returned as it is.
+	TransitionApplicant(ctx context.Context, orgID, id string, fn func(*Applicant) (Event, error)) (*Applicant, error)
+	// ListEvents returns the applicant's timeline, oldest first.
+	ListEvents(ctx context.Context, orgID, applicantID string) ([]*Event, error)
+}

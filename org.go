@@ -1,0 +1,37 @@
+package winnow
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Org is a company using Winnow. Every other object belongs to exactly one Org, and no
+// query ever crosses from one Org to another.
+type Org struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
+// Validate reports whether the org can be stored.
+func (o *Org) Validate() error {
+	o.Name = strings.TrimSpace(o.Name)
+	switch {
+	case o.Name == "":
+		return Errorf(EINVALID, "Organization name is required.")
+	case len(o.Name) > 200:
+		return Errorf(EINVALID, "Organization name must be at most 200 characters.")
+	}
+	return nil
+}
+
+// OrgService stores organisations.
+type OrgService interface {
+	// CreateOrg stores a new org and fills in its ID and CreatedAt.
+	CreateOrg(ctx context.Context, o *Org) error
+	// FindOrgByID returns the org or an ENOTFOUND error.
+	FindOrgByID(ctx context.Context, id string) (*Org, error)
+	// FindOrgByName returns the org with exactly this name or an ENOTFOUND error.
+	FindOrgByName(ctx context.Context, name string) (*Org, error)
+}

@@ -1,0 +1,71 @@
+package winnow
+
+import (
+	"context"
+	"time"
+)
+
+// Session is a signed-in browser. The cookie holds a random token; only its hash is
+// stored, so a leaked database does not leak sessions.
+type Session struct {
+	TokenHash string
+	UserID    string
+	OrgID     string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// SessionService stores sessions.
+type SessionService interface {
+	// CreateSession stores a new session.
+	CreateSession(ctx context.Context, s *Session) error
+	// FindSession returns the unexpired session with this token hash, or ENOTFOUND.
+	FindSession(ctx context.Context, tokenHash string, now time.Time) (*Session, error)
+	// DeleteSession removes the session; removing one that does not exist is not an error.
+	DeleteSession(ctx context.Context, tokenHash string) error
+}
+
+// Invite is an admin's invitation for a person to join the org with a role. The link
+// carries a random token; only its hash is stored.
+type Invite struct {
+	ID         string
+	OrgID      string
+	Email      string
+	Role       Role
+	TokenHash  string
+	InvitedBy  string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	AcceptedAt *time.Time
+}
+
+// InviteTTL is how long an invitation link works.
+const InviteTTL = 7 * 24 * time.Hour
+
+// Validate normalises the invite and reports whether it can be stored.
+func (i *Invite) Validate() error {
+	email, err := NormalizeEmail(i.Email)
+	if err != nil {
+		return err
+	}
+	i.Email = email
+	if !i.Role.Valid() {
+		return Errorf(EINVALID, "Unknown role %q: use admin, member or limited.", i.Role)
+	}
+	if i.OrgID == "" || i.TokenHash == "" {
+		return Errorf(EINVALID, "An invitation needs an organization and a token.")
+	}
+	return nil
+}
+
+// InviteService stores member invitations.
+type InviteService interface {
+	// CreateInvite stores a new invitation and fills in ID and CreatedAt.
+	CreateInvite(ctx context.Context, inv *Invite) error
+	// ListInvites returns the org's pending (unaccepted, unexpired) invitations.
+	ListInvites(ctx context.Context, orgID string, now time.Time) ([]*Invite, error)
+	// FindInviteByToken returns the pending invitation with this token hash, or ENOTFOUND.
+	FindInviteByToken(ctx context.Context, tokenHash string, now time.Time) (*Invite, error)
+	// AcceptInvite creates the user and marks the invitation used, both or neither.
+	AcceptInvite(ctx context.Context, tokenHash string, u *User, now time.Time) error
+}
