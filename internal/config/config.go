@@ -1,0 +1,172 @@
+// Package config loads Winnow's settings from WINNOW_* environment variables, with
+// command-line flags overriding them.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+)
+
+// Config is everything an operator can set. The zero value is not useful: use Load.
+type Config struct {
+	Addr        string // where serve listens
+	DataDir     string // SQLite file, uploads
+	DatabaseURL string // empty: SQLite in DataDir; postgres://… selects PostgreSQL
+	BaseURL     string // public URL used in links; derived from Addr when empty
+	SecretKey   string // encrypts secrets at rest and signs sessions
+	LogLevel    string // debug, info, warn, error
+	LogFormat   string // text or json
+
+	LeverAPIURL       string
+	LeverAuthURL      string
+	LeverClientID     string
+	LeverClientSecret string
+}
+
+// MinSecretKeyLength is the shortest WINNOW_SECRET_KEY that serve accepts.
+const MinSecretKeyLength = 32
+
+// Var describes one setting: its environment variable, flag, default and meaning.
+type Var struct {
+	Env     string
+	Flag    string // empty when the setting has no flag
+	Default string
+	Usage   string
+	Secret  bool
+	field   func(*Config) *string
+}
+
+// Vars lists every setting in the order help shows them.
+var Vars = []Var{
+	{"WINNOW_ADDR", "addr", ":8080", "address the HTTP server listens on", false, func(c *Config) *string { return &c.Addr }},
+	{"WINNOW_DATA_DIR", "data-dir", "./data", "folder for the SQLite database and uploaded files", false, func(c *Config) *string { return &c.DataDir }},
+	{"WINNOW_DATABASE_URL", "database-url", "", "database; empty means SQLite at DATA_DIR/winnow.db, a postgres:// URL selects PostgreSQL", true, func(c *Config) *string { return &c.DatabaseURL }},
+	{"WINNOW_BASE_URL", "base-url", "", "public URL of this server, used in links (default http://localhost:PORT)", false, func(c *Config) *string { return &c.BaseURL }},
+	{"WINNOW_SECRET_KEY", "", "", "at least 32 characters (openssl rand -hex 32); encrypts secrets and signs sessions", true, func(c *Config) *string { return &c.SecretKey }},
+	{"WINNOW_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", false, func(c *Config) *string { return &c.LogLevel }},
+	{"WINNOW_LOG_FORMAT", "log-format", "text", "text or json", false, func(c *Config) *string { return &c.LogFormat }},
+	{"WINNOW_LEVER_API_URL", "", "https://api.lever.co/v1", "Lever API base URL (point it at `winnow lever-sandbox` to try Winnow)", false, func(c *Config) *string { return &c.LeverAPIURL }},
+	{"WINNOW_LEVER_AUTH_URL", "", "https://auth.lever.co", "Lever OAuth base URL", false, func(c *Config) *string { return &c.LeverAuthURL }},
+	{"WINNOW_LEVER_CLIENT_ID", "", "", "OAuth client ID of your Lever app", false, func(c *Config) *string { return &c.LeverClientID }},
+	{"WINNOW_LEVER_CLIENT_SECRET", "", "", "OAuth client secret of your Lever app", true, func(c *Config) *string { return &c.LeverClientSecret }},
+}
+
+// Load builds a Config from defaults, then the environment (through getenv), then the
+// flags in args that fs defines. It registers every flag-able setting on fs; callers may
+// register their own flags on fs first.
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config, error) {
+	c := &Config{}
+	for _, v := range Vars {
+		p := v.field(c)
+		*p = v.Default
+		if e := getenv(v.Env); e != "" {
+			*p = e
+		}
+		if v.Flag != "" {
+			fs.StringVar(p, v.Flag, *p, v.Usage+" ("+v.Env+")")
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := c.normalize(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) normalize() error {
+	if c.DataDir == "" {
+		return fmt.Errorf("WINNOW_DATA_DIR cannot be empty")
+	}
+	c.DataDir = filepath.Clean(c.DataDir)
+	if c.BaseURL == "" {
+		host, port := "localhost", "8080"
+		if i := strings.LastIndex(c.Addr, ":"); i >= 0 {
+			if h := c.Addr[:i]; h != "" && h != "0.0.0.0" && h != "[::]" {
+				host = h
+			}
+			if p := c.Addr[i+1:]; p != "" && p != "0" {
+				port = p
+			}
+		}
+		c.BaseURL = "http://" + host + ":" + port
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("WINNOW_BASE_URL %q is not an http(s) URL such as https://winnow.example.com", c.BaseURL)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("WINNOW_LOG_LEVEL %q: use debug, info, warn or error", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("WINNOW_LOG_FORMAT %q: use text or json", c.LogFormat)
+	}
+	return nil
+}
+
+// CheckSecretKey reports whether the secret key is usable, with instructions when not.
+func (c *Config) CheckSecretKey() error {
+	if len(c.SecretKey) < MinSecretKeyLength {
+		return fmt.Errorf("WINNOW_SECRET_KEY must be set to at least %d characters; make one with:\n\n    export WINNOW_SECRET_KEY=$(openssl rand -hex 32)\n\nKeep it: it encrypts stored secrets and signs sessions", MinSecretKeyLength)
+	}
+	return nil
+}
+
+// Secure reports whether the public URL is https, so cookies must be Secure.
+func (c *Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// String prints every setting with secrets redacted, for start-up logs.
+func (c *Config) String() string {
+	var b strings.Builder
+	for i, v := range Vars {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		val := *v.field(c)
+		if v.Secret && val != "" {
+			val = redact(v.Env, val)
+		}
+		fmt.Fprintf(&b, "%s=%q", v.Env, val)
+	}
+	return b.String()
+}
+
+// redact hides a secret; for a database URL it keeps everything but the password so
+// operators can still see where Winnow connects.
+func redact(env, val string) string {
+	if env == "WINNOW_DATABASE_URL" {
+		if u, err := url.Parse(val); err == nil && u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				u.User = url.UserPassword(u.User.Username(), "REDACTED")
+			}
+			return u.String()
+		} else if err == nil {
+			return val
+		}
+	}
+	return "REDACTED"
+}
+
+// PrintVars writes the table of environment variables and defaults, for --help.
+func PrintVars(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "Environment variables (flags override them):")
+	fmt.Fprintln(tw, "  VARIABLE\tDEFAULT\tMEANING")
+	for _, v := range Vars {
+		def := v.Default
+		if def == "" {
+			def = "-"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", v.Env, def, v.Usage)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,88 @@
+package config_test
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+
+	"winnow/internal/config"
+)
+
+func load(t *testing.T, env map[string]string, args ...string) (*config.Config, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return config.Load(fs, args, func(k string) string { return env[k] })
+}
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := load(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":8080" || c.DataDir != "data" || c.DatabaseURL != "" || c.BaseURL != "http://localhost:8080" {
+		t.Fatalf("defaults: %+v", c)
+	}
+	if c.LeverAPIURL != "https://api.lever.co/v1" || c.LeverAuthURL != "https://auth.lever.co" {
+		t.Fatalf("lever defaults: %+v", c)
+	}
+	if c.CheckSecretKey() == nil {
+		t.Fatal("empty secret key accepted")
+	}
+}
+
+func TestEnvAndFlags(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"WINNOW_ADDR": "127.0.0.1:9000", "WINNOW_SECRET_KEY": strings.Repeat("k", 32),
+		"WINNOW_DATABASE_URL": "postgres://app:hunter2@db:5432/winnow"}
+	c, err := load(t, env, "--addr", "127.0.0.1:9100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9100" {
+		t.Fatalf("flag did not override env: %s", c.Addr)
+	}
+	if c.BaseURL != "http://127.0.0.1:9100" {
+		t.Fatalf("base URL = %s", c.BaseURL)
+	}
+	if err := c.CheckSecretKey(); err != nil {
+		t.Fatal(err)
+	}
+	s := c.String()
+	if strings.Contains(s, "hunter2") || strings.Contains(s, strings.Repeat("k", 32)) {
+		t.Fatalf("secret leaked: %s", s)
+	}
+	if !strings.Contains(s, "app:REDACTED@db:5432") {
+		t.Fatalf("database host hidden: %s", s)
+	}
+}
+
+func TestInvalid(t *testing.T) {
+	t.Parallel()
+	cases := map[string]map[string]string{
+		"base url":   {"WINNOW_BASE_URL": "ftp://x"},
+		"log level":  {"WINNOW_LOG_LEVEL": "loud"},
+		"log format": {"WINNOW_LOG_FORMAT": "xml"},
+	}
+	for name, env := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := load(t, env); err == nil {
+				t.Fatal("accepted")
+			}
+		})
+	}
+}
+
+func TestSecure(t *testing.T) {
+	t.Parallel()
+	c, err := load(t, map[string]string{"WINNOW_BASE_URL": "https://winnow.example.com/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Secure() || c.BaseURL != "https://winnow.example.com" {
+		t.Fatalf("secure=%v base=%s", c.Secure(), c.BaseURL)
+	}
+}
