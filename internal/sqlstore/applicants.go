@@ -1,0 +1,297 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"winnow"
+)
+
+const applicantColumns = `id, org_id, funnel_id, name, email, status, token, lever_opportunity_id,
+	reason, invited_at, started_at, submitted_at, decided_at, deadline, created_at, updated_at`
+
+const eventColumns = `id, org_id, applicant_id, kind, from_status, to_status, message, actor_id, at`
+
+// minTokenLength is the shortest candidate link token accepted, as in winnow.NewApplicant.
+const minTokenLength = 20
+
+// CreateApplicant stores a new applicant (built with winnow.NewApplicant) with its
+// invited event, filling in ID and timestamps, and runs the effects function in the
+// same transaction. A funnel not in the applicant's org gives ENOTFOUND; a second
+// applicant for the same funnel and Lever opportunity, or a token in use, ECONFLICT.
+func (s *Store) CreateApplicant(ctx context.Context, a *winnow.Applicant, actorID string) error {
+	if err := validateApplicant(a); err != nil {
+		return err
+	}
+	na := *a
+	na.ID, na.CreatedAt = newID(), s.now()
+	na.UpdatedAt = na.CreatedAt
+	normalizeApplicantTimes(&na)
+	ev := na.InvitedEvent(actorID)
+
+	tx, err := s.db.beginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer rollback(tx)
+	var one int
+	err = tx.QueryRowContext(ctx, `SELECT 1 FROM funnels WHERE org_id = $1 AND id = $2`, na.OrgID, na.FunnelID).Scan(&one)
+	if err != nil {
+		return lookupErr(err, msgFunnelNotFound, "find funnel")
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO applicants (`+applicantColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		na.ID, na.OrgID, na.FunnelID, na.Name, na.Email, string(na.Status), na.Token, na.LeverOpportunityID,
+		na.Reason, na.InvitedAt, nullTime(na.StartedAt), nullTime(na.SubmittedAt), nullTime(na.DecidedAt),
+		na.Deadline, na.CreatedAt, na.UpdatedAt)
+	switch {
+	case isUnique(err, "token"):
+		return winnow.Errorf(winnow.ECONFLICT, "This candidate link is already in use.")
+	case isUnique(err):
+		return winnow.Errorf(winnow.ECONFLICT, "This candidate is already in the job.")
+	case isForeignKey(err):
+		return winnow.Errorf(winnow.ENOTFOUND, msgFunnelNotFound)
+	case err != nil:
+		return fmt.Errorf("insert applicant: %w", err)
+	}
+	if err := s.insertEvent(ctx, tx, &ev); err != nil {
+		return err
+	}
+	if err := s.runEffects(ctx, tx, &na, &ev); err != nil {
+		return err
+	}
+	if err := commit(tx); err != nil {
+		return err
+	}
+	*a = na
+	return nil
+}
+
+// validateApplicant checks what the store relies on; winnow.NewApplicant has already
+// checked the rest.
+func validateApplicant(a *winnow.Applicant) error {
+	switch {
+	case a.OrgID == "" || a.FunnelID == "":
+		return winnow.Errorf(winnow.EINVALID, "A candidate must belong to a job.")
+	case strings.TrimSpace(a.Name) == "":
+		return winnow.Errorf(winnow.EINVALID, "Candidate name is required.")
+	case !a.Status.Valid():
+		return winnow.Errorf(winnow.EINVALID, "Unknown candidate status %q.", a.Status)
+	case len(a.Token) < minTokenLength:
+		return winnow.Errorf(winnow.EINVALID, "Candidate link token is too short.")
+	case a.InvitedAt.IsZero() || a.Deadline.IsZero():
+		return winnow.Errorf(winnow.EINVALID, "A candidate needs an invitation time and a deadline.")
+	}
+	return nil
+}
+
+// normalizeApplicantTimes makes every time of a as the database stores it.
+func normalizeApplicantTimes(a *winnow.Applicant) {
+	a.InvitedAt, a.Deadline = dbTime(a.InvitedAt), dbTime(a.Deadline)
+	a.CreatedAt, a.UpdatedAt = dbTime(a.CreatedAt), dbTime(a.UpdatedAt)
+	a.StartedAt, a.SubmittedAt, a.DecidedAt = dbTimePtr(a.StartedAt), dbTimePtr(a.SubmittedAt), dbTimePtr(a.DecidedAt)
+}
+
+// FindApplicantByID returns the org's applicant or ENOTFOUND.
+func (s *Store) FindApplicantByID(ctx context.Context, orgID, id string) (*winnow.Applicant, error) {
+	row := s.db.db.QueryRowContext(ctx, `SELECT `+applicantColumns+` FROM applicants WHERE org_id = $1 AND id = $2`, orgID, id)
+	a, err := scanApplicant(row)
+	if err != nil {
+		return nil, lookupErr(err, msgApplicantNotFound, "find applicant")
+	}
+	return a, nil
+}
+
+// FindApplicantByToken returns the applicant whose link carries token, or ENOTFOUND.
+// It crosses orgs because the token is the candidate's only credential.
+func (s *Store) FindApplicantByToken(ctx context.Context, token string) (*winnow.Applicant, error) {
+	if len(token) < minTokenLength {
+		return nil, winnow.Errorf(winnow.ENOTFOUND, msgApplicantNotFound)
+	}
+	row := s.db.db.QueryRowContext(ctx, `SELECT `+applicantColumns+` FROM applicants WHERE token = $1`, token)
+	a, err := scanApplicant(row)
+	if err != nil {
+		return nil, lookupErr(err, msgApplicantNotFound, "find applicant by token")
+	}
+	return a, nil
+}
+
+// ListApplicants returns the org's applicants, newest first, narrowed by filter.
+func (s *Store) ListApplicants(ctx context.Context, orgID string, filter winnow.ApplicantFilter) ([]*winnow.Applicant, error) {
+	where, args := []string{`org_id = $1`}, []any{orgID}
+	if filter.FunnelID != "" {
+		args = append(args, filter.FunnelID)
+		where = append(where, `funnel_id = $`+strconv.Itoa(len(args)))
+	}
+	if filter.Status != "" {
+		args = append(args, string(filter.Status))
+		where = append(where, `status = $`+strconv.Itoa(len(args)))
+	}
+	rows, err := s.db.db.QueryContext(ctx, `SELECT `+applicantColumns+` FROM applicants WHERE `+
+		strings.Join(where, ` AND `)+` ORDER BY created_at DESC, id DESC`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list applicants: %w", err)
+	}
+	defer rows.Close()
+	var list []*winnow.Applicant
+	for rows.Next() {
+		a, err := scanApplicant(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list applicants: %w", err)
+		}
+		list = append(list, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list applicants: %w", err)
+	}
+	return list, nil
+}
+
+// CountApplicants returns, per funnel ID, how many of the org's applicants are in each
+// status. Funnels without applicants are absent.
+func (s *Store) CountApplicants(ctx context.Context, orgID string) (map[string]map[winnow.ApplicantStatus]int, error) {
+	rows, err := s.db.db.QueryContext(ctx, `SELECT funnel_id, status, COUNT(*) FROM applicants
+		WHERE org_id = $1 GROUP BY funnel_id, status`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("count applicants: %w", err)
+	}
+	defer rows.Close()
+	counts := map[string]map[winnow.ApplicantStatus]int{}
+	for rows.Next() {
+		var funnelID, status string
+		var n int
+		if err := rows.Scan(&funnelID, &status, &n); err != nil {
+			return nil, fmt.Errorf("count applicants: %w", err)
+		}
+		if counts[funnelID] == nil {
+			counts[funnelID] = map[winnow.ApplicantStatus]int{}
+		}
+		counts[funnelID][winnow.ApplicantStatus(status)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count applicants: %w", err)
+	}
+	return counts, nil
+}
+
+// TransitionApplicant loads the org's applicant, applies fn (one of the transition
+// methods), and stores the result with fn's event and the effects function's jobs, all
+// in one transaction. An error from fn changes nothing and is returned as it is.
+// fn cannot move the applicant to another org, funnel or token: those are kept.
+func (s *Store) TransitionApplicant(ctx context.Context, orgID, id string, fn func(*winnow.Applicant) (winnow.Event, error)) (*winnow.Applicant, error) {
+	tx, err := s.db.beginTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rollback(tx)
+	row := tx.QueryRowContext(ctx, `SELECT `+applicantColumns+` FROM applicants
+		WHERE org_id = $1 AND id = $2`+s.db.forUpdate(), orgID, id)
+	a, err := scanApplicant(row)
+	if err != nil {
+		return nil, lookupErr(err, msgApplicantNotFound, "load applicant")
+	}
+	orig := *a
+	ev, err := fn(a)
+	if err != nil {
+		return nil, err
+	}
+	if ev.Kind == "" {
+		return nil, fmt.Errorf("transition applicant %s: the transition returned no event", id)
+	}
+	if !a.Status.Valid() {
+		return nil, fmt.Errorf("transition applicant %s: unknown status %q", id, a.Status)
+	}
+	a.ID, a.OrgID, a.FunnelID, a.Token, a.CreatedAt = orig.ID, orig.OrgID, orig.FunnelID, orig.Token, orig.CreatedAt
+	if a.UpdatedAt.Equal(orig.UpdatedAt) {
+		a.UpdatedAt = s.clock.Now()
+	}
+	normalizeApplicantTimes(a)
+	_, err = tx.ExecContext(ctx, `UPDATE applicants SET name = $1, email = $2, status = $3,
+		lever_opportunity_id = $4, reason = $5, invited_at = $6, started_at = $7, submitted_at = $8,
+		decided_at = $9, deadline = $10, updated_at = $11
+		WHERE org_id = $12 AND id = $13`,
+		a.Name, a.Email, string(a.Status), a.LeverOpportunityID, a.Reason, a.InvitedAt,
+		nullTime(a.StartedAt), nullTime(a.SubmittedAt), nullTime(a.DecidedAt), a.Deadline, a.UpdatedAt,
+		orgID, id)
+	switch {
+	case isUnique(err):
+		return nil, winnow.Errorf(winnow.ECONFLICT, "This candidate is already in the job.")
+	case err != nil:
+		return nil, fmt.Errorf("update applicant: %w", err)
+	}
+	ev.OrgID, ev.ApplicantID = orgID, id
+	if ev.At.IsZero() {
+		ev.At = a.UpdatedAt
+	}
+	if err := s.insertEvent(ctx, tx, &ev); err != nil {
+		return nil, err
+	}
+	if err := s.runEffects(ctx, tx, a, &ev); err != nil {
+		return nil, err
+	}
+	if err := commit(tx); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// insertEvent stores ev on tx, filling in its ID and normalising its time.
+func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, ev *winnow.Event) error {
+	ev.ID, ev.At = newID(), dbTime(ev.At)
+	_, err := tx.ExecContext(ctx, `INSERT INTO applicant_events (`+eventColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		ev.ID, ev.OrgID, ev.ApplicantID, string(ev.Kind), string(ev.From), string(ev.To), ev.Message, ev.ActorID, ev.At)
+	if err != nil {
+		return fmt.Errorf("insert applicant event: %w", err)
+	}
+	return nil
+}
+
+// ListEvents returns the org's applicant's timeline, oldest first, or ENOTFOUND when
+// the org has no such applicant.
+func (s *Store) ListEvents(ctx context.Context, orgID, applicantID string) ([]*winnow.Event, error) {
+	rows, err := s.db.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM applicant_events
+		WHERE org_id = $1 AND applicant_id = $2 ORDER BY at, id`, orgID, applicantID)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	defer rows.Close()
+	var events []*winnow.Event
+	for rows.Next() {
+		var ev winnow.Event
+		var kind, from, to string
+		if err := rows.Scan(&ev.ID, &ev.OrgID, &ev.ApplicantID, &kind, &from, &to, &ev.Message, &ev.ActorID, &ev.At); err != nil {
+			return nil, fmt.Errorf("list events: %w", err)
+		}
+		ev.Kind, ev.From, ev.To, ev.At = winnow.EventKind(kind), winnow.ApplicantStatus(from), winnow.ApplicantStatus(to), ev.At.UTC()
+		events = append(events, &ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	if len(events) == 0 {
+		// Every stored applicant has its invited event, so no events means no such
+		// applicant in this org; make sure before saying so.
+		if _, err := s.FindApplicantByID(ctx, orgID, applicantID); err != nil {
+			return nil, err
+		}
+	}
+	return events, nil
+}
+
+func scanApplicant(r scanner) (*winnow.Applicant, error) {
+	var a winnow.Applicant
+	var status string
+	var started, submitted, decided sql.NullTime
+	if err := r.Scan(&a.ID, &a.OrgID, &a.FunnelID, &a.Name, &a.Email, &status, &a.Token, &a.LeverOpportunityID,
+		&a.Reason, &a.InvitedAt, &started, &submitted, &decided, &a.Deadline, &a.CreatedAt, &a.UpdatedAt); err != nil {
+		return nil, err
+	}
+	a.Status = winnow.ApplicantStatus(status)
+	a.InvitedAt, a.Deadline, a.CreatedAt, a.UpdatedAt = a.InvitedAt.UTC(), a.Deadline.UTC(), a.CreatedAt.UTC(), a.UpdatedAt.UTC()
+	a.StartedAt, a.SubmittedAt, a.DecidedAt = timePtr(started), timePtr(submitted), timePtr(decided)
+	return &a, nil
+}

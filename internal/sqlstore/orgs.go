@@ -1,0 +1,48 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"winnow"
+)
+
+// CreateOrg validates and stores a new org, filling in its ID and CreatedAt. A name
+// already in use gives an ECONFLICT error.
+func (s *Store) CreateOrg(ctx context.Context, o *winnow.Org) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	id, now := newID(), s.now()
+	_, err := s.db.db.ExecContext(ctx,
+		`INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)`, id, o.Name, now)
+	if isUnique(err) {
+		return winnow.Errorf(winnow.ECONFLICT, "An organization named %q already exists.", o.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("insert org: %w", err)
+	}
+	o.ID, o.CreatedAt = id, now
+	return nil
+}
+
+// FindOrgByID returns the org or an ENOTFOUND error.
+func (s *Store) FindOrgByID(ctx context.Context, id string) (*winnow.Org, error) {
+	return s.findOrg(ctx, `id = $1`, id)
+}
+
+// FindOrgByName returns the org with exactly this name or an ENOTFOUND error.
+func (s *Store) FindOrgByName(ctx context.Context, name string) (*winnow.Org, error) {
+	return s.findOrg(ctx, `name = $1`, name)
+}
+
+func (s *Store) findOrg(ctx context.Context, where string, arg any) (*winnow.Org, error) {
+	var o winnow.Org
+	err := s.db.db.QueryRowContext(ctx, `SELECT id, name, created_at FROM orgs WHERE `+where, arg).
+		Scan(&o.ID, &o.Name, &o.CreatedAt)
+	if err != nil {
+		return nil, lookupErr(err, msgOrgNotFound, "find org")
+	}
+	o.CreatedAt = o.CreatedAt.UTC()
+	return &o, nil
+}
