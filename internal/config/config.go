@@ -14,10 +14,10 @@ import (
 
 // Config is everything an operator can set. The zero value is not useful: use Load.
 type Config struct {
-	Addr        string // where serve listens
+	Addr        string // where serve listens; port 0 picks a free port
 	DataDir     string // SQLite file, uploads
 	DatabaseURL string // empty: SQLite in DataDir; postgres://… selects PostgreSQL
-	BaseURL     string // public URL used in links; derived from Addr when empty
+	BaseURL     string // public URL used in links; derived from Addr when empty (see ListenedBaseURL)
 	SecretKey   string // encrypts secrets at rest and signs sessions
 	LogLevel    string // debug, info, warn, error
 	LogFormat   string // text or json
@@ -91,7 +91,7 @@ func (c *Config) normalize() error {
 			if h := c.Addr[:i]; h != "" && h != "0.0.0.0" && h != "[::]" {
 				host = h
 			}
-			if p := c.Addr[i+1:]; p != "" && p != "0" {
+			if p := c.Addr[i+1:]; p != "" {
 				port = p
 			}
 		}
@@ -119,6 +119,14 @@ func (c *Config) CheckSecretKey() error {
 		return fmt.Errorf("WINNOW_SECRET_KEY must be set to at least %d characters; make one with:\n\n    export WINNOW_SECRET_KEY=$(openssl rand -hex 32)\n\nKeep it: it encrypts stored secrets and signs sessions", MinSecretKeyLength)
 	}
 	return nil
+}
+
+// ListenedBaseURL fixes a base URL derived from an address with port 0 once the real
+// address is known.
+func (c *Config) ListenedBaseURL(addr string) {
+	if strings.HasSuffix(c.BaseURL, ":0") {
+		c.BaseURL = "http://" + addr
+	}
 }
 
 // Secure reports whether the public URL is https, so cookies must be Secure.

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"winnow"
+	"winnow/internal/config"
+	"winnow/internal/jobs"
+	"winnow/internal/keyring"
+	"winnow/internal/sqlstore"
+	"winnow/internal/web"
+	"winnow/internal/web/auth"
+	"winnow/internal/web/recruiter"
+	"winnow/internal/web/render"
+	"winnow/ui"
+)
+
+// Main is the whole program, built in one place. Run builds and starts everything in
+// order; Close stops it in reverse. Tests start a real Main on :0.
+type Main struct {
+	Config *config.Config
+	Logger *slog.Logger
+	Clock  winnow.Clock
+
+	DB      *sqlstore.DB
+	Store   *sqlstore.Store
+	River   *jobs.Client
+	Keyring *keyring.Keyring
+
+	started  bool // the River client was started
+	listener net.Listener
+	server   *http.Server
+	serveErr chan error
+}
+
+// NewMain returns a Main for cfg with the system clock.
+func NewMain(cfg *config.Config, logger *slog.Logger) *Main {
+	return &Main{Config: cfg, Logger: logger, Clock: winnow.SystemClock{}}
+}
+
+// Open opens and migrates the database and builds the store and the River client. It is
+// what every subcommand that touches data needs; serve adds the HTTP server with Run.
+func (m *Main) Open(ctx context.Context) error {
+	kr, err := keyring.New(m.Config.SecretKey)
+	if err != nil {
+		return err
+	}
+	m.Keyring = kr
+	db, err := sqlstore.Open(ctx, m.Config.DatabaseURL, m.Config.DataDir)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	m.DB = db
+	if err := db.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate database: %w", err)
+	}
+	m.Store = sqlstore.NewStore(db, m.Clock)
+	client, err := jobs.NewClient(db.RiverDriver(), jobs.Deps{Applicants: m.Store, Clock: m.Clock, Logger: m.Logger}, true)
+	if err != nil {
+		return err
+	}
+	m.River = client
+	m.Store.SetEffects(jobs.Effects(client))
+	return nil
+}
+
+// Run opens everything, starts the workers and serves HTTP on the configured address
+// until Close. It returns once the server is listening.
+func (m *Main) Run(ctx context.Context) error {
+	if err := m.Config.CheckSecretKey(); err != nil {
+		return err
+	}
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	m.listener = ln
+	m.Config.ListenedBaseURL(ln.Addr().String())
+	renderer, err := render.New(ui.Templates, m.Logger)
+	if err != nil {
+		return fmt.Errorf("templates: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sessions := &auth.Sessions{Store: m.Store, Users: m.Store, Orgs: m.Store, Keyring: m.Keyring, Clock: m.Clock,
+		Secure: m.Config.Secure(), Logger: m.Logger}
+	srv := &web.Server{
+		Recruiter: &recruiter.Handler{Orgs: m.Store, Users: m.Store, Invites: m.Store, Funnels: m.Store, Applicants: m.Store,
+			Sessions: sessions, Limiter: auth.NewLoginLimiter(5, 15*time.Minute, m.Clock), Keyring: m.Keyring,
+			Render: renderer, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL},
+		Sessions: sessions, Render: renderer, Logger: m.Logger, Ping: m.DB.Ping, Registry: reg,
+	}
+	if err := m.River.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start workers: %w", err)
+	}
+	m.started = true
+	m.server = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	m.serveErr = make(chan error, 1)
+	go func() { m.serveErr <- m.server.Serve(ln) }()
+	m.Logger.Info("winnow is serving", "addr", ln.Addr().String(), "url", m.Config.BaseURL, "database", m.DB.Dialect(), "version", version)
+	return nil
+}
+
+// Addr returns the address the server listens on, useful after listening on :0.
+func (m *Main) Addr() string { return m.listener.Addr().String() }
+
+// Wait blocks until the server stops by itself (an error) or ctx ends.
+func (m *Main) Wait(ctx context.Context) error {
+	select {
+	case err := <-m.serveErr:
+		return err
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// Close stops the HTTP server (letting requests finish), the workers, and the database.
+func (m *Main) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	var errs []error
+	if m.server != nil {
+		if err := m.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop http: %w", err))
+		}
+	} else if m.listener != nil {
+		m.listener.Close()
+	}
+	if m.started {
+		if err := m.River.Stop(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			errs = append(errs, fmt.Errorf("stop workers: %w", err))
+		}
+	}
+	if m.DB != nil {
+		if err := m.DB.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close database: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// newLogger builds the process logger from the config.
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,78 @@
+// Command winnow runs Winnow: the web server and workers (serve), database migrations
+// (migrate), and bootstrap tasks such as creating the first admin (user create).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "winnow:", err)
+		os.Exit(1)
+	}
+}
+
+// env is how subcommands read the environment, so tests can pass their own.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+const usage = `Winnow qualifies candidates before they reach your hiring team, and keeps Lever in sync.
+
+Usage:
+  winnow serve          run the web server and background workers
+  winnow migrate        apply database migrations
+  winnow user create    create a user (and the organization, if new)
+  winnow version        print the version
+
+Run "winnow COMMAND --help" for a command's options and environment variables.
+`
+
+// run dispatches to a subcommand.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	e := env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return serveCommand(ctx, rest, e)
+	case "migrate":
+		return migrateCommand(ctx, rest, e)
+	case "user":
+		if len(rest) == 0 || rest[0] != "create" {
+			return errors.New(`unknown command: try "winnow user create --help"`)
+		}
+		return userCreateCommand(ctx, rest[1:], e)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "winnow", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}

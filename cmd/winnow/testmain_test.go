@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"flag"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"winnow"
+	"winnow/internal/config"
+	"winnow/internal/password"
+)
+
+const testSecret = "test-secret-key-0123456789abcdef-0123456789"
+
+// engines returns the database URLs to run end-to-end tests on: SQLite always (empty
+// URL), and a fresh PostgreSQL database when WINNOW_TEST_POSTGRES_URL is set.
+func engines(t *testing.T) map[string]func(t *testing.T) string {
+	t.Helper()
+	e := map[string]func(t *testing.T) string{"sqlite": func(*testing.T) string { return "" }}
+	if os.Getenv("WINNOW_TEST_POSTGRES_URL") != "" {
+		e["postgres"] = freshPostgres
+	} else {
+		t.Log("WINNOW_TEST_POSTGRES_URL is not set: end-to-end tests run on SQLite only")
+	}
+	return e
+}
+
+// freshPostgres creates an empty database for one test and drops it afterwards.
+func freshPostgres(t *testing.T) string {
+	t.Helper()
+	admin := os.Getenv("WINNOW_TEST_POSTGRES_URL")
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "winnow_e2e_" + hex.EncodeToString(b)
+	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		db.Close()
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// testEnv is the environment of one test's Winnow: a temp data dir, a free port.
+func testEnv(t *testing.T, dbURL string) map[string]string {
+	t.Helper()
+	return map[string]string{
+		"WINNOW_ADDR":         "127.0.0.1:0",
+		"WINNOW_DATA_DIR":     filepath.Join(t.TempDir(), "data"),
+		"WINNOW_DATABASE_URL": dbURL,
+		"WINNOW_SECRET_KEY":   testSecret,
+		"WINNOW_LOG_LEVEL":    "warn",
+	}
+}
+
+// MustStart starts a real Main with env and stops it when the test ends.
+func MustStart(t *testing.T, env map[string]string) *Main {
+	t.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	cfg, err := config.Load(fs, nil, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	m := NewMain(cfg, logger)
+	if err := m.Run(context.Background()); err != nil {
+		m.Close()
+		t.Fatalf("start winnow: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return m
+}
+
+// testWriter sends logs to the test's log, shown only when it fails.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// MustUser creates a user (and org if new) directly in m's store.
+func MustUser(t *testing.T, m *Main, org, email string, role winnow.Role) *winnow.User {
+	t.Helper()
+	hash, err := password.Hash("password-" + email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _, err := createUser(context.Background(), m.Store, org, &winnow.User{Email: email, Role: role, PasswordHash: hash})
+	if err != nil {
+		t.Fatalf("create user %s: %v", email, err)
+	}
+	return u
+}
+
+// browser is an HTTP client with a cookie jar that does not follow redirects, so tests
+// see every status.
+type browser struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+func newBrowser(t *testing.T, m *Main) *browser {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: "http://" + m.Addr(), c: &http.Client{Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// do sends a request and returns the status and body.
+func (b *browser) do(method, path string, form url.Values, header map[string]string) (int, string, http.Header) {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, b.base+path, body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(data), resp.Header
+}
+
+func (b *browser) get(path string) (int, string) {
+	b.t.Helper()
+	s, body, _ := b.do("GET", path, nil, nil)
+	return s, body
+}
+
+func (b *browser) post(path string, form url.Values) (int, string, http.Header) {
+	b.t.Helper()
+	return b.do("POST", path, form, nil)
+}
+
+// login signs in and fails the test unless it worked.
+func (b *browser) login(email, pw string) {
+	b.t.Helper()
+	status, body, h := b.post("/login", url.Values{"email": {email}, "password": {pw}})
+	if status != http.StatusSeeOther || h.Get("Location") != "/jobs" {
+		b.t.Fatalf("login %s: status %d location %q\n%s", email, status, h.Get("Location"), body)
+	}
+}

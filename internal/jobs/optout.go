@@ -1,0 +1,66 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"winnow"
+)
+
+// OptOutArgs opts an applicant out when their deadline passes without a submission.
+// It is scheduled at the invitation for the deadline; if the applicant has moved on or
+// the deadline was extended by then, it does nothing.
+type OptOutArgs struct {
+	OrgID       string    `json:"org_id"`
+	ApplicantID string    `json:"applicant_id"`
+	Deadline    time.Time `json:"deadline"`
+}
+
+// Kind names the job in River's table.
+func (OptOutArgs) Kind() string { return "applicant_opt_out" }
+
+// InsertOpts makes the job unique per applicant and deadline, so a repeated invitation
+// cannot schedule two, while an extended deadline schedules a new one.
+func (OptOutArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+type optOutWorker struct {
+	river.WorkerDefaults[OptOutArgs]
+	deps Deps
+}
+
+func (w *optOutWorker) Work(ctx context.Context, job *river.Job[OptOutArgs]) error {
+	now := w.deps.Clock.Now()
+	a, err := w.deps.Applicants.TransitionApplicant(ctx, job.Args.OrgID, job.Args.ApplicantID, func(a *winnow.Applicant) (winnow.Event, error) {
+		if !a.Deadline.Equal(job.Args.Deadline) || !a.Expired(now) {
+			return winnow.Event{}, errNothingToDo
+		}
+		days := a.Deadline.Sub(a.InvitedAt).Hours() / 24
+		return a.OptOut(now, fmt.Sprintf("no submission within %s days of the invitation", trimFloat(days)))
+	})
+	switch {
+	case err == errNothingToDo || winnow.ErrorCode(err) == winnow.ENOTFOUND:
+		return nil
+	case err != nil:
+		return fmt.Errorf("opt out applicant: %w", err)
+	}
+	w.deps.Logger.InfoContext(ctx, "applicant opted out at deadline", "org_id", a.OrgID, "applicant_id", a.ID, "funnel_id", a.FunnelID)
+	return nil
+}
+
+// Timeout bounds one run; the work is a single small transaction.
+func (w *optOutWorker) Timeout(*river.Job[OptOutArgs]) time.Duration { return 30 * time.Second }
+
+var errNothingToDo = &winnow.Error{Code: winnow.ECONFLICT, Message: "nothing to do"}
+
+func trimFloat(f float64) string {
+	s := fmt.Sprintf("%.1f", f)
+	if len(s) > 2 && s[len(s)-2:] == ".0" {
+		return s[:len(s)-2]
+	}
+	return s
+}

@@ -1,0 +1,46 @@
+// Package recruiter serves the pages that an org's people use: signing in, jobs,
+// applicants and settings.
+package recruiter
+
+import (
+	"log/slog"
+	"net/http"
+
+	"winnow"
+	"winnow/internal/keyring"
+	"winnow/internal/web/auth"
+	"winnow/internal/web/render"
+)
+
+// Handler holds what the recruiter pages need. Every field must be set.
+type Handler struct {
+	Orgs       winnow.OrgService
+	Users      winnow.UserService
+	Invites    winnow.InviteService
+	Funnels    winnow.FunnelService
+	Applicants winnow.ApplicantService
+	Sessions   *auth.Sessions
+	Limiter    *auth.LoginLimiter
+	Keyring    *keyring.Keyring
+	Render     *render.Renderer
+	Clock      winnow.Clock
+	Logger     *slog.Logger
+	BaseURL    string
+}
+
+// base returns the shared page data for the signed-in user.
+func (h *Handler) base(r *http.Request, title, nav string) render.Base {
+	b := render.Base{Title: title, Nav: nav}
+	if id := auth.FromContext(r.Context()); id != nil {
+		b.User, b.Org = id.User, id.Org
+	}
+	return b
+}
+
+// fail renders err as an error page.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	h.Render.Error(w, r, h.base(r, "", ""), err)
+}
+
+// me returns the signed-in user; routes that call it are wrapped so that one exists.
+func me(r *http.Request) *winnow.User { return auth.User(r.Context()) }

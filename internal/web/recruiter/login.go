@@ -1,0 +1,121 @@
+package recruiter
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"winnow"
+	"winnow/internal/password"
+	"winnow/internal/web/render"
+)
+
+// LoginPage is the data of the sign-in page.
+type LoginPage struct {
+	render.Base
+	Email string
+	Next  string
+	Error string
+}
+
+// LoginForm shows the sign-in form, or sends a signed-in user on.
+func (h *Handler) LoginForm(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
+	if me(r) != nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	h.Render.Page(w, r, http.StatusOK, "login", LoginPage{Base: h.base(r, "Sign in", ""), Next: next})
+}
+
+// Login checks the email and password, starts a session and redirects.
+func (h *Handler) Login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		h.Render.ErrorStatus(w, r, h.base(r, "", ""), http.StatusBadRequest, "The form could not be read. Please try again.")
+		return
+	}
+	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("email")))
+	pw := r.PostFormValue("password")
+	next := safeNext(r.PostFormValue("next"))
+	page := LoginPage{Base: h.base(r, "Sign in", ""), Email: email, Next: next}
+
+	keys := []string{"email:" + email, "ip:" + clientIP(r)}
+	if blocked, wait := h.Limiter.Blocked(keys...); blocked {
+		page.Error = fmt.Sprintf("Too many failed sign-in attempts. Please wait %s and try again.", roundUp(wait))
+		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+		h.Render.Page(w, r, http.StatusTooManyRequests, "login", page)
+		return
+	}
+	u, err := h.Users.FindUserByEmail(r.Context(), email)
+	if err == nil {
+		err = password.Check(u.PasswordHash, pw)
+	} else if winnow.ErrorCode(err) == winnow.ENOTFOUND {
+		// Spend the same time as a real check so response times do not reveal which
+		// addresses have accounts.
+		password.Check(dummyHash(), pw)
+		err = password.ErrMismatch
+	}
+	if errors.Is(err, password.ErrMismatch) {
+		h.Limiter.Fail(keys...)
+		h.Logger.InfoContext(r.Context(), "sign-in failed", "email", email, "client", clientIP(r))
+		page.Error = "That email and password do not match an account."
+		h.Render.Page(w, r, http.StatusUnauthorized, "login", page)
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.Limiter.Reset("email:" + email)
+	if err := h.Sessions.Start(r.Context(), w, u); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.Logger.InfoContext(r.Context(), "signed in", "org_id", u.OrgID, "user_id", u.ID)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// Logout ends the session.
+func (h *Handler) Logout(w http.ResponseWriter, r *http.Request) {
+	if err := h.Sessions.End(r.Context(), w); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// dummyHash is checked against when the email is unknown; its password is unguessable.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := password.Hash("winnow-timing-equaliser-" + time.Now().String())
+	return h
+})
+
+// safeNext keeps redirects after sign-in on this site.
+func safeNext(next string) string {
+	u, err := url.Parse(next)
+	if next == "" || err != nil || u.IsAbs() || u.Host != "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+		return "/jobs"
+	}
+	return next
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func roundUp(d time.Duration) string {
+	if m := int((d + time.Minute - 1) / time.Minute); m > 1 {
+		return fmt.Sprintf("%d minutes", m)
+	}
+	return "a minute"
+}

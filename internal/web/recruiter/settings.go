@@ -1,0 +1,161 @@
+package recruiter
+
+import (
+	"net/http"
+
+	"winnow"
+	"winnow/internal/keyring"
+	"winnow/internal/password"
+	"winnow/internal/web/render"
+)
+
+// MembersPage is the data of Settings → Members.
+type MembersPage struct {
+	render.Base
+	Users      []*winnow.User
+	Invites    []*winnow.Invite
+	InviteLink string // shown once, right after an invitation is created
+	InviteTo   string
+	Error      string
+	Roles      []winnow.Role
+}
+
+// Members lists the org's people and pending invitations.
+func (h *Handler) Members(w http.ResponseWriter, r *http.Request) {
+	h.renderMembers(w, r, http.StatusOK, MembersPage{})
+}
+
+func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, status int, page MembersPage) {
+	u := me(r)
+	users, err := h.Users.ListUsers(r.Context(), u.OrgID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	invites, err := h.Invites.ListInvites(r.Context(), u.OrgID, h.Clock.Now())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	page.Base, page.Users, page.Invites = h.base(r, "Members", "settings"), users, invites
+	page.Roles = []winnow.Role{winnow.RoleMember, winnow.RoleLimited, winnow.RoleAdmin}
+	h.Render.Page(w, r, status, "settings_members", page)
+}
+
+// Invite creates an invitation link for a new member. Until candidate and member email
+// is wired in, the link is shown to the admin to pass on.
+func (h *Handler) Invite(w http.ResponseWriter, r *http.Request) {
+	if !h.parseForm(w, r) {
+		return
+	}
+	u := me(r)
+	role, err := winnow.ParseRole(r.PostFormValue("role"))
+	if err != nil {
+		h.renderMembers(w, r, http.StatusUnprocessableEntity, MembersPage{Error: winnow.ErrorMessage(err)})
+		return
+	}
+	email, err := winnow.NormalizeEmail(r.PostFormValue("email"))
+	if err == nil {
+		if _, ferr := h.Users.FindUserByEmail(r.Context(), email); ferr == nil {
+			err = winnow.Errorf(winnow.ECONFLICT, "%s already has a Winnow account.", email)
+		}
+	}
+	if err != nil {
+		h.renderMembers(w, r, render.Status(err), MembersPage{Error: winnow.ErrorMessage(err)})
+		return
+	}
+	token := keyring.Token()
+	now := h.Clock.Now()
+	inv := &winnow.Invite{OrgID: u.OrgID, Email: email, Role: role, TokenHash: h.Keyring.Hash(token), InvitedBy: u.ID,
+		CreatedAt: now, ExpiresAt: now.Add(winnow.InviteTTL)}
+	if err := h.Invites.CreateInvite(r.Context(), inv); err != nil {
+		h.renderMembers(w, r, render.Status(err), MembersPage{Error: winnow.ErrorMessage(err)})
+		return
+	}
+	h.Logger.InfoContext(r.Context(), "member invited", "org_id", u.OrgID, "invite_id", inv.ID, "role", string(role))
+	h.renderMembers(w, r, http.StatusOK, MembersPage{InviteLink: h.BaseURL + "/invite/" + token, InviteTo: email})
+}
+
+// AcceptInvitePage is the data of the page where an invited person sets their password.
+type AcceptInvitePage struct {
+	render.Base
+	Invite *winnow.Invite
+	Name   string
+	Error  string
+}
+
+// InviteForm shows the form to accept an invitation.
+func (h *Handler) InviteForm(w http.ResponseWriter, r *http.Request) {
+	inv, ok := h.pendingInvite(w, r)
+	if !ok {
+		return
+	}
+	h.Render.Page(w, r, http.StatusOK, "invite_accept", AcceptInvitePage{Base: h.base(r, "Join Winnow", ""), Invite: inv})
+}
+
+// AcceptInvite creates the invited person's account and signs them in.
+func (h *Handler) AcceptInvite(w http.ResponseWriter, r *http.Request) {
+	inv, ok := h.pendingInvite(w, r)
+	if !ok || !h.parseForm(w, r) {
+		return
+	}
+	name, pw := r.PostFormValue("name"), r.PostFormValue("password")
+	page := AcceptInvitePage{Base: h.base(r, "Join Winnow", ""), Invite: inv, Name: name}
+	if err := winnow.ValidatePassword(pw); err != nil {
+		page.Error = winnow.ErrorMessage(err)
+		h.Render.Page(w, r, http.StatusUnprocessableEntity, "invite_accept", page)
+		return
+	}
+	if pw != r.PostFormValue("password_confirm") {
+		page.Error = "The two passwords do not match."
+		h.Render.Page(w, r, http.StatusUnprocessableEntity, "invite_accept", page)
+		return
+	}
+	hash, err := password.Hash(pw)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	u := &winnow.User{OrgID: inv.OrgID, Email: inv.Email, Name: name, Role: inv.Role, PasswordHash: hash}
+	if err := h.Invites.AcceptInvite(r.Context(), inv.TokenHash, u, h.Clock.Now()); err != nil {
+		if code := winnow.ErrorCode(err); code == winnow.EINVALID || code == winnow.ECONFLICT {
+			page.Error = winnow.ErrorMessage(err)
+			h.Render.Page(w, r, render.Status(err), "invite_accept", page)
+			return
+		}
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.Sessions.Start(r.Context(), w, u); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/jobs", http.StatusSeeOther)
+}
+
+func (h *Handler) pendingInvite(w http.ResponseWriter, r *http.Request) (*winnow.Invite, bool) {
+	inv, err := h.Invites.FindInviteByToken(r.Context(), h.Keyring.Hash(r.PathValue("token")), h.Clock.Now())
+	if winnow.ErrorCode(err) == winnow.ENOTFOUND {
+		h.Render.ErrorStatus(w, r, h.base(r, "", ""), http.StatusNotFound,
+			"This invitation link is not valid. It may have expired or already been used; ask your admin for a new one.")
+		return nil, false
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return nil, false
+	}
+	return inv, true
+}
+
+// IntegrationsPage is the data of Settings → Integrations.
+type IntegrationsPage struct {
+	render.Base
+	LeverConnected bool
+	WebhookURL     string
+}
+
+// Integrations shows the state of the Lever connection.
+func (h *Handler) Integrations(w http.ResponseWriter, r *http.Request) {
+	h.Render.Page(w, r, http.StatusOK, "settings_integrations", IntegrationsPage{Base: h.base(r, "Integrations", "settings"),
+		WebhookURL: h.BaseURL + "/api/integrations/lever/webhooks/application"})
+}

@@ -1,0 +1,99 @@
+// Package render turns typed page data into HTML with the embedded templates, and turns
+// errors into pages a person understands with the right HTTP status.
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"winnow"
+)
+
+// Renderer holds the parsed templates: one set per page, each with the shared layout.
+// Templates are parsed once at start; a page that is missing or fails to parse stops the
+// start.
+type Renderer struct {
+	pages  map[string]*template.Template
+	logger *slog.Logger
+}
+
+// New parses templates/layout.html and every templates/pages/*.html in fsys.
+func New(fsys fs.FS, logger *slog.Logger) (*Renderer, error) {
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "templates/layout.html", "templates/partials/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	files, err := fs.Glob(fsys, "templates/pages/*.html")
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("no page templates found")
+	}
+	r := &Renderer{pages: map[string]*template.Template{}, logger: logger}
+	for _, f := range files {
+		t, err := template.Must(layout.Clone()).ParseFS(fsys, f)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", f, err)
+		}
+		r.pages[strings.TrimSuffix(path.Base(f), ".html")] = t
+	}
+	return r, nil
+}
+
+// Has reports whether a page template exists, so callers can fail at start, not on a request.
+func (r *Renderer) Has(page string) bool { _, ok := r.pages[page]; return ok }
+
+// Page writes the named page with data and status. It renders into a buffer first so a
+// template error becomes a clean 500, never half a page.
+func (r *Renderer) Page(w http.ResponseWriter, req *http.Request, status int, page string, data any) {
+	t, ok := r.pages[page]
+	if !ok {
+		r.logger.ErrorContext(req.Context(), "missing page template", "page", page)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout.html", data); err != nil {
+		r.logger.ErrorContext(req.Context(), "render page", "page", page, "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+var funcs = template.FuncMap{
+	"date": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2 Jan 2006 15:04 UTC")
+	},
+	"datep": func(t *time.Time) string {
+		if t == nil || t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2 Jan 2006 15:04 UTC")
+	},
+	"statusLabel": func(s winnow.ApplicantStatus) string { return s.Label() },
+	"roleLabel":   func(r winnow.Role) string { return r.Label() },
+	"statuses":    func() []winnow.ApplicantStatus { return winnow.Statuses },
+	"lookup": func(m map[winnow.ApplicantStatus]int, s winnow.ApplicantStatus) int {
+		return m[s]
+	},
+	"contains": func(list []string, s string) bool {
+		for _, v := range list {
+			if v == s {
+				return true
+			}
+		}
+		return false
+	},
+}

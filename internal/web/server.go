@@ -1,0 +1,41 @@
+// Package web assembles Winnow's HTTP server: every route in one table (routes.go), the
+// middleware around them, and the health and metrics endpoints. The pages themselves
+// live in one package per audience.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"winnow/internal/web/auth"
+	"winnow/internal/web/recruiter"
+	"winnow/internal/web/render"
+)
+
+// Server holds the handlers and what the middleware needs. Every field must be set.
+type Server struct {
+	Recruiter *recruiter.Handler
+	Sessions  *auth.Sessions
+	Render    *render.Renderer
+	Logger    *slog.Logger
+	// Ping reports whether the database answers, for /healthz.
+	Ping func(ctx context.Context) error
+	// Registry collects the metrics served at /metrics.
+	Registry *prometheus.Registry
+}
+
+// Handler returns the complete HTTP handler: routes wrapped in recovery, logging and
+// metrics, security headers, cross-origin protection and session loading.
+func (s *Server) Handler() http.Handler {
+	m := newMetrics(s.Registry)
+	mux := s.routes(m)
+	var h http.Handler = mux
+	h = s.Sessions.Middleware(h)
+	h = s.crossOrigin(h)
+	h = securityHeaders(h)
+	h = s.observe(m, mux, h)
+	return s.recoverPanics(h)
+}
