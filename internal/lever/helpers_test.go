@@ -27,7 +27,7 @@ type sandbox struct {
 }
 
 // startSandbox serves a fresh sandbox on 127.0.0.1 for one test.
-func startSandbox(t *testing.T, opts leversandbox.Options) *sandbox {
+func startSandbox(t testing.TB, opts leversandbox.Options) *sandbox {
 	t.Helper()
 	if opts.WebhookRetryGap == 0 {
 		opts.WebhookRetryGap = 5 * time.Millisecond
