@@ -71,15 +71,17 @@ func (s *Store) CreateApplicant(ctx context.Context, a *winnow.Applicant, actorI
 }
 
 // validateApplicant checks what the store relies on; winnow.NewApplicant has already
-// checked the rest.
+// checked the rest for applicants it built.
 func validateApplicant(a *winnow.Applicant) error {
 	switch {
 	case a.OrgID == "" || a.FunnelID == "":
 		return winnow.Errorf(winnow.EINVALID, "A candidate must belong to a job.")
 	case strings.TrimSpace(a.Name) == "":
 		return winnow.Errorf(winnow.EINVALID, "Candidate name is required.")
-	case !a.Status.Valid():
-		return winnow.Errorf(winnow.EINVALID, "Unknown candidate status %q.", a.Status)
+	case a.Status != winnow.StatusInvited:
+		// The first event on every timeline is the invitation; later statuses are
+		// reached only through TransitionApplicant.
+		return winnow.Errorf(winnow.EINVALID, "A new candidate starts as invited, not %q.", a.Status)
 	case len(a.Token) < minTokenLength:
 		return winnow.Errorf(winnow.EINVALID, "Candidate link token is too short.")
 	case a.InvitedAt.IsZero() || a.Deadline.IsZero():

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"errors"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -160,7 +161,8 @@ func testApplicantValidation(t *testing.T, e engine) {
 	}{
 		{"no name", func(a *winnow.Applicant) { a.Name = " " }, winnow.EINVALID},
 		{"short token", func(a *winnow.Applicant) { a.Token = "abc" }, winnow.EINVALID},
-		{"bad status", func(a *winnow.Applicant) { a.Status = "hired" }, winnow.EINVALID},
+		{"unknown status", func(a *winnow.Applicant) { a.Status = "hired" }, winnow.EINVALID},
+		{"not invited", func(a *winnow.Applicant) { a.Status = winnow.StatusQualified }, winnow.EINVALID},
 		{"no funnel", func(a *winnow.Applicant) { a.FunnelID = "" }, winnow.EINVALID},
 		{"no deadline", func(a *winnow.Applicant) { a.Deadline = time.Time{} }, winnow.EINVALID},
 		{"unknown funnel", func(a *winnow.Applicant) { a.FunnelID = "nope" }, winnow.ENOTFOUND},
@@ -272,5 +274,40 @@ func testTransitions(t *testing.T, e engine) {
 				t.Fatalf("events = %d, want 4", n)
 			}
 		})
+	}
+}
+
+// testConcurrentTransitions races several transitions of one applicant: the row lock
+// (FOR UPDATE on PostgreSQL, the immediate transaction on SQLite) lets exactly one win.
+func testConcurrentTransitions(t *testing.T, e engine) {
+	env := e.open(t)
+	org := mustOrg(t, env)
+	a := mustApplicant(t, env, mustFunnel(t, env, org, nil), "")
+	const racers = 4
+	errs := make([]error, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Go(func() {
+			_, errs[i] = env.Store.TransitionApplicant(t.Context(), org.ID, a.ID, func(x *winnow.Applicant) (winnow.Event, error) {
+				return x.Start(env.Clock.Now())
+			})
+		})
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		switch winnow.ErrorCode(err) {
+		case "":
+			won++
+		case winnow.ECONFLICT:
+		default:
+			t.Fatalf("racing transition failed: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d of %d racing starts succeeded, want exactly 1", won, racers)
+	}
+	if n := count(t, env, "applicant_events", "applicant_id = $1", a.ID); n != 2 {
+		t.Fatalf("events = %d, want invited and one started", n)
 	}
 }

@@ -24,9 +24,11 @@ var migrationsFS embed.FS
 // that calls the same functions; do not renumber this one.
 const riverVersion = 2
 
-// Migrate applies Winnow's migrations and River's, forward only. Running it again, or
-// from several processes at once on PostgreSQL, is safe: goose holds a PostgreSQL
-// session advisory lock for the whole run, River's step included.
+// Migrate applies Winnow's migrations and River's, forward only. Running it again is a
+// no-op. On PostgreSQL several processes may run it at once: goose holds a session
+// advisory lock for the whole run, River's step included. SQLite has no such lock, so
+// there only one process may migrate a new database at a time (SQLite serves one
+// process anyway; several winnow processes need PostgreSQL).
 func (db *DB) Migrate(ctx context.Context) error {
 	p, err := db.migrationProvider()
 	if err != nil {

@@ -70,6 +70,7 @@ func testStore(t *testing.T, e engine) {
 		{"ApplicantConflicts", testApplicantConflicts},
 		{"ApplicantValidation", testApplicantValidation},
 		{"Transitions", testTransitions},
+		{"ConcurrentTransitions", testConcurrentTransitions},
 		{"TenantIsolation", testTenantIsolation},
 		{"RiverEffects", testRiverEffects},
 	}
