@@ -124,19 +124,26 @@ func (s *Server) CreatePosting(in PostingInput) (string, error) {
 // OpportunityState is the sandbox's view of an opportunity for tests and
 // the UI: what Winnow wrote into it.
 type OpportunityState struct {
-	ID        string      `json:"id"`
-	Name      string      `json:"name"`
-	Emails    []string    `json:"emails"`
-	PostingID string      `json:"postingId"`
-	Stage     string      `json:"stage"`
-	StageText string      `json:"stageText"`
-	Tags      []string    `json:"tags"`
-	Notes     []NoteState `json:"notes"` // newest first
-	CreatedAt time.Time   `json:"createdAt"`
+	// ID, Name and Emails identify the candidate.
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Emails []string `json:"emails"`
+	// PostingID is the posting of the application.
+	PostingID string `json:"postingId"`
+	// Stage is the stage id and StageText its name.
+	Stage     string `json:"stage"`
+	StageText string `json:"stageText"`
+	// Tags are the current tags in the order they were added.
+	Tags []string `json:"tags"`
+	// Notes are newest first.
+	Notes []NoteState `json:"notes"`
+	// CreatedAt is when the candidate applied.
+	CreatedAt time.Time `json:"createdAt"`
 }
 
 // NoteState is one note as the sandbox stored it.
 type NoteState struct {
+	// ID is the note id; Value its text; User the perform_as user, if any.
 	ID        string    `json:"id"`
 	Value     string    `json:"value"`
 	User      string    `json:"user"`
@@ -198,12 +205,15 @@ type WebhookInput struct {
 // WebhookInfo is a webhook with its signature token, as the settings UI
 // shows it.
 type WebhookInfo struct {
-	ID             string   `json:"id"`
-	URL            string   `json:"url"`
-	Event          string   `json:"event"`
-	Origins        []string `json:"origins"`
-	SignatureToken string   `json:"signatureToken"`
-	ViaAPI         bool     `json:"viaApi"`
+	// ID, URL, Event and Origins describe the subscription.
+	ID      string   `json:"id"`
+	URL     string   `json:"url"`
+	Event   string   `json:"event"`
+	Origins []string `json:"origins"`
+	// SignatureToken is the HMAC key of its deliveries.
+	SignatureToken string `json:"signatureToken"`
+	// ViaAPI marks webhooks created through POST /v1/webhooks.
+	ViaAPI bool `json:"viaApi"`
 }
 
 // AddWebhook configures a webhook as a Super Admin would in the UI.
