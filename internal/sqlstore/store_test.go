@@ -28,24 +28,28 @@ type engine struct {
 	newURL func(t *testing.T) string
 }
 
-func TestSQLite(t *testing.T) {
-	t.Parallel()
-	t.Log("running the conformance suite on SQLite")
-	testStore(t, engine{name: sqlstore.DialectSQLite, newURL: func(t *testing.T) string {
-		return "sqlite://" + t.TempDir() + "/winnow.db"
-	}})
-}
-
-func TestPostgres(t *testing.T) {
-	t.Parallel()
-	admin := os.Getenv(envPostgresURL)
-	if admin == "" {
-		t.Skip("set " + envPostgresURL + " to run the PostgreSQL suite")
-	}
-	t.Log("running the conformance suite on PostgreSQL")
-	testStore(t, engine{name: sqlstore.DialectPostgres, newURL: func(t *testing.T) string {
-		return newPostgresDatabase(t, admin)
-	}})
+// TestStore runs the conformance suite on SQLite always and on PostgreSQL when
+// WINNOW_TEST_POSTGRES_URL is set. The subtests are named for the engine, so that CI can
+// tell that the PostgreSQL suite ran rather than skipped.
+func TestStore(t *testing.T) {
+	t.Run(sqlstore.DialectSQLite, func(t *testing.T) {
+		t.Parallel()
+		t.Log("running the conformance suite on SQLite")
+		testStore(t, engine{name: sqlstore.DialectSQLite, newURL: func(t *testing.T) string {
+			return "sqlite://" + t.TempDir() + "/winnow.db"
+		}})
+	})
+	t.Run(sqlstore.DialectPostgres, func(t *testing.T) {
+		t.Parallel()
+		admin := os.Getenv(envPostgresURL)
+		if admin == "" {
+			t.Skip("set " + envPostgresURL + " to run the PostgreSQL suite")
+		}
+		t.Log("running the conformance suite on PostgreSQL")
+		testStore(t, engine{name: sqlstore.DialectPostgres, newURL: func(t *testing.T) string {
+			return newPostgresDatabase(t, admin)
+		}})
+	})
 }
 
 // testStore runs every conformance test on e, each on its own fresh database.
