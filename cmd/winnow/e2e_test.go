@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"flag"
 	"net/http"
 	"net/url"
 	"os"
@@ -11,6 +13,7 @@ import (
 	"testing"
 
 	"winnow"
+	"winnow/internal/config"
 )
 
 // TestEndToEnd starts the real program on :0, creates the first admin with the user
@@ -215,5 +218,23 @@ func TestServeNeedsSecretKey(t *testing.T) {
 	}
 	if _, statErr := os.Stat(env["WINNOW_DATA_DIR"]); statErr == nil {
 		t.Fatal("serve created the data dir before refusing")
+	}
+}
+
+// TestServeHelp lists every environment variable with its default.
+func TestServeHelp(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"serve", "--help"}, nil, &out, &out, func(string) string { return "" })
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, v := range config.Vars {
+		if !strings.Contains(out.String(), v.Env) {
+			t.Errorf("help does not list %s", v.Env)
+		}
+	}
+	if !strings.Contains(out.String(), "https://api.lever.co/v1") {
+		t.Errorf("help shows no defaults:\n%s", out.String())
 	}
 }

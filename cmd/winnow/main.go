@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"winnow/internal/leversandbox"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -43,6 +45,7 @@ Usage:
   winnow serve          run the web server and background workers
   winnow migrate        apply database migrations
   winnow user create    create a user (and the organization, if new)
+  winnow lever-sandbox  run a stand-in for Lever, to try and test Winnow without a Lever account
   winnow version        print the version
 
 Run "winnow COMMAND --help" for a command's options and environment variables.
@@ -65,6 +68,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return errors.New(`unknown command: try "winnow user create --help"`)
 		}
 		return userCreateCommand(ctx, rest[1:], e)
+	case "lever-sandbox":
+		return leversandbox.RunCommand(ctx, rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "winnow", version)
 		return nil
