@@ -97,6 +97,7 @@ func (f *Funnel) Validate() error {
 		return err
 	}
 	for i := range f.Steps {
+		f.Steps[i].assignIDs()
 		if err := f.Steps[i].Validate(); err != nil {
 			return &Error{Code: EINVALID, Message: "Step " + strconv.Itoa(i+1) + ": " + ErrorMessage(err)}
 		}
@@ -113,7 +114,13 @@ func (f *Funnel) VisibleTo(u *User) bool {
 	if u == nil || u.OrgID != f.OrgID {
 		return false
 	}
-	return u.Role != RoleLimited || f.OnTeam(u.ID)
+	switch u.Role {
+	case RoleAdmin, RoleMember:
+		return true
+	case RoleLimited:
+		return f.OnTeam(u.ID)
+	}
+	return false
 }
 
 // NeedsReview reports whether a submitted applicant waits for the job team: true when

@@ -84,3 +84,23 @@ func TestCadenceValidate(t *testing.T) {
 		t.Fatal("reminder at the deadline accepted")
 	}
 }
+
+func TestFunnelValidateAssignsIDs(t *testing.T) {
+	t.Parallel()
+	f := winnow.Funnel{OrgID: "o", Title: "Dev", Steps: []winnow.Step{
+		{Kind: winnow.StepQuestions, Questions: []winnow.Question{{Text: "A", Type: winnow.QuestionShortText}, {ID: "keep", Text: "B", Type: winnow.QuestionLongText}}},
+		{Kind: winnow.StepVideo, Video: &winnow.Video{Prompts: []string{"Hi"}}},
+	}}
+	if err := f.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s0, s1 := f.Steps[0], f.Steps[1]
+	if s0.ID == "" || s1.ID == "" || s0.ID == s1.ID || s0.Questions[0].ID == "" || s0.Questions[1].ID != "keep" {
+		t.Fatalf("ids not assigned or not kept: %+v", f.Steps)
+	}
+	before := s0.ID
+	f.Validate()
+	if f.Steps[0].ID != before {
+		t.Fatal("validate changed an existing id")
+	}
+}

@@ -1,6 +1,8 @@
 package winnow
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"slices"
 	"strings"
 )
@@ -82,6 +84,25 @@ type Homework struct {
 type Video struct {
 	Prompts    []string `json:"prompts"`
 	MaxSeconds int      `json:"maxSeconds,omitempty"`
+}
+
+// assignIDs gives the step and its questions random IDs where they have none, so that
+// answers stay attached to the right question when a job is edited and reordered.
+func (s *Step) assignIDs() {
+	if s.ID == "" {
+		s.ID = "s_" + randomID()
+	}
+	for i := range s.Questions {
+		if s.Questions[i].ID == "" {
+			s.Questions[i].ID = "q_" + randomID()
+		}
+	}
+}
+
+func randomID() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // Validate reports whether the step is complete and consistent.
