@@ -67,6 +67,7 @@ type Applicant struct {
 	Status             ApplicantStatus
 	Token              string
 	LeverOpportunityID string
+	Steps              []Step // the funnel's steps when invited: later edits never change them
 	Reason             string // why unqualified or opted out
 	InvitedAt          time.Time
 	StartedAt          *time.Time
@@ -116,6 +117,7 @@ func NewApplicant(f *Funnel, name, email, token string, now time.Time) (*Applica
 		Token:     token,
 		InvitedAt: now,
 		Deadline:  now.Add(f.Cadence.OptOutAfter),
+		Steps:     CopySteps(f.Steps),
 	}
 	if f.Status != FunnelOpen {
 		return nil, Errorf(ECONFLICT, "Job %q is %s; only open jobs take candidates.", f.Title, f.Status)
@@ -137,6 +139,50 @@ func NewApplicant(f *Funnel, name, email, token string, now time.Time) (*Applica
 		return nil, Errorf(EINVALID, "Candidate link token is too short.")
 	}
 	return a, nil
+}
+
+// CopySteps returns a deep copy of steps, so a snapshot shares nothing with the funnel.
+func CopySteps(steps []Step) []Step {
+	if steps == nil {
+		return nil
+	}
+	out := make([]Step, len(steps))
+	for i, s := range steps {
+		c := s
+		c.Questions = make([]Question, len(s.Questions))
+		for j, q := range s.Questions {
+			q.Choices = append([]string(nil), q.Choices...)
+			if q.Knockout != nil {
+				k := *q.Knockout
+				k.Allowed = append([]string(nil), k.Allowed...)
+				if k.Min != nil {
+					v := *k.Min
+					k.Min = &v
+				}
+				if k.Max != nil {
+					v := *k.Max
+					k.Max = &v
+				}
+				q.Knockout = &k
+			}
+			c.Questions[j] = q
+		}
+		if s.Questions == nil {
+			c.Questions = nil
+		}
+		if s.Homework != nil {
+			h := *s.Homework
+			h.FileTypes = append([]string(nil), h.FileTypes...)
+			c.Homework = &h
+		}
+		if s.Video != nil {
+			v := *s.Video
+			v.Prompts = append([]string(nil), v.Prompts...)
+			c.Video = &v
+		}
+		out[i] = c
+	}
+	return out
 }
 
 // InvitedEvent is the first entry of a new applicant's timeline.

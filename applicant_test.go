@@ -120,3 +120,24 @@ func TestNewApplicant(t *testing.T) {
 		})
 	}
 }
+
+func TestNewApplicantSnapshotsSteps(t *testing.T) {
+	t.Parallel()
+	min := 3.0
+	f := &winnow.Funnel{ID: "f", OrgID: "o", Title: "Dev", Status: winnow.FunnelOpen, Cadence: winnow.DefaultCadence(), Steps: []winnow.Step{
+		{ID: "s1", Kind: winnow.StepQuestions, Questions: []winnow.Question{{ID: "q1", Text: "Years?", Type: winnow.QuestionNumber,
+			Knockout: &winnow.Knockout{Min: &min, Reason: "Needs 3 years"}}}},
+		{ID: "s2", Kind: winnow.StepVideo, Video: &winnow.Video{Prompts: []string{"Hello"}}},
+	}}
+	a, err := winnow.NewApplicant(f, "Ada", "", "abcdefghijklmnopqrstuvwxyz", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Steps[0].Questions[0].Text = "changed"
+	*f.Steps[0].Questions[0].Knockout.Min = 10
+	f.Steps[1].Video.Prompts[0] = "changed"
+	f.Steps = append(f.Steps, winnow.Step{ID: "s3"})
+	if len(a.Steps) != 2 || a.Steps[0].Questions[0].Text != "Years?" || *a.Steps[0].Questions[0].Knockout.Min != 3 || a.Steps[1].Video.Prompts[0] != "Hello" {
+		t.Fatalf("snapshot follows the funnel's edits: %+v", a.Steps)
+	}
+}

@@ -67,6 +67,7 @@ type Funnel struct {
 	Team             []string // user IDs of the job team
 	LeverPostingID   string   // the linked Lever posting, if any
 	QualifiedStageID string   // overrides the org's qualified stage, if set
+	OpenReview       bool     // reviewers see name and email before the decision (blind review when false)
 	Cadence          Cadence
 	CreatedAt        time.Time
 	UpdatedAt        time.Time

@@ -1,0 +1,141 @@
+package winnow
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// StepAnswer is what an applicant answered in one step of their funnel. Progress is saved
+// step by step, so the same link resumes where the candidate left off.
+type StepAnswer struct {
+	OrgID       string
+	ApplicantID string
+	StepID      string
+	Questions   map[string][]string // question ID → the chosen or typed values
+	Text        string              // the homework's text answer
+	Files       map[string]string   // item → upload ID: "homework", or "prompt-0", "prompt-1", … for video
+	CompletedAt *time.Time          // set once the step's form was completed
+	UpdatedAt   time.Time
+}
+
+// PromptItem names the answer item of a video step's prompt i.
+func PromptItem(i int) string { return "prompt-" + strconv.Itoa(i) }
+
+// Limits on typed answers, so one applicant cannot fill the database.
+const (
+	MaxShortText = 500
+	MaxLongText  = 20000
+)
+
+// CheckAnswer validates and normalises raw form values for the question: yes/no must be
+// "yes" or "no", choices must be among the question's, numbers must parse, texts must fit.
+// An empty answer to a required question is EINVALID.
+func (q *Question) CheckAnswer(values []string) ([]string, error) {
+	var clean []string
+	for _, v := range values {
+		if v = strings.TrimSpace(v); v != "" {
+			clean = append(clean, v)
+		}
+	}
+	if len(clean) == 0 {
+		if q.Required || q.Knockout != nil {
+			return nil, Errorf(EINVALID, "Please answer %q.", q.Text)
+		}
+		return nil, nil
+	}
+	switch q.Type {
+	case QuestionYesNo:
+		if len(clean) != 1 || (clean[0] != "yes" && clean[0] != "no") {
+			return nil, Errorf(EINVALID, "Please answer yes or no to %q.", q.Text)
+		}
+	case QuestionSingleChoice, QuestionMultipleChoice:
+		if q.Type == QuestionSingleChoice && len(clean) != 1 {
+			return nil, Errorf(EINVALID, "Please choose one answer to %q.", q.Text)
+		}
+		for _, v := range clean {
+			if !slices.Contains(q.Choices, v) {
+				return nil, Errorf(EINVALID, "%q is not one of the choices for %q.", v, q.Text)
+			}
+		}
+		slices.Sort(clean)
+		clean = slices.Compact(clean)
+	case QuestionNumber:
+		if len(clean) != 1 {
+			return nil, Errorf(EINVALID, "Please enter one number for %q.", q.Text)
+		}
+		if _, err := strconv.ParseFloat(clean[0], 64); err != nil {
+			return nil, Errorf(EINVALID, "Please enter a number for %q.", q.Text)
+		}
+	case QuestionShortText, QuestionLongText:
+		max := MaxShortText
+		if q.Type == QuestionLongText {
+			max = MaxLongText
+		}
+		text := strings.Join(clean, "\n")
+		if utf8.RuneCountInString(text) > max {
+			return nil, Errorf(EINVALID, "The answer to %q must be at most %d characters.", q.Text, max)
+		}
+		clean = []string{text}
+	}
+	return clean, nil
+}
+
+// KnocksOut reports whether checked values fail the question's knockout rule.
+func (q *Question) KnocksOut(values []string) bool {
+	k := q.Knockout
+	if k == nil {
+		return false
+	}
+	if len(values) == 0 {
+		return true
+	}
+	switch q.Type {
+	case QuestionYesNo:
+		return values[0] != k.Answer
+	case QuestionSingleChoice, QuestionMultipleChoice:
+		for _, v := range values {
+			if !slices.Contains(k.Allowed, v) {
+				return true
+			}
+		}
+		return false
+	case QuestionNumber:
+		n, err := strconv.ParseFloat(values[0], 64)
+		if err != nil {
+			return true
+		}
+		return (k.Min != nil && n < *k.Min) || (k.Max != nil && n > *k.Max)
+	}
+	return false
+}
+
+// Upload is a file an applicant sent: a homework answer or a video. The bytes live on
+// disk under the data folder; the row says whose they are.
+type Upload struct {
+	ID          string
+	OrgID       string
+	ApplicantID string
+	StepID      string
+	Item        string // "homework" or PromptItem(i)
+	Name        string // the file name the candidate's device gave, for downloads
+	ContentType string
+	Size        int64
+	Path        string // relative to the uploads folder; never shown to anyone
+	CreatedAt   time.Time
+}
+
+// AnswerService stores applicants' answers and uploaded files.
+type AnswerService interface {
+	// SaveStepAnswer stores the applicant's answer for a step, replacing an earlier one.
+	SaveStepAnswer(ctx context.Context, a *StepAnswer) error
+	// ListStepAnswers returns the applicant's answers, in no particular order.
+	ListStepAnswers(ctx context.Context, orgID, applicantID string) ([]*StepAnswer, error)
+	// CreateUpload records an uploaded file and fills in ID and CreatedAt.
+	CreateUpload(ctx context.Context, u *Upload) error
+	// FindUpload returns the org's upload or ENOTFOUND.
+	FindUpload(ctx context.Context, orgID, id string) (*Upload, error)
+}

@@ -1,0 +1,45 @@
+package winnow
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Review is one job-team member's score and comment on a submitted applicant. Each
+// reviewer has at most one review per applicant; saving again replaces it.
+type Review struct {
+	ID          string
+	OrgID       string
+	ApplicantID string
+	ReviewerID  string
+	Score       int // 1 (no) to 4 (strong yes)
+	Comment     string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// ScoreLabels names the scores as reviewers read them.
+var ScoreLabels = map[int]string{1: "No", 2: "Leaning no", 3: "Leaning yes", 4: "Strong yes"}
+
+// Validate reports whether the review can be stored.
+func (r *Review) Validate() error {
+	r.Comment = strings.TrimSpace(r.Comment)
+	switch {
+	case r.OrgID == "" || r.ApplicantID == "" || r.ReviewerID == "":
+		return Errorf(EINVALID, "A review needs an applicant and a reviewer.")
+	case r.Score < 1 || r.Score > 4:
+		return Errorf(EINVALID, "Score must be from 1 to 4.")
+	case len(r.Comment) > 10000:
+		return Errorf(EINVALID, "Comment must be at most 10,000 characters.")
+	}
+	return nil
+}
+
+// ReviewService stores reviews.
+type ReviewService interface {
+	// SaveReview stores the reviewer's review of the applicant, replacing their earlier one.
+	SaveReview(ctx context.Context, r *Review) error
+	// ListReviews returns the applicant's reviews, oldest first.
+	ListReviews(ctx context.Context, orgID, applicantID string) ([]*Review, error)
+}
