@@ -1,0 +1,172 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"winnow"
+	"winnow/internal/web/auth"
+	"winnow/internal/web/render"
+	"winnow/ui"
+)
+
+// newTestServer builds a Server with no stores: enough for the routes that need none.
+func newTestServer(t *testing.T, ping func(context.Context) error) *Server {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	r, err := render.New(ui.Templates, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Server{Sessions: &auth.Sessions{Logger: logger, Clock: winnow.SystemClock{}}, Render: r, Logger: logger, Ping: ping,
+		Registry: prometheus.NewRegistry()}
+}
+
+func TestHealthz(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		ping   func(context.Context) error
+		status int
+		body   string
+	}{
+		{"database answers", func(context.Context) error { return nil }, 200, "ok\n"},
+		{"database down", func(context.Context) error { return errors.New("connection refused") }, 503, "database unavailable\n"},
+		{"database hangs", func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }, 503, "database unavailable\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(newTestServer(t, c.ping).Handler())
+			defer srv.Close()
+			resp, err := http.Get(srv.URL + "/healthz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != c.status || string(body) != c.body {
+				t.Fatalf("got %d %q, want %d %q", resp.StatusCode, body, c.status, c.body)
+			}
+			if strings.Contains(string(body), "refused") {
+				t.Fatal("internal error text leaked")
+			}
+		})
+	}
+}
+
+func TestSecurityHeadersAndNotFound(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(newTestServer(t, func(context.Context) error { return nil }).Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/no/such/page")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 404 || !strings.Contains(string(body), "There is no page at this address.") {
+		t.Fatalf("got %d\n%s", resp.StatusCode, body)
+	}
+	for h, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"} {
+		if got := resp.Header.Get(h); got != want {
+			t.Errorf("%s = %q, want %q", h, got, want)
+		}
+	}
+	if !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'self'") {
+		t.Errorf("CSP = %q", resp.Header.Get("Content-Security-Policy"))
+	}
+}
+
+func TestMetricsCountRequestsByRoute(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(newTestServer(t, func(context.Context) error { return nil }).Handler())
+	defer srv.Close()
+	for range 3 {
+		resp, err := http.Get(srv.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	want := `winnow_http_requests_total{method="GET",route="GET /healthz",status="200"} 3`
+	if !strings.Contains(string(body), want) {
+		t.Fatalf("metrics lack %q:\n%s", want, body)
+	}
+}
+
+func TestPanicBecomesErrorPage(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, nil)
+	h := s.recoverPanics(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("secret detail") }))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != 500 || strings.Contains(rec.Body.String(), "secret detail") || !strings.Contains(rec.Body.String(), "Something went wrong") {
+		t.Fatalf("got %d\n%s", rec.Code, rec.Body.String())
+	}
+}
+
+func TestGuardAnonymous(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, nil)
+	ok := func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("in")) }
+	cases := []struct {
+		name, method string
+		access       access
+		status       int
+		location     string
+	}{
+		{"public", "GET", public, 200, ""},
+		{"page sends to sign-in", "GET", signedIn, 303, "/login?next=%2Fjobs%3Fx%3D1"},
+		{"form post is refused", "POST", admin, 401, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			rec := httptest.NewRecorder()
+			s.guard(c.access, ok).ServeHTTP(rec, httptest.NewRequest(c.method, "/jobs?x=1", nil))
+			if rec.Code != c.status || rec.Header().Get("Location") != c.location {
+				t.Fatalf("got %d %q, want %d %q", rec.Code, rec.Header().Get("Location"), c.status, c.location)
+			}
+		})
+	}
+}
+
+// TestGuardRoles checks each access level against each role.
+func TestGuardRoles(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, nil)
+	ok := func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("in")) }
+	want := map[access]map[winnow.Role]int{
+		signedIn: {winnow.RoleAdmin: 200, winnow.RoleMember: 200, winnow.RoleLimited: 200},
+		member:   {winnow.RoleAdmin: 200, winnow.RoleMember: 200, winnow.RoleLimited: 403},
+		admin:    {winnow.RoleAdmin: 200, winnow.RoleMember: 403, winnow.RoleLimited: 403},
+	}
+	for a, roles := range want {
+		for role, status := range roles {
+			req := httptest.NewRequest("GET", "/x", nil)
+			u := &winnow.User{ID: "u", OrgID: "o", Role: role}
+			req = req.WithContext(auth.WithIdentity(req.Context(), &auth.Identity{User: u, Org: &winnow.Org{ID: "o", Name: "Acme", CreatedAt: time.Now()}}))
+			rec := httptest.NewRecorder()
+			s.guard(a, ok).ServeHTTP(rec, req)
+			if rec.Code != status {
+				t.Errorf("access %d role %s: %d, want %d", a, role, rec.Code, status)
+			}
+		}
+	}
+}
