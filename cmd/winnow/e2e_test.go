@@ -238,3 +238,30 @@ func TestServeHelp(t *testing.T) {
 		t.Errorf("help shows no defaults:\n%s", out.String())
 	}
 }
+
+// TestSessionCookieFlags checks the session cookie is HttpOnly and SameSite=Lax always,
+// and Secure exactly when the public URL is https.
+func TestSessionCookieFlags(t *testing.T) {
+	t.Parallel()
+	for _, base := range []string{"", "https://winnow.example.com"} {
+		t.Run("base="+base, func(t *testing.T) {
+			t.Parallel()
+			env := testEnv(t, "")
+			env["WINNOW_BASE_URL"] = base
+			m := MustStart(t, env)
+			MustUser(t, m, "Acme", "ada@acme.test", winnow.RoleAdmin)
+			b := newBrowser(t, m)
+			s, _, h := b.post("/login", url.Values{"email": {"ada@acme.test"}, "password": {"password-ada@acme.test"}})
+			if s != http.StatusSeeOther {
+				t.Fatalf("login: %d", s)
+			}
+			c := h.Get("Set-Cookie")
+			if !strings.Contains(c, "winnow_session=") || !strings.Contains(c, "HttpOnly") || !strings.Contains(c, "SameSite=Lax") {
+				t.Fatalf("cookie flags: %s", c)
+			}
+			if secure := strings.Contains(c, "Secure"); secure != (base != "") {
+				t.Fatalf("Secure=%v for base %q: %s", secure, base, c)
+			}
+		})
+	}
+}
