@@ -12,7 +12,7 @@ import (
 )
 
 const funnelColumns = `id, org_id, title, description, status, steps, lever_posting_id,
-	qualified_stage_id, cadence, created_at, updated_at`
+	qualified_stage_id, cadence, open_review, created_at, updated_at`
 
 // cadenceJSON is how a Cadence is stored: durations as Go duration strings, which are
 // exact to the nanosecond and readable in a SQL shell.
@@ -39,9 +39,9 @@ func (s *Store) CreateFunnel(ctx context.Context, f *winnow.Funnel) error {
 	}
 	defer rollback(tx)
 	_, err = tx.ExecContext(ctx, `INSERT INTO funnels (`+funnelColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		id, f.OrgID, f.Title, f.Description, string(f.Status), steps, f.LeverPostingID,
-		f.QualifiedStageID, cadence, now, now)
+		f.QualifiedStageID, cadence, f.OpenReview, now, now)
 	switch {
 	case isForeignKey(err):
 		return winnow.Errorf(winnow.ENOTFOUND, msgOrgNotFound)
@@ -78,10 +78,10 @@ func (s *Store) UpdateFunnel(ctx context.Context, f *winnow.Funnel) error {
 	defer rollback(tx)
 	var created time.Time
 	err = tx.QueryRowContext(ctx, `UPDATE funnels SET title = $1, description = $2, status = $3,
-		steps = $4, lever_posting_id = $5, qualified_stage_id = $6, cadence = $7, updated_at = $8
-		WHERE org_id = $9 AND id = $10 RETURNING created_at`,
+		steps = $4, lever_posting_id = $5, qualified_stage_id = $6, cadence = $7, open_review = $8,
+		updated_at = $9 WHERE org_id = $10 AND id = $11 RETURNING created_at`,
 		f.Title, f.Description, string(f.Status), steps, f.LeverPostingID, f.QualifiedStageID,
-		cadence, now, f.OrgID, f.ID).Scan(&created)
+		cadence, f.OpenReview, now, f.OrgID, f.ID).Scan(&created)
 	if err != nil {
 		return lookupErr(err, msgFunnelNotFound, "update funnel")
 	}
@@ -237,7 +237,7 @@ func scanFunnel(r scanner) (*winnow.Funnel, error) {
 	var status string
 	var steps, cadence []byte
 	if err := r.Scan(&f.ID, &f.OrgID, &f.Title, &f.Description, &status, &steps, &f.LeverPostingID,
-		&f.QualifiedStageID, &cadence, &f.CreatedAt, &f.UpdatedAt); err != nil {
+		&f.QualifiedStageID, &cadence, &f.OpenReview, &f.CreatedAt, &f.UpdatedAt); err != nil {
 		return nil, err
 	}
 	f.Status, f.CreatedAt, f.UpdatedAt = winnow.FunnelStatus(status), f.CreatedAt.UTC(), f.UpdatedAt.UTC()
