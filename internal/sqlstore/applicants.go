@@ -11,7 +11,7 @@ import (
 )
 
 const applicantColumns = `id, org_id, funnel_id, name, email, status, token, lever_opportunity_id,
-	reason, invited_at, started_at, submitted_at, decided_at, deadline, created_at, updated_at`
+	reason, invited_at, started_at, submitted_at, decided_at, deadline, created_at, updated_at, steps`
 
 const eventColumns = `id, org_id, applicant_id, kind, from_status, to_status, message, actor_id, at`
 
@@ -31,6 +31,10 @@ func (s *Store) CreateApplicant(ctx context.Context, a *winnow.Applicant, actorI
 	na.UpdatedAt = na.CreatedAt
 	normalizeApplicantTimes(&na)
 	ev := na.InvitedEvent(actorID)
+	steps, err := encodeSteps(na.Steps)
+	if err != nil {
+		return err
+	}
 
 	tx, err := s.db.beginTx(ctx)
 	if err != nil {
@@ -43,10 +47,10 @@ func (s *Store) CreateApplicant(ctx context.Context, a *winnow.Applicant, actorI
 		return lookupErr(err, msgFunnelNotFound, "find funnel")
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO applicants (`+applicantColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		na.ID, na.OrgID, na.FunnelID, na.Name, na.Email, string(na.Status), na.Token, na.LeverOpportunityID,
 		na.Reason, na.InvitedAt, nullTime(na.StartedAt), nullTime(na.SubmittedAt), nullTime(na.DecidedAt),
-		na.Deadline, na.CreatedAt, na.UpdatedAt)
+		na.Deadline, na.CreatedAt, na.UpdatedAt, steps)
 	switch {
 	case isUnique(err, "token"):
 		return winnow.Errorf(winnow.ECONFLICT, "This candidate link is already in use.")
@@ -207,6 +211,7 @@ func (s *Store) TransitionApplicant(ctx context.Context, orgID, id string, fn fu
 		return nil, fmt.Errorf("transition applicant %s: unknown status %q", id, a.Status)
 	}
 	a.ID, a.OrgID, a.FunnelID, a.Token, a.CreatedAt = orig.ID, orig.OrgID, orig.FunnelID, orig.Token, orig.CreatedAt
+	a.Steps = orig.Steps // the snapshot taken at invitation never changes
 	if a.UpdatedAt.Equal(orig.UpdatedAt) {
 		a.UpdatedAt = s.clock.Now()
 	}
@@ -288,9 +293,14 @@ func scanApplicant(r scanner) (*winnow.Applicant, error) {
 	var a winnow.Applicant
 	var status string
 	var started, submitted, decided sql.NullTime
+	var steps []byte
 	if err := r.Scan(&a.ID, &a.OrgID, &a.FunnelID, &a.Name, &a.Email, &status, &a.Token, &a.LeverOpportunityID,
-		&a.Reason, &a.InvitedAt, &started, &submitted, &decided, &a.Deadline, &a.CreatedAt, &a.UpdatedAt); err != nil {
+		&a.Reason, &a.InvitedAt, &started, &submitted, &decided, &a.Deadline, &a.CreatedAt, &a.UpdatedAt, &steps); err != nil {
 		return nil, err
+	}
+	var err error
+	if a.Steps, err = decodeSteps(steps); err != nil {
+		return nil, fmt.Errorf("applicant %s: %w", a.ID, err)
 	}
 	a.Status = winnow.ApplicantStatus(status)
 	a.InvitedAt, a.Deadline, a.CreatedAt, a.UpdatedAt = a.InvitedAt.UTC(), a.Deadline.UTC(), a.CreatedAt.UTC(), a.UpdatedAt.UTC()

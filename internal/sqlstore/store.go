@@ -34,6 +34,7 @@ var (
 	_ winnow.InviteService    = (*Store)(nil)
 	_ winnow.FunnelService    = (*Store)(nil)
 	_ winnow.ApplicantService = (*Store)(nil)
+	_ winnow.AnswerService    = (*Store)(nil)
 )
 
 // NewStore returns a Store on db that stamps new rows with clock's time. A nil clock
