@@ -20,7 +20,8 @@ import (
 type EffectsFunc func(ctx context.Context, tx *sql.Tx, a *winnow.Applicant, ev *winnow.Event) error
 
 // Store implements the domain's OrgService, UserService, SessionService,
-// InviteService, FunnelService and ApplicantService on a DB.
+// InviteService, FunnelService, ApplicantService, AnswerService, ReviewService and
+// APITokenService on a DB.
 type Store struct {
 	db      *DB
 	clock   winnow.Clock
@@ -35,6 +36,8 @@ var (
 	_ winnow.FunnelService    = (*Store)(nil)
 	_ winnow.ApplicantService = (*Store)(nil)
 	_ winnow.AnswerService    = (*Store)(nil)
+	_ winnow.ReviewService    = (*Store)(nil)
+	_ winnow.APITokenService  = (*Store)(nil)
 )
 
 // NewStore returns a Store on db that stamps new rows with clock's time. A nil clock
