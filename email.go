@@ -1,0 +1,263 @@
+package winnow
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// EmailKind names what an email is for. Each kind has a template that orgs may edit.
+type EmailKind string
+
+// The email kinds. Qualified and unqualified are the closing messages, off by default.
+const (
+	EmailInvitation   EmailKind = "invitation"
+	EmailReminder     EmailKind = "reminder"
+	EmailOptedOut     EmailKind = "opted_out"
+	EmailNewLink      EmailKind = "new_link"
+	EmailMemberInvite EmailKind = "member_invite"
+	EmailQualified    EmailKind = "qualified"
+	EmailUnqualified  EmailKind = "unqualified"
+)
+
+// EmailKinds lists every email kind in the order settings show them.
+var EmailKinds = []EmailKind{EmailInvitation, EmailReminder, EmailOptedOut, EmailNewLink, EmailQualified, EmailUnqualified, EmailMemberInvite}
+
+// Valid reports whether k is a known kind.
+func (k EmailKind) Valid() bool {
+	for _, v := range EmailKinds {
+		if v == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Label is the kind as people read it.
+func (k EmailKind) Label() string {
+	switch k {
+	case EmailInvitation:
+		return "Invitation"
+	case EmailReminder:
+		return "Reminder"
+	case EmailOptedOut:
+		return "Opted out"
+	case EmailNewLink:
+		return "New link"
+	case EmailMemberInvite:
+		return "Member invitation"
+	case EmailQualified:
+		return "Closing: qualified"
+	case EmailUnqualified:
+		return "Closing: unqualified"
+	}
+	return string(k)
+}
+
+// Closing reports whether k is one of the closing messages, which orgs switch on.
+func (k EmailKind) Closing() bool { return k == EmailQualified || k == EmailUnqualified }
+
+// ForCandidates reports whether emails of kind k go to candidates (all but member
+// invitations), so that a job may override their template.
+func (k EmailKind) ForCandidates() bool { return k != EmailMemberInvite }
+
+// ParseEmailKind returns the kind named s or an EINVALID error.
+func ParseEmailKind(s string) (EmailKind, error) {
+	k := EmailKind(strings.TrimSpace(s))
+	if !k.Valid() {
+		return "", Errorf(EINVALID, "Unknown email kind %q.", s)
+	}
+	return k, nil
+}
+
+// EmailStatus is where an email is on its way out.
+type EmailStatus string
+
+// The email statuses. Sent, outbox, failed, unknown, skipped and cancelled are final.
+const (
+	EmailScheduled EmailStatus = "scheduled" // a reminder waiting for its time
+	EmailQueued    EmailStatus = "queued"    // due; waiting for a worker, or for a retry
+	EmailSending   EmailStatus = "sending"   // handed to the mail server; outcome not yet recorded
+	EmailSent      EmailStatus = "sent"      // the mail server accepted it
+	EmailOutbox    EmailStatus = "outbox"    // kept in the database: no mail server is configured
+	EmailFailed    EmailStatus = "failed"    // refused by the mail server, or out of retries
+	EmailUnknown   EmailStatus = "unknown"   // lost contact after handing it over, twice: may or may not have arrived
+	EmailSkipped   EmailStatus = "skipped"   // came due when it no longer applied (submitted, decided, …)
+	EmailCancelled EmailStatus = "cancelled" // replaced before it came due (an extension) or made moot
+)
+
+// Final reports whether nothing more will happen to an email in status s.
+func (s EmailStatus) Final() bool {
+	switch s {
+	case EmailSent, EmailOutbox, EmailFailed, EmailUnknown, EmailSkipped, EmailCancelled:
+		return true
+	}
+	return false
+}
+
+// Label is the status as people read it. An email held in the outbox is never called
+// delivered.
+func (s EmailStatus) Label() string {
+	switch s {
+	case EmailScheduled:
+		return "Scheduled"
+	case EmailQueued:
+		return "Queued"
+	case EmailSending:
+		return "Sending"
+	case EmailSent:
+		return "Sent"
+	case EmailOutbox:
+		return "In outbox (not delivered)"
+	case EmailFailed:
+		return "Failed"
+	case EmailUnknown:
+		return "Delivery unknown"
+	case EmailSkipped:
+		return "Skipped"
+	case EmailCancelled:
+		return "Cancelled"
+	}
+	return string(s)
+}
+
+// EmailStatuses lists every email status, for status pages.
+var EmailStatuses = []EmailStatus{EmailScheduled, EmailQueued, EmailSending, EmailSent, EmailOutbox, EmailFailed, EmailUnknown, EmailSkipped, EmailCancelled}
+
+// The event kinds that record emails on an applicant's timeline.
+const (
+	EventEmailQueued  EventKind = "email_queued"
+	EventEmailSent    EventKind = "email_sent"
+	EventEmailHeld    EventKind = "email_held" // kept in the outbox, not delivered
+	EventEmailDelayed EventKind = "email_delayed"
+	EventEmailFailed  EventKind = "email_failed"
+	EventEmailUnknown EventKind = "email_unknown"
+)
+
+// Email is one message to one person. An email is identified for sending by
+// (applicant, kind, sequence): the first invitation is sequence 1 and a resend 2; the
+// reminders of the first round are 1 to 4 and those after an extension continue from 5.
+// Its content is rendered once, when it is first sent, and kept, so that a retry sends
+// the same message and the outbox shows exactly what went out.
+type Email struct {
+	ID          string
+	OrgID       string
+	ApplicantID string // empty for member invitations
+	FunnelID    string
+	Kind        EmailKind
+	Seq         int
+	To          string
+	Status      EmailStatus
+	DueAt       time.Time  // when it should go out
+	Deadline    *time.Time // reminders: the applicant's deadline when planned; a later extension makes them moot
+	Subject     string
+	Text        string
+	HTML        string
+	Attempts    int    // sends tried
+	Uncertain   int    // sends whose outcome was unknown
+	LastError   string // person-readable: why the last attempt failed
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	SentAt      *time.Time // when the server accepted it, or when it was put in the outbox
+}
+
+// Name is how timelines and lists name the email: "Invitation", "Invitation (resent)",
+// "Reminder 2".
+func (e *Email) Name() string {
+	switch {
+	case e.Kind == EmailReminder:
+		return "Reminder " + strconv.Itoa(e.Seq)
+	case e.Kind == EmailInvitation && e.Seq > 1:
+		return "Invitation (resent)"
+	}
+	return e.Kind.Label()
+}
+
+// Rendered reports whether the email's content has been rendered.
+func (e *Email) Rendered() bool { return e.Subject != "" }
+
+// StillApplies reports whether the email still makes sense for the applicant now that
+// it is due: invitations, reminders and new links only while a submission is awaited (a
+// reminder also only under the deadline it was planned for), the opted-out and closing
+// messages only while the applicant is in the matching status.
+func (e *Email) StillApplies(a *Applicant) bool {
+	if a == nil {
+		return e.ApplicantID == ""
+	}
+	switch e.Kind {
+	case EmailInvitation, EmailNewLink:
+		return a.AwaitsSubmission()
+	case EmailReminder:
+		return a.AwaitsSubmission() && (e.Deadline == nil || e.Deadline.Equal(a.Deadline))
+	case EmailOptedOut:
+		return a.Status == StatusOptedOut
+	case EmailQualified:
+		return a.Status == StatusQualified
+	case EmailUnqualified:
+		return a.Status == StatusUnqualified
+	}
+	return true
+}
+
+// EmailOutcome is what became of one attempt to send an email, as the email worker
+// records it.
+type EmailOutcome struct {
+	Status    EmailStatus // sent, outbox, queued (to retry), failed or unknown
+	Error     string      // person-readable reason for a failure or delay
+	Uncertain bool        // the attempt's outcome is unknown; counts towards the one retry
+	Event     EventKind   // timeline entry to add, if any
+	Message   string      // the entry's text
+	At        time.Time
+}
+
+// EmailFilter narrows ListEmails.
+type EmailFilter struct {
+	ApplicantID string
+	Statuses    []EmailStatus
+	Limit       int // at most this many, newest first; 0 means 100
+}
+
+// EmailService reads the emails of an org: sent, held in the outbox, failed or planned.
+type EmailService interface {
+	// ListEmails returns the org's emails, newest first.
+	ListEmails(ctx context.Context, orgID string, filter EmailFilter) ([]*Email, error)
+	// FindEmailByID returns the org's email or ENOTFOUND.
+	FindEmailByID(ctx context.Context, orgID, id string) (*Email, error)
+	// CountEmails returns how many of the org's emails are in each status.
+	CountEmails(ctx context.Context, orgID string) (map[EmailStatus]int, error)
+}
+
+// InvitationService acts on candidates' invitations beside the status machine. Each
+// method records its event on the applicant's timeline and queues its emails in the
+// same transaction.
+type InvitationService interface {
+	// ResendInvitation emails the invitation again with the same link. The applicant
+	// must still owe a submission and have an address.
+	ResendInvitation(ctx context.Context, orgID, applicantID, actorID string) (*Applicant, error)
+	// ExtendInvitation gives the applicant a new deadline and a new round of reminders,
+	// both counted from now with the job's cadence; reminders planned before become
+	// no-ops.
+	ExtendInvitation(ctx context.Context, orgID, applicantID, actorID string) (*Applicant, error)
+	// RequestNewLink emails their link to every applicant with this address who still
+	// owes a submission. It says nothing about whether there is any: it returns nil for
+	// unknown addresses too. More than a few requests for one address within an hour
+	// give ERATELIMITED, whether or not the address is known.
+	RequestNewLink(ctx context.Context, email string) error
+}
+
+// MailMode says how email leaves Winnow, for status pages and start-up logs. It never
+// holds credentials.
+type MailMode struct {
+	Outbox bool   // no SMTP server is configured: emails are kept in the database
+	Server string // host:port of the SMTP server
+	TLS    string // how the connection is protected, in words
+	From   string // the sender address
+}
+
+// CandidatePath is the path of the candidate page an applicant's link opens.
+func CandidatePath(token string) string { return "/c/" + token }
+
+// OptOutPath is the path of the candidate's "I'm no longer interested" page, the target
+// of List-Unsubscribe: GET shows a confirmation, POST opts out (RFC 8058 one-click).
+func OptOutPath(token string) string { return CandidatePath(token) + "/opt-out" }

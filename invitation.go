@@ -1,0 +1,69 @@
+package winnow
+
+import (
+	"strings"
+	"time"
+)
+
+// The event kinds of invitation changes that are not status transitions.
+const (
+	EventInvitationResent   EventKind = "invitation_resent"
+	EventInvitationExtended EventKind = "invitation_extended"
+	EventNewLinkRequested   EventKind = "new_link_requested"
+)
+
+// AwaitsSubmission reports whether the applicant may still submit: invited or in
+// progress. Only such applicants get invitations, reminders and new links.
+func (a *Applicant) AwaitsSubmission() bool {
+	return a.Status == StatusInvited || a.Status == StatusInProgress
+}
+
+// Resend records that the invitation is sent again with the same link. It changes
+// nothing but the timeline; the email follows from the event.
+func (a *Applicant) Resend(now time.Time, actorID string) (Event, error) {
+	if err := a.canEmail("resent"); err != nil {
+		return Event{}, err
+	}
+	a.UpdatedAt = now
+	return Event{OrgID: a.OrgID, ApplicantID: a.ID, Kind: EventInvitationResent,
+		Message: "Invitation resent with the same link", ActorID: actorID, At: now}, nil
+}
+
+// Extend gives the applicant a new deadline, c.OptOutAfter from now; the reminders of c
+// start again from now. Earlier reminders and the earlier deadline lapse.
+func (a *Applicant) Extend(now time.Time, c Cadence, actorID string) (Event, error) {
+	if !a.AwaitsSubmission() {
+		return Event{}, Errorf(ECONFLICT, "This applicant is %s; only an open invitation can be extended.", strings.ToLower(a.Status.Label()))
+	}
+	if err := c.Validate(); err != nil {
+		return Event{}, err
+	}
+	a.Deadline = now.Add(c.OptOutAfter)
+	a.UpdatedAt = now
+	return Event{OrgID: a.OrgID, ApplicantID: a.ID, Kind: EventInvitationExtended,
+		Message: "Invitation extended: reminders start again; new deadline " + FormatDeadline(a.Deadline), ActorID: actorID, At: now}, nil
+}
+
+// NewLinkRequested records that the candidate asked for their link again.
+func (a *Applicant) NewLinkRequested(now time.Time) (Event, error) {
+	if err := a.canEmail("sent a new link"); err != nil {
+		return Event{}, err
+	}
+	a.UpdatedAt = now
+	return Event{OrgID: a.OrgID, ApplicantID: a.ID, Kind: EventNewLinkRequested,
+		Message: "The candidate asked for their link again", At: now}, nil
+}
+
+func (a *Applicant) canEmail(what string) error {
+	if !a.AwaitsSubmission() {
+		return Errorf(ECONFLICT, "This applicant is %s and cannot be %s.", strings.ToLower(a.Status.Label()), what)
+	}
+	if a.Email == "" {
+		return Errorf(ECONFLICT, "This applicant has no email address.")
+	}
+	return nil
+}
+
+// FormatDeadline is how emails and pages write a deadline: "Tuesday 17 March 2026,
+// 21:00 UTC".
+func FormatDeadline(t time.Time) string { return t.UTC().Format("Monday 2 January 2006, 15:04 UTC") }
