@@ -45,6 +45,7 @@ Usage:
   winnow serve          run the web server and background workers
   winnow migrate        apply database migrations
   winnow user create    create a user (and the organization, if new)
+  winnow token create   create an API token for an organization and print it
   winnow lever-sandbox  run a stand-in for Lever, to try and test Winnow without a Lever account
   winnow version        print the version
 
@@ -68,6 +69,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return errors.New(`unknown command: try "winnow user create --help"`)
 		}
 		return userCreateCommand(ctx, rest[1:], e)
+	case "token":
+		if len(rest) == 0 || rest[0] != "create" {
+			return errors.New(`unknown command: try "winnow token create --help"`)
+		}
+		return tokenCreateCommand(ctx, rest[1:], e)
 	case "lever-sandbox":
 		return leversandbox.RunCommand(ctx, rest, stdout, stderr)
 	case "version", "--version":

@@ -9,17 +9,21 @@ import (
 
 // ApplicantRow is one line of the applicants list.
 type ApplicantRow struct {
-	*winnow.Applicant
+	ApplicantView
 	JobTitle string
 }
 
 // ApplicantsPage is the data of the applicants list.
 type ApplicantsPage struct {
 	render.Base
-	Rows []ApplicantRow
+	Rows   []ApplicantRow
+	Status winnow.ApplicantStatus // the status filter, if any
+	Counts map[winnow.ApplicantStatus]int
+	Total  int
 }
 
-// ApplicantList lists applicants across the jobs the user may see, newest first.
+// ApplicantList lists applicants across the jobs the user may see, newest first,
+// optionally only those in one status (?status=submitted).
 func (h *Handler) ApplicantList(w http.ResponseWriter, r *http.Request) {
 	u := me(r)
 	jobs, err := h.Funnels.ListFunnels(r.Context(), u.OrgID, winnow.FunnelFilter{VisibleTo: u})
@@ -27,19 +31,28 @@ func (h *Handler) ApplicantList(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	titles := make(map[string]string, len(jobs))
+	byID := make(map[string]*winnow.Funnel, len(jobs))
 	for _, j := range jobs {
-		titles[j.ID] = j.Title
+		byID[j.ID] = j
 	}
 	apps, err := h.Applicants.ListApplicants(r.Context(), u.OrgID, winnow.ApplicantFilter{})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	page := ApplicantsPage{Base: h.base(r, "Applicants", "applicants")}
+	page := ApplicantsPage{Base: h.base(r, "Applicants", "applicants"), Counts: map[winnow.ApplicantStatus]int{}}
+	if s := winnow.ApplicantStatus(r.URL.Query().Get("status")); s.Valid() {
+		page.Status = s
+	}
 	for _, a := range apps {
-		if t, ok := titles[a.FunnelID]; ok {
-			page.Rows = append(page.Rows, ApplicantRow{Applicant: a, JobTitle: t})
+		f, ok := byID[a.FunnelID]
+		if !ok {
+			continue
+		}
+		page.Counts[a.Status]++
+		page.Total++
+		if page.Status == "" || a.Status == page.Status {
+			page.Rows = append(page.Rows, ApplicantRow{ApplicantView: viewApplicant(a, f), JobTitle: f.Title})
 		}
 	}
 	h.Render.Page(w, r, http.StatusOK, "applicants", page)

@@ -19,6 +19,10 @@ type Handler struct {
 	Invites    winnow.InviteService
 	Funnels    winnow.FunnelService
 	Applicants winnow.ApplicantService
+	Answers    winnow.AnswerService
+	Reviews    winnow.ReviewService
+	Tokens     winnow.APITokenService
+	Files      UploadServer
 	Sessions   *auth.Sessions
 	Limiter    *auth.LoginLimiter
 	Keyring    *keyring.Keyring

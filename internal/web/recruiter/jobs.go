@@ -8,11 +8,18 @@ import (
 	"winnow/internal/web/render"
 )
 
+// JobRow is one line of the Jobs list.
+type JobRow struct {
+	*winnow.Funnel
+	Counts   map[winnow.ApplicantStatus]int
+	Total    int
+	ToReview int // submitted applicants waiting for the team
+}
+
 // JobsPage is the data of the Jobs list.
 type JobsPage struct {
 	render.Base
-	Jobs      []*winnow.Funnel
-	Counts    map[string]map[winnow.ApplicantStatus]int
+	Rows      []JobRow
 	CanCreate bool
 }
 
@@ -29,8 +36,15 @@ func (h *Handler) JobList(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.Render.Page(w, r, http.StatusOK, "jobs", JobsPage{Base: h.base(r, "Jobs", "jobs"), Jobs: jobs, Counts: counts,
-		CanCreate: u.Role != winnow.RoleLimited})
+	page := JobsPage{Base: h.base(r, "Jobs", "jobs"), CanCreate: u.Role != winnow.RoleLimited}
+	for _, f := range jobs {
+		row := JobRow{Funnel: f, Counts: counts[f.ID], ToReview: counts[f.ID][winnow.StatusSubmitted]}
+		for _, n := range row.Counts {
+			row.Total += n
+		}
+		page.Rows = append(page.Rows, row)
+	}
+	h.Render.Page(w, r, http.StatusOK, "jobs", page)
 }
 
 // JobFormPage is the data of the new-job form.
@@ -45,14 +59,15 @@ func (h *Handler) NewJob(w http.ResponseWriter, r *http.Request) {
 	h.Render.Page(w, r, http.StatusOK, "job_new", JobFormPage{Base: h.base(r, "New job", "jobs"), Job: &winnow.Funnel{Status: winnow.FunnelDraft}})
 }
 
-// CreateJob stores a new job from the form and opens it.
+// CreateJob stores a new job from the form, with its creator on the team, and opens
+// the editor so that steps can be added.
 func (h *Handler) CreateJob(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) {
 		return
 	}
 	u := me(r)
 	f := &winnow.Funnel{OrgID: u.OrgID, Title: r.PostFormValue("title"), Description: strings.TrimSpace(r.PostFormValue("description")),
-		Status: winnow.FunnelStatus(r.PostFormValue("status")), Team: []string{u.ID}}
+		Status: winnow.FunnelStatus(r.PostFormValue("status")), OpenReview: r.PostFormValue("review") == "open", Team: []string{u.ID}}
 	if err := h.Funnels.CreateFunnel(r.Context(), f); err != nil {
 		if winnow.ErrorCode(err) == winnow.EINVALID {
 			h.Render.Page(w, r, http.StatusUnprocessableEntity, "job_new", JobFormPage{Base: h.base(r, "New job", "jobs"), Job: f, Error: winnow.ErrorMessage(err)})
@@ -62,25 +77,42 @@ func (h *Handler) CreateJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.Logger.InfoContext(r.Context(), "job created", "org_id", f.OrgID, "funnel_id", f.ID, "user_id", u.ID)
-	http.Redirect(w, r, "/jobs/"+f.ID, http.StatusSeeOther)
+	http.Redirect(w, r, "/jobs/"+f.ID+"/edit#add-step", http.StatusSeeOther)
+}
+
+// StepSummary is one line of a job's step overview.
+type StepSummary struct {
+	Number int
+	Kind   string
+	Title  string
+	Detail string
 }
 
 // JobPage is the data of a job's detail page.
 type JobPage struct {
 	render.Base
 	Job        *winnow.Funnel
+	Steps      []StepSummary
 	Team       []*winnow.User
-	Members    []*winnow.User // everyone who could be on the team
-	Applicants []*winnow.Applicant
-	CanEdit    bool
+	Applicants []ApplicantView
+	Counts     map[winnow.ApplicantStatus]int
+	ToReview   int
+	CanEdit    bool // members and admins edit jobs and invite candidates
+	CanInvite  bool // CanEdit, and the job is open
+	Invite     InviteForm
 }
 
-// Job shows one job: its steps, team and applicants.
+// Job shows one job: its steps, team, applicants and the invitation form.
 func (h *Handler) Job(w http.ResponseWriter, r *http.Request) {
 	f, ok := h.visibleFunnel(w, r)
 	if !ok {
 		return
 	}
+	h.renderJob(w, r, http.StatusOK, f, InviteForm{})
+}
+
+// renderJob renders the detail page of f with the invitation form in the given state.
+func (h *Handler) renderJob(w http.ResponseWriter, r *http.Request, status int, f *winnow.Funnel, inv InviteForm) {
 	u := me(r)
 	apps, err := h.Applicants.ListApplicants(r.Context(), u.OrgID, winnow.ApplicantFilter{FunnelID: f.ID})
 	if err != nil {
@@ -92,37 +124,53 @@ func (h *Handler) Job(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	page := JobPage{Base: h.base(r, f.Title, "jobs"), Job: f, Applicants: apps, Members: users, CanEdit: u.Role != winnow.RoleLimited}
+	page := JobPage{Base: h.base(r, f.Title, "jobs"), Job: f, Counts: map[winnow.ApplicantStatus]int{},
+		CanEdit: u.Role != winnow.RoleLimited, Invite: inv}
+	page.CanInvite = page.CanEdit && f.Status == winnow.FunnelOpen
+	for _, a := range apps {
+		page.Applicants = append(page.Applicants, viewApplicant(a, f))
+		page.Counts[a.Status]++
+	}
+	page.ToReview = page.Counts[winnow.StatusSubmitted]
 	for _, m := range users {
 		if f.OnTeam(m.ID) {
 			page.Team = append(page.Team, m)
 		}
 	}
-	h.Render.Page(w, r, http.StatusOK, "job", page)
+	for i, s := range f.Steps {
+		page.Steps = append(page.Steps, summarizeStep(i, s))
+	}
+	h.Render.Page(w, r, status, "job", page)
 }
 
-// UpdateTeam replaces the job team with the checked members.
-func (h *Handler) UpdateTeam(w http.ResponseWriter, r *http.Request) {
-	f, ok := h.visibleFunnel(w, r)
-	if !ok || !h.parseForm(w, r) {
-		return
-	}
-	u := me(r)
-	team := []string{}
-	for _, id := range r.PostForm["team"] {
-		m, err := h.Users.FindUserByID(r.Context(), u.OrgID, id)
-		if err != nil {
-			h.fail(w, r, winnow.Errorf(winnow.EINVALID, "One of the chosen team members does not exist."))
-			return
+// summarizeStep describes step i of a job in one line.
+func summarizeStep(i int, s winnow.Step) StepSummary {
+	sum := StepSummary{Number: i + 1, Kind: stepKindLabel(s.Kind), Title: s.Title}
+	switch s.Kind {
+	case winnow.StepQuestions:
+		knockouts := 0
+		for _, q := range s.Questions {
+			if q.Knockout != nil {
+				knockouts++
+			}
 		}
-		team = append(team, m.ID)
+		sum.Detail = plural(len(s.Questions), "question", "questions")
+		if knockouts > 0 {
+			sum.Detail += ", " + plural(knockouts, "knockout", "knockouts")
+		}
+	case winnow.StepHomework:
+		if h := s.Homework; h != nil {
+			sum.Detail = homeworkAnswerKind(h)
+		}
+	case winnow.StepVideo:
+		if v := s.Video; v != nil {
+			sum.Detail = plural(len(v.Prompts), "prompt", "prompts")
+			if v.MaxSeconds > 0 {
+				sum.Detail += ", up to " + duration(v.MaxSeconds) + " each"
+			}
+		}
 	}
-	f.Team = team
-	if err := h.Funnels.UpdateFunnel(r.Context(), f); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/jobs/"+f.ID, http.StatusSeeOther)
+	return sum
 }
 
 // visibleFunnel loads the job named in the path and checks the user may see it. An ID
@@ -136,11 +184,14 @@ func (h *Handler) visibleFunnel(w http.ResponseWriter, r *http.Request) (*winnow
 		return nil, false
 	}
 	if !f.VisibleTo(u) {
-		h.fail(w, r, winnow.Errorf(winnow.EFORBIDDEN, "You are not on the team of this job. Ask an admin to add you to it."))
+		h.fail(w, r, errNotOnTeam)
 		return nil, false
 	}
 	return f, true
 }
+
+// errNotOnTeam is the answer to a limited member who asks for a job off their teams.
+var errNotOnTeam = winnow.Errorf(winnow.EFORBIDDEN, "You are not on the team of this job. Ask an admin to add you to it.")
 
 func (h *Handler) parseForm(w http.ResponseWriter, r *http.Request) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)

@@ -1,0 +1,165 @@
+// Package api serves Winnow's JSON API under /api/v1 to programs holding an org API
+// token: jobs with their steps, applicants with their answers, reviews and decisions.
+// It is described by the OpenAPI document it serves at /api/v1/openapi.json.
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"winnow"
+	"winnow/internal/keyring"
+	"winnow/internal/web/render"
+)
+
+// maxBody bounds every request body: a job with many steps is a few tens of KB.
+const maxBody = 1 << 20
+
+// Handler holds what the API needs. Every field must be set.
+type Handler struct {
+	Funnels    winnow.FunnelService
+	Applicants winnow.ApplicantService
+	Answers    winnow.AnswerService
+	Reviews    winnow.ReviewService
+	Tokens     winnow.APITokenService
+	Users      winnow.UserService
+	Keyring    *keyring.Keyring
+	Clock      winnow.Clock
+	Logger     *slog.Logger
+	// BaseURL is the public URL of the server, for candidate links and file URLs.
+	BaseURL string
+}
+
+// The error codes the API adds to the domain's for requests it cannot read.
+const (
+	codeBadRequest  = "bad_request"
+	codeTooLarge    = "too_large"
+	codeUnsupported = "unsupported_media_type"
+)
+
+// errorBody is the shape of every error: {"error": {"code": …, "message": …}}.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// writeJSON writes v as the response with status.
+func (h *Handler) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		h.Logger.ErrorContext(r.Context(), "encode api response", "path", r.URL.Path, "error", err)
+		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"Something went wrong on our side."}}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// fail writes err as a JSON error with the status of its code. Internal errors are
+// logged here, once, and answered with a sentence that gives nothing away.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := render.Status(err)
+	if status >= 500 {
+		args := []any{"method", r.Method, "path", r.URL.Path, "error", err}
+		if t := token(r); t != nil {
+			args = append(args, "org_id", t.OrgID, "token_id", t.ID)
+		}
+		h.Logger.ErrorContext(r.Context(), "api request failed", args...)
+	}
+	h.writeJSON(w, r, status, errorBody{errorDetail{Code: winnow.ErrorCode(err), Message: winnow.ErrorMessage(err)}})
+}
+
+// failStatus writes an error that has no domain code, such as an unreadable body.
+func (h *Handler) failStatus(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	h.writeJSON(w, r, status, errorBody{errorDetail{Code: code, Message: msg}})
+}
+
+// NotFound answers requests under /api/v1 that match no route.
+func (h *Handler) NotFound(w http.ResponseWriter, r *http.Request) {
+	h.failStatus(w, r, http.StatusNotFound, winnow.ENOTFOUND, "There is no API endpoint at this address. See /api/v1/openapi.json.")
+}
+
+// decode reads the JSON body into v strictly: the body must be declared JSON, fit
+// maxBody, hold exactly one value, and name no field that v does not have. It answers
+// the request itself and returns false when the body cannot be used.
+func (h *Handler) decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		h.failStatus(w, r, http.StatusUnsupportedMediaType, codeUnsupported, "Send the body as JSON with the header Content-Type: application/json.")
+		return false
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	err = dec.Decode(v)
+	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
+		err = errTrailing
+	}
+	if err == nil {
+		return true
+	}
+	status, msg := http.StatusBadRequest, describeDecodeError(err)
+	code := codeBadRequest
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		status, code, msg = http.StatusRequestEntityTooLarge, codeTooLarge, fmt.Sprintf("The request body must be at most %d KB.", maxBody>>10)
+	}
+	h.failStatus(w, r, status, code, msg)
+	return false
+}
+
+var errTrailing = errors.New("trailing data")
+
+// describeDecodeError says in a sentence what is wrong with a body that failed to decode.
+func describeDecodeError(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return "The request body is empty; send a JSON object."
+	case errors.Is(err, errTrailing):
+		return "The request body must hold exactly one JSON object."
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("The request body is not valid JSON (at byte %d).", syntax.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "The request body is not valid JSON: it ends too early."
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return fmt.Sprintf("The request body must be a JSON object, not %s.", typ.Value)
+		}
+		return fmt.Sprintf("Field %q must be %s, not %s.", typ.Field, jsonKind(typ.Type), typ.Value)
+	}
+	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return fmt.Sprintf("Unknown field %s in the request body.", field)
+	}
+	return "The request body could not be read as JSON."
+}
+
+// jsonKind names the JSON type that decodes into t.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8,
+		reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "an object"
+}

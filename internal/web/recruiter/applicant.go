@@ -1,0 +1,315 @@
+package recruiter
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"winnow"
+	"winnow/internal/web/render"
+)
+
+// CardPage is the data of an applicant's card: status, answers, reviews, timeline and,
+// for those who may decide, the review and decision forms.
+type CardPage struct {
+	render.Base
+	Job       *winnow.Funnel
+	Applicant ApplicantView
+	Link      string // the candidate's own link, while they can still use it
+	Steps     []AnswerStep
+	Reviews   []ReviewView
+	Average   string
+	Events    []EventView
+	CanDecide bool // admin or on the job team
+	Open      bool // submitted: waiting for reviews and the decision
+	Review    ReviewForm
+	Decision  DecisionForm
+	Scores    []ScoreOption
+}
+
+// AnswerStep is one step of the applicant's funnel with what they answered.
+type AnswerStep struct {
+	Number    int
+	Kind      string
+	KindLabel string
+	Title     string
+	Completed bool
+	Started   bool
+	Questions []AnswerQuestion
+	// Homework.
+	Instructions string
+	Text         string
+	File         *FileView
+	// Video interview.
+	Prompts []PromptAnswer
+}
+
+// AnswerQuestion is one question with the applicant's answer.
+type AnswerQuestion struct {
+	Text       string
+	TypeLabel  string
+	Values     []string
+	KnockedOut bool   // the answer fails the question's knockout rule
+	Rule       string // the knockout's reason, if the question has one
+}
+
+// PromptAnswer is one video prompt with the recording that answers it.
+type PromptAnswer struct {
+	Number int
+	Prompt string
+	File   *FileView
+}
+
+// FileView is an uploaded file as the card links to it.
+type FileView struct {
+	ID          string
+	Name        string
+	Size        string
+	ContentType string
+	Missing     bool // the answer names an upload that cannot be found
+}
+
+// ReviewView is one reviewer's review.
+type ReviewView struct {
+	Reviewer string
+	Score    int
+	Label    string
+	Comment  string
+	At       time.Time
+	Mine     bool
+}
+
+// EventView is one entry of the timeline.
+type EventView struct {
+	Kind    string
+	Message string
+	Actor   string
+	At      time.Time
+}
+
+// ScoreOption is one of the four scores.
+type ScoreOption struct {
+	Value int
+	Label string
+}
+
+// ReviewForm is the signed-in reviewer's review form.
+type ReviewForm struct {
+	Score   int
+	Comment string
+	Error   string
+}
+
+// DecisionForm is the decision form after a failed submission.
+type DecisionForm struct {
+	Reason string
+	Error  string
+}
+
+// cardNotices are the sentences a redirect back to the card may ask for.
+var cardNotices = map[string]string{
+	"review":      "Your review is saved.",
+	"qualified":   "Decision recorded: qualified.",
+	"unqualified": "Decision recorded: unqualified.",
+}
+
+// Applicant shows an applicant's card.
+func (h *Handler) Applicant(w http.ResponseWriter, r *http.Request) {
+	a, f, ok := h.visibleApplicant(w, r)
+	if !ok {
+		return
+	}
+	h.renderCard(w, r, http.StatusOK, a, f, ReviewForm{}, DecisionForm{})
+}
+
+// visibleApplicant loads the applicant named in the path and their job, and checks
+// that the user may see them: another org's applicant is "not found", an applicant of
+// a job off a limited member's teams is "forbidden".
+func (h *Handler) visibleApplicant(w http.ResponseWriter, r *http.Request) (*winnow.Applicant, *winnow.Funnel, bool) {
+	u := me(r)
+	a, err := h.Applicants.FindApplicantByID(r.Context(), u.OrgID, r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return nil, nil, false
+	}
+	f, err := h.Funnels.FindFunnelByID(r.Context(), u.OrgID, a.FunnelID)
+	if err != nil {
+		h.fail(w, r, err)
+		return nil, nil, false
+	}
+	if !f.VisibleTo(u) {
+		h.fail(w, r, errNotOnTeam)
+		return nil, nil, false
+	}
+	return a, f, true
+}
+
+// renderCard renders a's card with the review and decision forms in the given state.
+func (h *Handler) renderCard(w http.ResponseWriter, r *http.Request, status int, a *winnow.Applicant, f *winnow.Funnel, rf ReviewForm, df DecisionForm) {
+	u := me(r)
+	ctx := r.Context()
+	events, err := h.Applicants.ListEvents(ctx, u.OrgID, a.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	reviews, err := h.Reviews.ListReviews(ctx, u.OrgID, a.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	answers, err := h.Answers.ListStepAnswers(ctx, u.OrgID, a.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	users, err := h.Users.ListUsers(ctx, u.OrgID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	names := make(map[string]string, len(users))
+	for _, m := range users {
+		names[m.ID] = userName(m)
+	}
+	view := viewApplicant(a, f)
+	page := CardPage{Base: h.base(r, view.Display, "applicants"), Job: f, Applicant: view,
+		CanDecide: canDecide(u, f), Open: a.Status == winnow.StatusSubmitted, Review: rf, Decision: df}
+	if status == http.StatusOK {
+		page.Notice = cardNotices[r.URL.Query().Get("done")]
+	}
+	if u.Role != winnow.RoleLimited && (a.Status == winnow.StatusInvited || a.Status == winnow.StatusInProgress) {
+		page.Link = h.BaseURL + "/c/" + a.Token
+	}
+	for _, v := range []int{1, 2, 3, 4} {
+		page.Scores = append(page.Scores, ScoreOption{Value: v, Label: winnow.ScoreLabels[v]})
+	}
+	total := 0
+	for _, rv := range reviews {
+		mine := rv.ReviewerID == u.ID
+		page.Reviews = append(page.Reviews, ReviewView{Reviewer: nameOr(names, rv.ReviewerID, "A former member"), Score: rv.Score,
+			Label: winnow.ScoreLabels[rv.Score], Comment: rv.Comment, At: rv.UpdatedAt, Mine: mine})
+		total += rv.Score
+		if mine && page.Review.Score == 0 && page.Review.Error == "" {
+			page.Review.Score, page.Review.Comment = rv.Score, rv.Comment
+		}
+	}
+	if len(reviews) > 0 {
+		page.Average = fmt.Sprintf("%.1f", float64(total)/float64(len(reviews)))
+	}
+	for _, ev := range events {
+		msg := ev.Message
+		if view.Blind {
+			msg = scrubIdentity(msg, a)
+		}
+		page.Events = append(page.Events, EventView{Kind: string(ev.Kind), Message: msg, At: ev.At,
+			Actor: nameOr(names, ev.ActorID, "")})
+	}
+	steps := a.Steps
+	if len(steps) == 0 {
+		steps = f.Steps
+	}
+	byStep := make(map[string]*winnow.StepAnswer, len(answers))
+	for _, sa := range answers {
+		byStep[sa.StepID] = sa
+	}
+	for i, s := range steps {
+		page.Steps = append(page.Steps, h.answerStep(r, a, f, i, s, byStep[s.ID]))
+	}
+	h.Render.Page(w, r, status, "applicant", page)
+}
+
+// answerStep puts step i of a's funnel f together with their answer to it, sa (nil
+// when they have not reached it).
+func (h *Handler) answerStep(r *http.Request, a *winnow.Applicant, f *winnow.Funnel, i int, s winnow.Step, sa *winnow.StepAnswer) AnswerStep {
+	as := AnswerStep{Number: i + 1, Kind: string(s.Kind), KindLabel: stepKindLabel(s.Kind), Title: stepTitle(s)}
+	if sa == nil {
+		sa = &winnow.StepAnswer{}
+	} else {
+		as.Started, as.Completed = true, sa.CompletedAt != nil
+	}
+	for _, q := range s.Questions {
+		vals := sa.Questions[q.ID]
+		aq := AnswerQuestion{Text: q.Text, TypeLabel: questionTypeLabel(q.Type), Values: vals}
+		if q.Knockout != nil {
+			aq.Rule = q.Knockout.Reason
+			aq.KnockedOut = as.Started && q.KnocksOut(vals)
+		}
+		as.Questions = append(as.Questions, aq)
+	}
+	if hw := s.Homework; hw != nil {
+		as.Instructions, as.Text = hw.Instructions, sa.Text
+		if id := sa.Files["homework"]; id != "" {
+			as.File = h.fileView(r, a, f, id)
+		}
+	}
+	if v := s.Video; v != nil {
+		for j, p := range v.Prompts {
+			pa := PromptAnswer{Number: j + 1, Prompt: p}
+			if id := sa.Files[winnow.PromptItem(j)]; id != "" {
+				pa.File = h.fileView(r, a, f, id)
+			}
+			as.Prompts = append(as.Prompts, pa)
+		}
+	}
+	return as
+}
+
+// fileView describes the upload id of a, an applicant of f, for the card.
+func (h *Handler) fileView(r *http.Request, a *winnow.Applicant, f *winnow.Funnel, id string) *FileView {
+	up, err := h.Answers.FindUpload(r.Context(), me(r).OrgID, id)
+	if err != nil {
+		if winnow.ErrorCode(err) != winnow.ENOTFOUND {
+			h.Logger.ErrorContext(r.Context(), "find upload", "org_id", me(r).OrgID, "upload_id", id, "error", err)
+		}
+		return &FileView{ID: id, Missing: true}
+	}
+	name := uploadName(up, a, f)
+	if name == "" {
+		name = "file"
+	}
+	return &FileView{ID: up.ID, Name: name, Size: formatBytes(up.Size), ContentType: up.ContentType}
+}
+
+// nameOr is the name of user id, or fallback when id is empty or unknown.
+func nameOr(names map[string]string, id, fallback string) string {
+	if n, ok := names[id]; ok {
+		return n
+	}
+	if id == "" {
+		return ""
+	}
+	return fallback
+}
+
+// scrubIdentity takes a's name and email out of a timeline message, for blind review:
+// messages about emails name the address they went to.
+func scrubIdentity(msg string, a *winnow.Applicant) string {
+	for _, id := range []struct{ value, with string }{{a.Email, "the candidate's address"}, {a.Name, "the candidate"}} {
+		if strings.TrimSpace(id.value) != "" {
+			msg = replaceFold(msg, id.value, id.with)
+		}
+	}
+	return msg
+}
+
+// replaceFold replaces every case-insensitive occurrence of old in s with new.
+func replaceFold(s, old, new string) string {
+	lower, lowerOld := strings.ToLower(s), strings.ToLower(old)
+	if len(lower) != len(s) || len(lowerOld) != len(old) {
+		// Case mapping changed byte lengths; fall back to exact matches.
+		return strings.ReplaceAll(s, old, new)
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(lower, lowerOld)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		b.WriteString(new)
+		s, lower = s[i+len(old):], lower[i+len(old):]
+	}
+}
