@@ -234,7 +234,7 @@ func (h *Handler) answerStep(r *http.Request, a *winnow.Applicant, f *winnow.Fun
 		aq := AnswerQuestion{Text: q.Text, TypeLabel: questionTypeLabel(q.Type), Values: vals}
 		if q.Knockout != nil {
 			aq.Rule = q.Knockout.Reason
-			aq.KnockedOut = as.Started && q.KnocksOut(vals)
+			aq.KnockedOut = len(vals) > 0 && q.KnocksOut(vals)
 		}
 		as.Questions = append(as.Questions, aq)
 	}
