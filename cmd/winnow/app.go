@@ -36,6 +36,8 @@ type Main struct {
 	Store   *sqlstore.Store
 	River   *jobs.Client
 	Keyring *keyring.Keyring
+	// MailMode says how email leaves: an SMTP server, or the outbox (set by Open).
+	MailMode winnow.MailMode
 
 	started  bool // the River client was started
 	listener net.Listener
@@ -65,12 +67,18 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("migrate database: %w", err)
 	}
 	m.Store = sqlstore.NewStore(db, m.Clock)
-	client, err := jobs.NewClient(db.RiverDriver(), jobs.Deps{Applicants: m.Store, Clock: m.Clock, Logger: m.Logger}, true)
+	sender, mode, err := newMailer(m.Config)
+	if err != nil {
+		return err
+	}
+	m.MailMode = mode
+	client, err := jobs.NewClient(db.RiverDriver(), jobs.Deps{Applicants: m.Store, Clock: m.Clock, Logger: m.Logger,
+		Emails: m.Store, Sender: sender, From: mode.From, BaseURL: func() string { return m.Config.BaseURL }}, true)
 	if err != nil {
 		return err
 	}
 	m.River = client
-	m.Store.SetEffects(jobs.Effects(client))
+	m.Store.SetEffects(jobs.Effects(client, m.Store))
 	return nil
 }
 
@@ -103,6 +111,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Render: renderer, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL},
 		Sessions: sessions, Render: renderer, Logger: m.Logger, Ping: m.DB.Ping, Registry: reg,
 	}
+	srv.Mail = &recruiter.Mail{Handler: srv.Recruiter, Templates: m.Store, Emails: m.Store, Invitations: m.Store, Mode: m.MailMode}
 	if err := m.River.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start workers: %w", err)
 	}
@@ -112,6 +121,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.serveErr = make(chan error, 1)
 	go func() { m.serveErr <- m.server.Serve(ln) }()
 	m.Logger.Info("winnow is serving", "addr", ln.Addr().String(), "url", m.Config.BaseURL, "database", m.DB.Dialect(), "version", version)
+	logMailMode(m.Logger, m.MailMode, m.Config.BaseURL)
 	return nil
 }
 

@@ -26,6 +26,9 @@ type Config struct {
 	LeverAuthURL      string
 	LeverClientID     string
 	LeverClientSecret string
+
+	SMTPURL  string // empty: email is kept in the outbox, not delivered
+	MailFrom string // sender of every email; required with SMTPURL
 }
 
 // MinSecretKeyLength is the shortest WINNOW_SECRET_KEY that serve accepts.
@@ -54,6 +57,8 @@ var Vars = []Var{
 	{"WINNOW_LEVER_AUTH_URL", "", "https://auth.lever.co", "Lever OAuth base URL", false, func(c *Config) *string { return &c.LeverAuthURL }},
 	{"WINNOW_LEVER_CLIENT_ID", "", "", "OAuth client ID of your Lever app", false, func(c *Config) *string { return &c.LeverClientID }},
 	{"WINNOW_LEVER_CLIENT_SECRET", "", "", "OAuth client secret of your Lever app", true, func(c *Config) *string { return &c.LeverClientSecret }},
+	{"WINNOW_SMTP_URL", "smtp-url", "", "SMTP server for email: smtp://user:pass@host:587 (STARTTLS when offered; add ?starttls=required to insist) or smtps://… (implicit TLS); empty keeps email in an outbox, undelivered", true, func(c *Config) *string { return &c.SMTPURL }},
+	{"WINNOW_MAIL_FROM", "mail-from", "", `sender of every email, e.g. "Acme Hiring <jobs@acme.example>"; required with WINNOW_SMTP_URL`, false, func(c *Config) *string { return &c.MailFrom }},
 }
 
 // Load builds a Config from defaults, then the environment (through getenv), then the
@@ -148,10 +153,10 @@ func (c *Config) String() string {
 	return b.String()
 }
 
-// redact hides a secret; for a database URL it keeps everything but the password so
-// operators can still see where Winnow connects.
+// redact hides a secret; for a database or SMTP URL it keeps everything but the
+// password so operators can still see where Winnow connects.
 func redact(env, val string) string {
-	if env == "WINNOW_DATABASE_URL" {
+	if env == "WINNOW_DATABASE_URL" || env == "WINNOW_SMTP_URL" {
 		if u, err := url.Parse(val); err == nil && u.User != nil {
 			if _, ok := u.User.Password(); ok {
 				u.User = url.UserPassword(u.User.Username(), "REDACTED")

@@ -1,6 +1,14 @@
 // Package jobs holds Winnow's background work as River job kinds and their workers, and
 // the Effects function that enqueues them in the same transaction as the state change
 // that calls for them.
+//
+// Time. Jobs that must wait (reminders, the opt-out at the deadline, retries) are
+// scheduled with River at times computed from the injected winnow.Clock: ScheduledAt for
+// planned work, NextRetry for retries. In production that clock is the wall clock, so
+// River's own scheduler runs them when they are due. Workers judge "is it due?" by the
+// injected clock too and snooze a job that River hands them early. Tests move a fake
+// clock forward and make the jobs that are due by it available with River's JobRetry,
+// so the same River client, workers and SQL run as in production, weeks in milliseconds.
 package jobs
 
 import (
@@ -14,6 +22,7 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 
 	"winnow"
+	"winnow/internal/mail"
 )
 
 // Deps is what the workers need.
@@ -21,6 +30,21 @@ type Deps struct {
 	Applicants winnow.ApplicantService
 	Clock      winnow.Clock
 	Logger     *slog.Logger
+
+	// Emails is the store behind email jobs. Without it email jobs are cancelled, which
+	// only tests of other workers want.
+	Emails EmailStore
+	// Sender delivers email. Nil is outbox mode: emails are rendered and kept in the
+	// database as "in outbox", never reported as delivered.
+	Sender mail.Sender
+	// From is the sender address, for outbox copies; SMTP senders use their own.
+	From string
+	// BaseURL returns the public URL that candidate links start with. It is a function
+	// because serve learns its address only after listening.
+	BaseURL func() string
+	// PollInterval is how often workers look for new jobs; zero means half a second.
+	// There is no LISTEN/NOTIFY on SQLite or through database/sql.
+	PollInterval time.Duration
 }
 
 // Client is River's client over database/sql, the same type on SQLite and PostgreSQL.
@@ -29,13 +53,24 @@ type Client = river.Client[*sql.Tx]
 // NewClient builds the River client with every worker registered. With work false the
 // client only inserts jobs (a web-only process); with work true it also works them.
 func NewClient(driver riverdriver.Driver[*sql.Tx], deps Deps, work bool) (*Client, error) {
+	if deps.Clock == nil {
+		deps.Clock = winnow.SystemClock{}
+	}
+	if deps.BaseURL == nil {
+		deps.BaseURL = func() string { return "" }
+	}
+	poll := deps.PollInterval
+	if poll <= 0 {
+		poll = 500 * time.Millisecond
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &optOutWorker{deps: deps})
+	river.AddWorker(workers, &sendEmailWorker{deps: deps})
 	cfg := &river.Config{
 		Workers:           workers,
 		Logger:            deps.Logger.With("component", "river"),
-		FetchCooldown:     50 * time.Millisecond,
-		FetchPollInterval: 500 * time.Millisecond,
+		FetchCooldown:     min(50*time.Millisecond, poll),
+		FetchPollInterval: poll,
 		MaxAttempts:       10,
 	}
 	if work {
@@ -48,19 +83,6 @@ func NewClient(driver riverdriver.Driver[*sql.Tx], deps Deps, work bool) (*Clien
 	return c, nil
 }
 
-// Effects returns the function the store calls inside each applicant change's
-// transaction; it enqueues the jobs that carry the change's effects with InsertTx, so
-// the change and its jobs commit together or not at all.
-func Effects(client *Client) func(ctx context.Context, tx *sql.Tx, a *winnow.Applicant, ev *winnow.Event) error {
-	return func(ctx context.Context, tx *sql.Tx, a *winnow.Applicant, ev *winnow.Event) error {
-		switch ev.Kind {
-		case winnow.EventInvited:
-			args := OptOutArgs{OrgID: a.OrgID, ApplicantID: a.ID, Deadline: a.Deadline}
-			_, err := client.InsertTx(ctx, tx, args, &river.InsertOpts{ScheduledAt: a.Deadline})
-			if err != nil {
-				return fmt.Errorf("enqueue opt-out: %w", err)
-			}
-		}
-		return nil
-	}
-}
+// EffectsFunc is the signature of sqlstore's effects hook: it runs inside the
+// transaction of every applicant change.
+type EffectsFunc = func(ctx context.Context, tx *sql.Tx, a *winnow.Applicant, ev *winnow.Event) error

@@ -12,7 +12,8 @@ import (
 
 // OptOutArgs opts an applicant out when their deadline passes without a submission.
 // It is scheduled at the invitation for the deadline; if the applicant has moved on or
-// the deadline was extended by then, it does nothing.
+// the deadline was extended by then, it does nothing. Run before the deadline (by the
+// injected clock), it snoozes until then.
 type OptOutArgs struct {
 	OrgID       string    `json:"org_id"`
 	ApplicantID string    `json:"applicant_id"`
@@ -35,14 +36,22 @@ type optOutWorker struct {
 
 func (w *optOutWorker) Work(ctx context.Context, job *river.Job[OptOutArgs]) error {
 	now := w.deps.Clock.Now()
+	var early time.Duration
 	a, err := w.deps.Applicants.TransitionApplicant(ctx, job.Args.OrgID, job.Args.ApplicantID, func(a *winnow.Applicant) (winnow.Event, error) {
-		if !a.Deadline.Equal(job.Args.Deadline) || !a.Expired(now) {
+		if !a.Deadline.Equal(job.Args.Deadline) || !a.AwaitsSubmission() {
+			return winnow.Event{}, errNothingToDo
+		}
+		if !a.Expired(now) {
+			early = a.Deadline.Sub(now)
 			return winnow.Event{}, errNothingToDo
 		}
 		days := a.Deadline.Sub(a.InvitedAt).Hours() / 24
 		return a.OptOut(now, fmt.Sprintf("no submission within %s days of the invitation", trimFloat(days)))
 	})
 	switch {
+	case early > 0:
+		// River's clock ran ahead of ours: come back at the deadline rather than drop it.
+		return river.JobSnooze(early)
 	case err == errNothingToDo || winnow.ErrorCode(err) == winnow.ENOTFOUND:
 		return nil
 	case err != nil:

@@ -29,6 +29,7 @@ type route struct {
 // routes builds the mux from the one table of every route Winnow serves.
 func (s *Server) routes(m *metrics) *http.ServeMux {
 	rec := s.Recruiter
+	mail := s.Mail
 	static, _ := fs.Sub(ui.Static, "static")
 	table := []route{
 		{"GET /healthz", public, s.healthz},
@@ -53,6 +54,21 @@ func (s *Server) routes(m *metrics) *http.ServeMux {
 		{"GET /settings/members", admin, rec.Members},
 		{"POST /settings/members/invites", admin, rec.Invite},
 		{"GET /settings/integrations", admin, rec.Integrations},
+
+		// Email: delivery status and the org's templates, a job's own templates, the
+		// mail viewer (outbox mode only; the handlers answer 404 otherwise), and resend
+		// and extend on the applicant card.
+		{"GET /settings/emails", admin, mail.EmailSettings},
+		{"GET /settings/emails/{kind}", admin, mail.OrgTemplate},
+		{"POST /settings/emails/{kind}", admin, mail.SaveOrgTemplate},
+		{"GET /settings/mail", admin, mail.MailList},
+		{"GET /settings/mail/{id}", admin, mail.MailMessage},
+		{"GET /settings/mail/{id}/html", admin, mail.MailHTML},
+		{"GET /jobs/{id}/emails", member, mail.JobTemplates},
+		{"GET /jobs/{id}/emails/{kind}", member, mail.JobTemplate},
+		{"POST /jobs/{id}/emails/{kind}", member, mail.SaveJobTemplate},
+		{"POST /applicants/{id}/resend", admin, mail.Resend},
+		{"POST /applicants/{id}/extend", admin, mail.Extend},
 	}
 	mux := http.NewServeMux()
 	for _, rt := range table {

@@ -18,6 +18,7 @@ import (
 // Server holds the handlers and what the middleware needs. Every field must be set.
 type Server struct {
 	Recruiter *recruiter.Handler
+	Mail      *recruiter.Mail // email pages; shares Recruiter's helpers
 	Sessions  *auth.Sessions
 	Render    *render.Renderer
 	Logger    *slog.Logger

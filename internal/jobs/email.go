@@ -1,0 +1,213 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"winnow"
+	"winnow/internal/mail"
+)
+
+// SendEmailArgs sends one email row. The row is the authority: the job is unique per
+// email (hence per applicant, kind and sequence), and a job that finds its email final
+// (sent, held, skipped, cancelled, …) does nothing, so a retried or duplicated job sends
+// nothing twice. Deadline, for reminders, is the deadline they were planned under; an
+// extension moves the applicant's deadline and the reminder becomes a no-op.
+type SendEmailArgs struct {
+	OrgID       string     `json:"org_id"`
+	EmailID     string     `json:"email_id"`
+	ApplicantID string     `json:"applicant_id,omitempty"`
+	EmailKind   string     `json:"email_kind"`
+	Seq         int        `json:"seq"`
+	Deadline    *time.Time `json:"deadline,omitempty"`
+}
+
+// Kind names the job in River's table.
+func (SendEmailArgs) Kind() string { return "email_send" }
+
+// InsertOpts makes the job unique per email, and gives it enough attempts, with the
+// backoff of NextRetry, to outlast a mail server that is down for about a day.
+func (SendEmailArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: emailMaxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+const (
+	emailMaxAttempts = 30
+	emailMaxBackoff  = time.Hour
+)
+
+type sendEmailWorker struct {
+	river.WorkerDefaults[SendEmailArgs]
+	deps Deps
+}
+
+// Timeout bounds one attempt: a connection is bounded by the SMTP timeout.
+func (w *sendEmailWorker) Timeout(*river.Job[SendEmailArgs]) time.Duration { return 2 * time.Minute }
+
+// NextRetry backs off 1, 2, 4, … minutes up to an hour, counted on the injected clock.
+func (w *sendEmailWorker) NextRetry(job *river.Job[SendEmailArgs]) time.Time {
+	return w.deps.Clock.Now().Add(emailBackoff(job.Attempt))
+}
+
+func emailBackoff(attempt int) time.Duration {
+	if attempt < 1 {
+		attempt = 1
+	}
+	if attempt > 7 {
+		return emailMaxBackoff
+	}
+	return min(time.Duration(1<<(attempt-1))*time.Minute, emailMaxBackoff)
+}
+
+func (w *sendEmailWorker) Work(ctx context.Context, job *river.Job[SendEmailArgs]) error {
+	d, args := w.deps, job.Args
+	if d.Emails == nil {
+		return river.JobCancel(errors.New("email is not configured in this process"))
+	}
+	log := d.Logger.With("org_id", args.OrgID, "email_id", args.EmailID, "applicant_id", args.ApplicantID, "job_id", job.ID)
+	now := d.Clock.Now()
+	e, err := d.Emails.FindEmailByID(ctx, args.OrgID, args.EmailID)
+	switch {
+	case winnow.ErrorCode(err) == winnow.ENOTFOUND:
+		return nil // the applicant is gone, and their emails with them
+	case err != nil:
+		return fmt.Errorf("load email: %w", err)
+	case e.Status.Final():
+		return nil
+	case e.Status == winnow.EmailScheduled && now.Before(e.DueAt):
+		// River's clock ran ahead of ours; come back when it is due.
+		return river.JobSnooze(e.DueAt.Sub(now))
+	}
+	var a *winnow.Applicant
+	if e.ApplicantID != "" {
+		if a, err = d.Emails.FindApplicantByID(ctx, e.OrgID, e.ApplicantID); winnow.ErrorCode(err) == winnow.ENOTFOUND {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("load applicant: %w", err)
+		}
+	}
+	var content *winnow.RenderedEmail
+	if !e.Rendered() {
+		if a == nil {
+			return river.JobCancel(fmt.Errorf("email %s has no content and no applicant to render it for", e.ID))
+		}
+		if content, err = w.render(ctx, e, a); err != nil {
+			return err
+		}
+	}
+	e, send, err := d.Emails.ClaimEmail(ctx, e.OrgID, e.ID, content)
+	if err != nil {
+		return fmt.Errorf("claim email: %w", err)
+	}
+	if !send {
+		log.InfoContext(ctx, "email not sent", "kind", string(e.Kind), "status", string(e.Status), "reason", e.LastError)
+		return nil
+	}
+	if d.Sender == nil {
+		return w.finish(ctx, e, winnow.EmailOutcome{Status: winnow.EmailOutbox, Event: winnow.EventEmailHeld,
+			Message: e.Name() + " email to " + e.To + " kept in the outbox: no SMTP server is configured, so it was not delivered"})
+	}
+	msg := &mail.Message{ID: e.ID, From: d.From, To: e.To, Subject: e.Subject, Text: e.Text, HTML: e.HTML, Date: d.Clock.Now()}
+	if a != nil {
+		msg.ListUnsubscribe = d.BaseURL() + winnow.OptOutPath(a.Token)
+	}
+	sendErr := d.Sender.Send(ctx, msg)
+	o, jobErr := outcome(e, sendErr, job)
+	o.At = d.Clock.Now()
+	if err := w.finish(ctx, e, o); err != nil {
+		return err
+	}
+	switch o.Status {
+	case winnow.EmailSent:
+		log.InfoContext(ctx, "email sent", "kind", string(e.Kind), "seq", e.Seq)
+	default:
+		log.WarnContext(ctx, "email not delivered", "kind", string(e.Kind), "seq", e.Seq, "status", string(o.Status),
+			"attempt", job.Attempt, "error", sendErr)
+	}
+	return jobErr
+}
+
+// outcome decides what a send's result means for the email and for River: retry
+// (return an error), stop (JobCancel) or done (nil).
+func outcome(e *winnow.Email, err error, job *river.Job[SendEmailArgs]) (winnow.EmailOutcome, error) {
+	name := e.Name() + " email"
+	if err == nil {
+		return winnow.EmailOutcome{Status: winnow.EmailSent, Event: winnow.EventEmailSent, Message: name + " sent to " + e.To}, nil
+	}
+	reason := mail.Reason(err)
+	switch mail.OutcomeOf(err) {
+	case mail.Unknown:
+		if e.Uncertain >= 1 {
+			return winnow.EmailOutcome{Status: winnow.EmailUnknown, Uncertain: true, Error: reason, Event: winnow.EventEmailUnknown,
+				Message: name + ": delivery unknown again after one retry; not sent again. " + reason}, river.JobCancel(err)
+		}
+		return winnow.EmailOutcome{Status: winnow.EmailQueued, Uncertain: true, Error: reason, Event: winnow.EventEmailUnknown,
+			Message: name + ": " + reason + " Trying once more."}, err
+	case mail.Refused:
+		return winnow.EmailOutcome{Status: winnow.EmailFailed, Error: reason, Event: winnow.EventEmailFailed,
+			Message: name + " to " + e.To + " failed: " + reason}, river.JobCancel(err)
+	}
+	if job.Attempt >= job.MaxAttempts {
+		return winnow.EmailOutcome{Status: winnow.EmailFailed, Error: reason, Event: winnow.EventEmailFailed,
+			Message: name + " to " + e.To + " failed after " + strconv.Itoa(job.Attempt) + " attempts: " + reason}, err
+	}
+	o := winnow.EmailOutcome{Status: winnow.EmailQueued, Error: reason}
+	if e.LastError == "" {
+		// One timeline entry when the trouble starts, not one per retry.
+		o.Event, o.Message = winnow.EventEmailDelayed, name+" delayed: "+reason+" Retrying."
+	}
+	return o, err
+}
+
+func (w *sendEmailWorker) finish(ctx context.Context, e *winnow.Email, o winnow.EmailOutcome) error {
+	if o.At.IsZero() {
+		o.At = w.deps.Clock.Now()
+	}
+	if err := w.deps.Emails.FinishEmail(ctx, e.OrgID, e.ID, o); err != nil {
+		return fmt.Errorf("record email outcome: %w", err)
+	}
+	return nil
+}
+
+// render fills in the template in force for the email's kind and job. A stored template
+// that no longer renders falls back to the built-in one rather than sending nothing.
+func (w *sendEmailWorker) render(ctx context.Context, e *winnow.Email, a *winnow.Applicant) (*winnow.RenderedEmail, error) {
+	d := w.deps
+	f, err := d.Emails.FindFunnelByID(ctx, a.OrgID, a.FunnelID)
+	if err != nil {
+		return nil, fmt.Errorf("load funnel: %w", err)
+	}
+	o, err := d.Emails.FindOrgByID(ctx, a.OrgID)
+	if err != nil {
+		return nil, fmt.Errorf("load org: %w", err)
+	}
+	t, err := d.Emails.FindTemplate(ctx, a.OrgID, a.FunnelID, e.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("load template: %w", err)
+	}
+	data := CandidateData(a, f, o, d.BaseURL())
+	data.ReminderNumber = strconv.Itoa(e.Seq)
+	r, err := t.Render(data)
+	if err != nil {
+		d.Logger.WarnContext(ctx, "template does not render; using the built-in one", "org_id", a.OrgID, "funnel_id", a.FunnelID,
+			"kind", string(e.Kind), "error", err)
+		if r, err = winnow.DefaultTemplate(a.OrgID, e.Kind).Render(data); err != nil {
+			return nil, fmt.Errorf("render default template: %w", err)
+		}
+	}
+	return &r, nil
+}
+
+// CandidateData is the template data of an email to applicant a of funnel f at org o.
+func CandidateData(a *winnow.Applicant, f *winnow.Funnel, o *winnow.Org, baseURL string) winnow.TemplateData {
+	first, _, _ := strings.Cut(strings.TrimSpace(a.Name), " ")
+	return winnow.TemplateData{FirstName: first, CandidateName: a.Name, JobTitle: f.Title, Company: o.Name,
+		Link: baseURL + winnow.CandidatePath(a.Token), OptOutLink: baseURL + winnow.OptOutPath(a.Token),
+		Deadline: winnow.FormatDeadline(a.Deadline)}
+}

@@ -1,0 +1,288 @@
+package jobs
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"database/sql"
+	"encoding/hex"
+	"log/slog"
+	"mime"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"winnow"
+	"winnow/internal/mail"
+	"winnow/internal/mail/mailtest"
+	"winnow/internal/sqlstore"
+)
+
+const day = 24 * time.Hour
+
+// testClock is a winnow.Clock the test moves; workers read it concurrently.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Set moves the clock to t.
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// engines returns the databases to run a test on: SQLite always, PostgreSQL when
+// WINNOW_TEST_POSTGRES_URL is set.
+func engines(t *testing.T) map[string]func(t *testing.T) string {
+	t.Helper()
+	e := map[string]func(t *testing.T) string{sqlstore.DialectSQLite: func(t *testing.T) string {
+		return "sqlite://" + filepath.Join(t.TempDir(), "winnow.db")
+	}}
+	if admin := os.Getenv("WINNOW_TEST_POSTGRES_URL"); admin != "" {
+		e[sqlstore.DialectPostgres] = func(t *testing.T) string { return freshPostgres(t, admin) }
+	}
+	return e
+}
+
+// freshPostgres creates an empty database for one test and drops it afterwards.
+func freshPostgres(t testing.TB, admin string) string {
+	t.Helper()
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "winnow_jobs_" + hex.EncodeToString(b)
+	if _, err := db.Exec("CREATE DATABASE " + name + " TEMPLATE template0"); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		db.Close()
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// harness is a migrated database, a store and a started River client whose workers send
+// through a real SMTP server on 127.0.0.1 (or keep email in the outbox), all on one
+// injected clock.
+type harness struct {
+	t      *testing.T
+	ctx    context.Context
+	db     *sqlstore.DB
+	store  *sqlstore.Store
+	clock  *testClock
+	client *Client
+	smtp   *mailtest.Server
+	deps   Deps
+	org    *winnow.Org
+	funnel *winnow.Funnel
+}
+
+const testBaseURL = "https://winnow.test"
+
+// newHarness starts everything on the database at dbURL. With outbox set there is no
+// SMTP server and no sender.
+func newHarness(t *testing.T, dbURL string, outbox bool) *harness {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, dbURL, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The clock starts at the wall clock and only moves forward, so River never finds
+	// a job due by its own clock before it is due by ours.
+	clk := &testClock{now: time.Now().UTC().Truncate(time.Second)}
+	store := sqlstore.NewStore(db, clk)
+	h := &harness{t: t, ctx: ctx, db: db, store: store, clock: clk}
+	h.deps = Deps{Applicants: store, Clock: clk, Logger: slog.New(slog.DiscardHandler), Emails: store,
+		From: "Acme Hiring <jobs@acme.example>", BaseURL: func() string { return testBaseURL }, PollInterval: 20 * time.Millisecond}
+	if !outbox {
+		h.smtp = mailtest.NewServer(t, mailtest.Options{})
+		server, err := mail.ParseURL("smtp://127.0.0.1:" + strconv.Itoa(h.smtp.Port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sender, err := mail.NewSMTP(server, h.deps.From, mail.WithTimeout(5*time.Second), mail.WithTLSConfig(&tls.Config{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.deps.Sender = sender
+	}
+	h.client, err = NewClient(db.RiverDriver(), h.deps, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.SetEffects(Effects(h.client, store))
+	if err := h.client.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		h.client.Stop(stop)
+	})
+	h.org = &winnow.Org{Name: "Acme"}
+	if err := store.CreateOrg(ctx, h.org); err != nil {
+		t.Fatal(err)
+	}
+	h.funnel = &winnow.Funnel{OrgID: h.org.ID, Title: "Backend Engineer", Status: winnow.FunnelOpen}
+	if err := store.CreateFunnel(ctx, h.funnel); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// invite creates an invited applicant with address email at the clock's time.
+func (h *harness) invite(name, email string) *winnow.Applicant {
+	h.t.Helper()
+	b := make([]byte, 16)
+	rand.Read(b)
+	a, err := winnow.NewApplicant(h.funnel, name, email, hex.EncodeToString(b), h.clock.Now())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.store.CreateApplicant(h.ctx, a, ""); err != nil {
+		h.t.Fatal(err)
+	}
+	return a
+}
+
+// transition applies fn to the applicant at the clock's time.
+func (h *harness) transition(a *winnow.Applicant, fn func(x *winnow.Applicant, now time.Time) (winnow.Event, error)) {
+	h.t.Helper()
+	now := h.clock.Now()
+	if _, err := h.store.TransitionApplicant(h.ctx, a.OrgID, a.ID, func(x *winnow.Applicant) (winnow.Event, error) { return fn(x, now) }); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// at moves the clock to start+d and runs every job due by then.
+func (h *harness) at(start time.Time, d time.Duration) {
+	h.t.Helper()
+	h.clock.Set(start.Add(d))
+	h.runDue()
+}
+
+// runDue makes River work every job that is due by the injected clock: scheduled and
+// retryable jobs whose time has come are made available with JobRetry, and the River
+// client works them (and anything they enqueue) as it would in production. It repeats
+// until nothing more is due.
+func (h *harness) runDue() {
+	h.t.Helper()
+	for range 50 {
+		h.waitIdle()
+		res, err := h.client.JobList(h.ctx, river.NewJobListParams().
+			States(rivertype.JobStateScheduled, rivertype.JobStateRetryable).First(10000))
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		due := 0
+		for _, j := range res.Jobs {
+			if !j.ScheduledAt.After(h.clock.Now()) {
+				if _, err := h.client.JobRetry(h.ctx, j.ID); err != nil {
+					h.t.Fatal(err)
+				}
+				due++
+			}
+		}
+		if due == 0 {
+			return
+		}
+	}
+	h.t.Fatal("jobs kept coming due")
+}
+
+// waitIdle waits until River has no job available or running.
+func (h *harness) waitIdle() {
+	h.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		res, err := h.client.JobList(h.ctx, river.NewJobListParams().
+			States(rivertype.JobStateAvailable, rivertype.JobStateRunning, rivertype.JobStatePending).First(1))
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if len(res.Jobs) == 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.t.Fatal("River did not finish its available jobs in 30 s")
+}
+
+// subjects returns the decoded subjects of msgs.
+func subjects(msgs []mailtest.Message) []string {
+	var out []string
+	for _, m := range msgs {
+		s, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+		if err != nil {
+			s = m.Header.Get("Subject")
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// timeline returns the kinds of a's events in order.
+func (h *harness) timeline(a *winnow.Applicant) []winnow.EventKind {
+	h.t.Helper()
+	evs, err := h.store.ListEvents(h.ctx, a.OrgID, a.ID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var kinds []winnow.EventKind
+	for _, ev := range evs {
+		kinds = append(kinds, ev.Kind)
+	}
+	return kinds
+}
+
+// emails returns a's emails, oldest due first.
+func (h *harness) emails(a *winnow.Applicant) []*winnow.Email {
+	h.t.Helper()
+	list, err := h.store.ListEmails(h.ctx, a.OrgID, winnow.EmailFilter{ApplicantID: a.ID})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
+		list[i], list[j] = list[j], list[i]
+	}
+	return list
+}
+
+// count returns how many of kinds are k.
+func count[T comparable](list []T, k T) int {
+	n := 0
+	for _, v := range list {
+		if v == k {
+			n++
+		}
+	}
+	return n
+}
