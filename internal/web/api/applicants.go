@@ -307,6 +307,11 @@ func (h *Handler) Decide(w http.ResponseWriter, r *http.Request) {
 	t := token(r)
 	now := h.Clock.Now()
 	a, err := h.Applicants.TransitionApplicant(r.Context(), t.OrgID, r.PathValue("id"), func(x *winnow.Applicant) (winnow.Event, error) {
+		if x.Status != winnow.StatusSubmitted {
+			// The domain lets a knockout end an application in progress; a decision
+			// is taken only on what was submitted.
+			return winnow.Event{}, winnow.Errorf(winnow.ECONFLICT, "Only submitted applicants wait for a decision; this one is %s.", strings.ToLower(x.Status.Label()))
+		}
 		switch in.Outcome {
 		case string(winnow.StatusQualified):
 			return x.Qualify(now, t.CreatedBy)

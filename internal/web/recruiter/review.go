@@ -124,6 +124,11 @@ func (h *Handler) Decide(w http.ResponseWriter, r *http.Request) {
 	outcome, reason := r.PostFormValue("outcome"), strings.TrimSpace(r.PostFormValue("reason"))
 	now := h.Clock.Now()
 	decided, err := h.Applicants.TransitionApplicant(r.Context(), u.OrgID, a.ID, func(x *winnow.Applicant) (winnow.Event, error) {
+		if x.Status != winnow.StatusSubmitted {
+			// The domain lets a knockout end an application in progress; the team
+			// decides only on what was submitted.
+			return winnow.Event{}, winnow.Errorf(winnow.ECONFLICT, "Only submitted applicants wait for a decision; this one is %s.", strings.ToLower(x.Status.Label()))
+		}
 		switch outcome {
 		case string(winnow.StatusQualified):
 			return x.Qualify(now, u.ID)
