@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,11 +16,13 @@ import (
 
 	"winnow"
 	"winnow/internal/config"
+	"winnow/internal/filestore"
 	"winnow/internal/jobs"
 	"winnow/internal/keyring"
 	"winnow/internal/sqlstore"
 	"winnow/internal/web"
 	"winnow/internal/web/auth"
+	"winnow/internal/web/candidate"
 	"winnow/internal/web/recruiter"
 	"winnow/internal/web/render"
 	"winnow/ui"
@@ -36,6 +39,7 @@ type Main struct {
 	Store   *sqlstore.Store
 	River   *jobs.Client
 	Keyring *keyring.Keyring
+	Files   *filestore.Store // uploads, under DATA_DIR/uploads; set by Run
 	// MailMode says how email leaves: an SMTP server, or the outbox (set by Open).
 	MailMode winnow.MailMode
 
@@ -101,6 +105,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("templates: %w", err)
 	}
+	files, err := filestore.Open(filepath.Join(m.Config.DataDir, "uploads"))
+	if err != nil {
+		return fmt.Errorf("uploads: %w", err)
+	}
+	m.Files = files
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	sessions := &auth.Sessions{Store: m.Store, Users: m.Store, Orgs: m.Store, Keyring: m.Keyring, Clock: m.Clock,
@@ -109,6 +118,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Recruiter: &recruiter.Handler{Orgs: m.Store, Users: m.Store, Invites: m.Store, Funnels: m.Store, Applicants: m.Store,
 			Sessions: sessions, Limiter: auth.NewLoginLimiter(5, 15*time.Minute, m.Clock), Keyring: m.Keyring,
 			Render: renderer, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL},
+		Candidate: &candidate.Handler{Orgs: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Files: files,
+			Render: renderer, Clock: m.Clock, Logger: m.Logger},
 		Sessions: sessions, Render: renderer, Logger: m.Logger, Ping: m.DB.Ping, Registry: reg,
 	}
 	srv.Mail = &recruiter.Mail{Handler: srv.Recruiter, Templates: m.Store, Emails: m.Store, Invitations: m.Store, Mode: m.MailMode}
@@ -154,6 +165,9 @@ func (m *Main) Close() error {
 		if err := m.River.Stop(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			errs = append(errs, fmt.Errorf("stop workers: %w", err))
 		}
+	}
+	if m.Files != nil {
+		m.Files.Close()
 	}
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil {

@@ -69,6 +69,17 @@ func (s *Server) routes(m *metrics) *http.ServeMux {
 		{"POST /jobs/{id}/emails/{kind}", member, mail.SaveJobTemplate},
 		{"POST /applicants/{id}/resend", admin, mail.Resend},
 		{"POST /applicants/{id}/extend", admin, mail.Extend},
+
+		// Candidates have no account: the unguessable link token is their credential.
+		{"GET /c/{token}", public, s.Candidate.Landing},
+		{"POST /c/{token}/start", public, s.Candidate.Start},
+		{"GET /c/{token}/steps/{step}", public, s.Candidate.Step},
+		{"POST /c/{token}/steps/{step}", public, s.Candidate.SaveStep},
+		{"GET /c/{token}/review", public, s.Candidate.Review},
+		{"POST /c/{token}/submit", public, s.Candidate.Submit},
+		{"GET /c/{token}/thanks", public, s.Candidate.Thanks},
+		{"GET /c/{token}/opt-out", public, s.Candidate.OptOutForm},
+		{"POST /c/{token}/opt-out", public, s.Candidate.OptOut},
 	}
 	mux := http.NewServeMux()
 	for _, rt := range table {

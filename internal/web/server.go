@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"winnow/internal/web/auth"
+	"winnow/internal/web/candidate"
 	"winnow/internal/web/recruiter"
 	"winnow/internal/web/render"
 )
@@ -18,6 +19,7 @@ import (
 // Server holds the handlers and what the middleware needs. Every field must be set.
 type Server struct {
 	Recruiter *recruiter.Handler
+	Candidate *candidate.Handler
 	Mail      *recruiter.Mail // email pages; shares Recruiter's helpers
 	Sessions  *auth.Sessions
 	Render    *render.Renderer

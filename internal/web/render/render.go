@@ -16,31 +16,53 @@ import (
 	"winnow"
 )
 
-// Renderer holds the parsed templates: one set per page, each with the shared layout.
+// Renderer holds the parsed templates: one set per page, each with its layout.
 // Templates are parsed once at start; a page that is missing or fails to parse stops the
 // start.
 type Renderer struct {
-	pages  map[string]*template.Template
-	logger *slog.Logger
+	pages   map[string]*template.Template
+	layouts map[string]string // page → the layout template it executes
+	logger  *slog.Logger
 }
 
-// New parses templates/layout.html and every templates/pages/*.html in fsys.
+// candidatePrefix marks the pages candidates see: they use candidateLayout, which has
+// none of the recruiter chrome, when fsys has it.
+const (
+	candidatePrefix = "candidate_"
+	candidateLayout = "candidate_layout.html"
+)
+
+// New parses templates/layout.html and every templates/pages/*.html in fsys. Pages
+// named candidate_* are wrapped in templates/candidate_layout.html instead, when it
+// exists. Both layouts share templates/partials/*.html.
 func New(fsys fs.FS, logger *slog.Logger) (*Renderer, error) {
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "templates/layout.html", "templates/partials/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
+	var candidate *template.Template
+	if _, err := fs.Stat(fsys, "templates/"+candidateLayout); err == nil {
+		candidate, err = template.New(candidateLayout).Funcs(funcs).ParseFS(fsys, "templates/"+candidateLayout, "templates/partials/*.html")
+		if err != nil {
+			return nil, fmt.Errorf("parse candidate layout: %w", err)
+		}
+	}
 	files, err := fs.Glob(fsys, "templates/pages/*.html")
 	if err != nil || len(files) == 0 {
 		return nil, fmt.Errorf("no page templates found")
 	}
-	r := &Renderer{pages: map[string]*template.Template{}, logger: logger}
+	r := &Renderer{pages: map[string]*template.Template{}, layouts: map[string]string{}, logger: logger}
 	for _, f := range files {
-		t, err := template.Must(layout.Clone()).ParseFS(fsys, f)
+		name := strings.TrimSuffix(path.Base(f), ".html")
+		base, entry := layout, "layout.html"
+		if candidate != nil && strings.HasPrefix(name, candidatePrefix) {
+			base, entry = candidate, candidateLayout
+		}
+		t, err := template.Must(base.Clone()).ParseFS(fsys, f)
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", f, err)
 		}
-		r.pages[strings.TrimSuffix(path.Base(f), ".html")] = t
+		r.pages[name], r.layouts[name] = t, entry
 	}
 	return r, nil
 }
@@ -58,7 +80,7 @@ func (r *Renderer) Page(w http.ResponseWriter, req *http.Request, status int, pa
 		return
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout.html", data); err != nil {
+	if err := t.ExecuteTemplate(&buf, r.layouts[page], data); err != nil {
 		r.logger.ErrorContext(req.Context(), "render page", "page", page, "error", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return

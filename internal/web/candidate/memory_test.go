@@ -1,0 +1,137 @@
+package candidate_test
+
+import (
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"testing"
+	"time"
+
+	"winnow"
+)
+
+// maxHeapGrowth bounds how much the process's heap may grow while a video streams
+// through: a few buffers, never the file. A handler that read the upload into memory
+// would exceed it on the 20 MB test already.
+const maxHeapGrowth = 16 << 20
+
+// videoOnly is a funnel step with a single prompt.
+var videoOnly = winnow.Step{ID: "v", Kind: winnow.StepVideo, Video: &winnow.Video{Prompts: []string{"Hello?"}}}
+
+// heapSampler records the largest heap seen between start and stop, from
+// runtime/metrics: live objects and dead ones not yet freed, so garbage counts too.
+type heapSampler struct {
+	stop chan struct{}
+	done sync.WaitGroup
+	peak uint64
+}
+
+const heapMetric = "/memory/classes/heap/objects:bytes"
+
+func heapNow() uint64 {
+	s := []metrics.Sample{{Name: heapMetric}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+func startHeapSampler() *heapSampler {
+	h := &heapSampler{stop: make(chan struct{}), peak: heapNow()}
+	h.done.Go(func() {
+		tick := time.NewTicker(200 * time.Microsecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-h.stop:
+				return
+			case <-tick.C:
+				h.peak = max(h.peak, heapNow())
+			}
+		}
+	})
+	return h
+}
+
+// Stop ends sampling and returns the peak.
+func (h *heapSampler) Stop() uint64 {
+	close(h.stop)
+	h.done.Wait()
+	return max(h.peak, heapNow())
+}
+
+// uploadVideo streams a video of size bytes (a WebM header, then zeros), generated on
+// the fly and never held in memory, through the video step of a new applicant, checks
+// that it was stored whole, and returns how much the heap grew meanwhile.
+func uploadVideo(tb testing.TB, e *env, size int64) uint64 {
+	tb.Helper()
+	a := e.mustApplicant(videoOnly)
+	c := "/c/" + a.Token
+	if r := e.post(c+"/start", nil); r.status != http.StatusSeeOther {
+		tb.Fatalf("start: %d", r.status)
+	}
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		w, err := mw.CreateFormFile(winnow.PromptItem(0), "interview.webm")
+		if err == nil {
+			_, err = io.Copy(w, sized(webmHead, size))
+		}
+		if err == nil {
+			err = mw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	runtime.GC()
+	base := heapNow()
+	sampler := startHeapSampler()
+	r := e.do("POST", c+"/steps/v", mw.FormDataContentType(), pr)
+	peak := sampler.Stop()
+	if r.status != http.StatusSeeOther || r.location != c+"/review" {
+		tb.Fatalf("upload: %d %s\n%s", r.status, r.location, r.body)
+	}
+	ans := e.answers(a)["v"]
+	u, err := e.store.FindUpload(tb.Context(), a.OrgID, ans.Files[winnow.PromptItem(0)])
+	if err != nil || u.Size != size || u.ContentType != "video/webm" {
+		tb.Fatalf("upload row = %+v, %v", u, err)
+	}
+	if st, err := os.Stat(filepath.Join(e.files.Dir(), u.Path)); err != nil || st.Size() != size {
+		tb.Fatalf("file on disk: %v, %v", st, err)
+	}
+	if peak < base {
+		return 0
+	}
+	return peak - base
+}
+
+// TestUploadMemory uploads a 20 MB video and checks that the heap stays flat. It is
+// not parallel on purpose: it measures the whole process's heap, which tests running
+// beside it would move.
+func TestUploadMemory(t *testing.T) {
+	e := newEnv(t, "sqlite", nil)
+	growth := uploadVideo(t, e, 20<<20)
+	t.Logf("peak heap growth while uploading 20 MB: %.2f MB", float64(growth)/(1<<20))
+	if growth > maxHeapGrowth {
+		t.Fatalf("the heap grew by %.1f MB while uploading 20 MB; want under %d MB", float64(growth)/(1<<20), maxHeapGrowth>>20)
+	}
+}
+
+// BenchmarkUpload200MB uploads a 200 MB video through the video step per iteration and
+// reports the peak heap growth, which must stay under the same bound as the test.
+// Run it with: go test -run '^$' -bench Upload200MB ./internal/web/candidate/
+func BenchmarkUpload200MB(b *testing.B) {
+	const size = 200 << 20
+	e := newEnv(b, "sqlite", nil)
+	b.SetBytes(size)
+	var worst uint64
+	for b.Loop() {
+		worst = max(worst, uploadVideo(b, e, size))
+	}
+	b.ReportMetric(float64(worst)/(1<<20), "peak-heap-MB")
+	if worst > maxHeapGrowth {
+		b.Fatalf("the heap grew by %.1f MB while uploading 200 MB; want under %d MB", float64(worst)/(1<<20), maxHeapGrowth>>20)
+	}
+}

@@ -1,0 +1,122 @@
+package candidate
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"winnow"
+)
+
+// maxQuestionsForm bounds a questions form: every long answer at its limit fits.
+const maxQuestionsForm = 4 << 20
+
+// questionsForm renders the questions step with what was entered and what is wrong.
+func (h *Handler) questionsForm(w http.ResponseWriter, r *http.Request, c *stepContext, status int,
+	values map[string][]string, errs map[string]string) {
+	page := QuestionsPage{StepPage: c.page()}
+	for _, q := range c.step.Questions {
+		f := QuestionField{Question: q, Name: fieldName(q.ID), Error: errs[q.ID]}
+		if values != nil {
+			f.Values = values[q.ID]
+		} else if c.prev != nil {
+			f.Values = c.prev.Questions[q.ID]
+		}
+		if f.Error != "" {
+			page.Errors = append(page.Errors, f.Error)
+		}
+		page.Fields = append(page.Fields, f)
+	}
+	h.Render.Page(w, r, status, "candidate_questions", page)
+}
+
+// saveQuestions checks every answer of a questions step. A failed knockout ends the
+// funnel at once: the answers are kept and the applicant becomes unqualified with the
+// question's reason, even when other answers still had mistakes, which would not
+// matter any more. Otherwise mistakes are shown with what was entered (422), and
+// correct answers complete the step.
+func (h *Handler) saveQuestions(w http.ResponseWriter, r *http.Request, c *stepContext) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxQuestionsForm)
+	if err := r.ParseForm(); err != nil {
+		h.formUnreadable(w, r, c.visit, err)
+		return
+	}
+	ans := c.newAnswer()
+	ans.Questions = map[string][]string{}
+	entered := map[string][]string{}
+	errs := map[string]string{}
+	var knockout *winnow.Question
+	for i := range c.step.Questions {
+		q := &c.step.Questions[i]
+		raw := normalizeNewlines(r.PostForm[fieldName(q.ID)])
+		entered[q.ID] = raw
+		clean, err := q.CheckAnswer(raw)
+		if err != nil {
+			errs[q.ID] = winnow.ErrorMessage(err)
+			continue
+		}
+		ans.Questions[q.ID] = clean
+		if knockout == nil && q.KnocksOut(clean) {
+			knockout = q
+		}
+	}
+	if knockout != nil {
+		h.knockOut(w, r, c, ans, knockout)
+		return
+	}
+	if len(errs) > 0 {
+		h.questionsForm(w, r, c, http.StatusUnprocessableEntity, entered, errs)
+		return
+	}
+	h.saveAnswer(w, r, c, ans, true)
+}
+
+// knockOut stores the answers that ended the funnel and makes the applicant
+// unqualified with the question's reason, in that order, so that reviewers can see
+// what was answered. The candidate then sees a kind page that does not name the reason.
+func (h *Handler) knockOut(w http.ResponseWriter, r *http.Request, c *stepContext, ans *winnow.StepAnswer, q *winnow.Question) {
+	if !h.saveAnswer(w, r, c, ans, false) {
+		return
+	}
+	a, err := h.transition(r, c.visit, func(a *winnow.Applicant) (winnow.Event, error) {
+		return a.Disqualify(c.now, q.Knockout.Reason, "")
+	})
+	if err != nil {
+		h.transitionFailed(w, r, c.visit, err)
+		return
+	}
+	c.a = a
+	h.Logger.InfoContext(r.Context(), "candidate failed a knockout", c.logAttrs("step_id", c.step.ID, "question_id", q.ID)...)
+	seeOther(w, r, c.base())
+}
+
+// normalizeNewlines turns the CRLF line breaks that browsers send into LF, so that a
+// text reads and counts the same however it arrived.
+func normalizeNewlines(values []string) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = strings.ReplaceAll(v, "\r\n", "\n")
+	}
+	return out
+}
+
+// formUnreadable answers a form that could not be parsed: too large (413) or malformed
+// (400).
+func (h *Handler) formUnreadable(w http.ResponseWriter, r *http.Request, v *visit, err error) {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		h.errorPage(w, r, v, http.StatusRequestEntityTooLarge, "That was too large",
+			"Your answers were longer than this form accepts. Please shorten them and try again.", v.stepURLOrBase(r), "Back to the form")
+		return
+	}
+	h.errorPage(w, r, v, http.StatusBadRequest, "The form could not be read",
+		"Something went wrong while sending your answers. Please go back and try again.", v.stepURLOrBase(r), "Back to the form")
+}
+
+// stepURLOrBase is the page of the request's step when it names one, else the start.
+func (v *visit) stepURLOrBase(r *http.Request) string {
+	if i := stepIndex(v.a.Steps, r.PathValue("step")); i >= 0 {
+		return v.stepURL(i)
+	}
+	return v.base()
+}

@@ -1,0 +1,154 @@
+package candidate
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"winnow"
+	"winnow/internal/web/render"
+)
+
+// state is where the candidate stands, as the pages see it. It differs from the
+// applicant's status where the candidate's view does: a passed deadline is "expired"
+// before the background job has opted them out, and "unqualified" is either the end
+// of the funnel at a knockout or a decision after submission.
+type state string
+
+const (
+	stateInvited    state = "invited"
+	stateInProgress state = "in_progress"
+	stateExpired    state = "expired"
+	stateSubmitted  state = "submitted"
+	stateComplete   state = "complete" // decided after submission, either way
+	stateEnded      state = "ended"    // a knockout ended the funnel
+	stateOptedOut   state = "opted_out"
+)
+
+// optOutReason is the reason recorded when the candidate declines through the link.
+const optOutReason = "declined via the candidate link"
+
+func (v *visit) state() state {
+	a := v.a
+	switch {
+	case a.Expired(v.now):
+		return stateExpired
+	case a.Status == winnow.StatusInvited:
+		return stateInvited
+	case a.Status == winnow.StatusInProgress:
+		return stateInProgress
+	case a.Status == winnow.StatusSubmitted:
+		return stateSubmitted
+	case a.Status == winnow.StatusUnqualified && a.SubmittedAt == nil:
+		return stateEnded
+	case a.Status == winnow.StatusQualified, a.Status == winnow.StatusUnqualified:
+		return stateComplete
+	}
+	return stateOptedOut
+}
+
+// statusPage renders the page that says where the candidate stands when there is
+// nothing to fill in: expired, withdrawn, submitted, decided or ended at a knockout.
+func (h *Handler) statusPage(w http.ResponseWriter, r *http.Request, v *visit, status int, kind string) {
+	p := StatusPage{Chrome: v.chrome(""), Kind: kind, Deadline: formatTime(v.a.Deadline)}
+	company, job := v.org.Name, v.funnel.Title
+	switch kind {
+	case "thanks":
+		p.Heading = "Thank you!"
+		if name := firstName(v.a.Name); name != "" {
+			p.Heading = "Thank you, " + name + "!"
+		}
+		p.Message = fmt.Sprintf("Your application for %s has been submitted. The team at %s will review it and get back to you by email. You can close this page now.", job, company)
+	case string(stateSubmitted):
+		p.Heading = "You have already submitted this application"
+		p.Message = fmt.Sprintf("Thank you. The team at %s is reviewing your application for %s and will get back to you by email. There is nothing more to do here.", company, job)
+	case string(stateComplete):
+		p.Heading = "Your application is complete"
+		p.Message = fmt.Sprintf("The team at %s has everything they need for %s and will get back to you by email. Thank you for your time.", company, job)
+	case string(stateEnded):
+		p.Heading = "Thank you for your interest"
+		p.Message = fmt.Sprintf("This role requires something that your answers show you don't have at the moment, so we can't take your application for %s further. Thank you for the time you gave it, and we wish you the very best in your search.", job)
+	case string(stateOptedOut):
+		p.Heading = "This application is closed"
+		p.Message = fmt.Sprintf("The time to complete your application for %s at %s has passed, so it was closed.", job, company)
+		if v.a.Reason == optOutReason {
+			p.Heading = "You have withdrawn your application"
+			p.Message = fmt.Sprintf("You told us you are no longer interested in %s, so we won't send you any more reminders. If that was a mistake, please contact %s.", job, company)
+		}
+	case string(stateExpired):
+		p.Heading = "This link has expired"
+		p.Message = fmt.Sprintf("The time to complete your application for %s at %s ended on %s.", job, company, p.Deadline)
+	}
+	p.Title = p.Heading
+	h.Render.Page(w, r, status, "candidate_status", p)
+}
+
+// refuse answers a POST that the candidate's state does not allow: it changes nothing
+// and shows where they stand. A passed deadline is 410 Gone, anything else 409.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, v *visit) {
+	switch st := v.state(); st {
+	case stateExpired:
+		h.statusPage(w, r, v, http.StatusGone, string(st))
+	case stateInvited:
+		h.errorPage(w, r, v, http.StatusConflict, "You haven't started yet",
+			"Please start your application from its first page.", v.base(), "Go to the start")
+	case stateInProgress:
+		h.errorPage(w, r, v, http.StatusConflict, "That can't be done right now",
+			"Please continue your application where you left off.", v.base(), "Continue")
+	default:
+		h.statusPage(w, r, v, http.StatusConflict, string(st))
+	}
+}
+
+// invalidLink is the page for a token that belongs to nobody.
+func (h *Handler) invalidLink(w http.ResponseWriter, r *http.Request) {
+	h.errorPage(w, r, nil, http.StatusNotFound, "This link is not valid",
+		"Please check that you opened the whole link from your email. If it still doesn't work, ask the company that invited you for a new one.", "", "")
+}
+
+// errorPage renders a candidate error page with an explicit status and message, and an
+// optional link onwards.
+func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, v *visit, status int, heading, msg, link, linkText string) {
+	p := ErrorPage{Chrome: v.chrome(heading), Status: status, Heading: heading, Message: msg, Link: link, LinkText: linkText}
+	h.Render.Page(w, r, status, "candidate_error", p)
+}
+
+// fail renders err as a candidate error page. Like render.Error, only the user-safe
+// message reaches the page; internal errors are logged here, once, with the IDs.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, v *visit, err error) {
+	status := render.Status(err)
+	if status >= 500 {
+		h.Logger.ErrorContext(r.Context(), "candidate request failed", v.logAttrs("method", r.Method, "path", redactToken(r), "error", err)...)
+	}
+	heading := "Something went wrong"
+	switch status {
+	case http.StatusNotFound:
+		heading = "Not found"
+	case http.StatusUnprocessableEntity:
+		heading = "Please check what you sent"
+	case http.StatusConflict:
+		heading = "That can't be done right now"
+	}
+	link, text := "", ""
+	if v != nil {
+		link, text = v.base(), "Back to your application"
+	}
+	h.errorPage(w, r, v, status, heading, winnow.ErrorMessage(err), link, text)
+}
+
+// redactToken returns the request path with the link token hidden, for logs: the
+// token is a credential.
+func redactToken(r *http.Request) string {
+	if t := r.PathValue("token"); t != "" {
+		return strings.Replace(r.URL.Path, t, "…", 1)
+	}
+	return r.URL.Path
+}
+
+// firstName is the part of a name used to greet: its first word.
+func firstName(name string) string {
+	if f := strings.Fields(name); len(f) > 0 {
+		return f[0]
+	}
+	return ""
+}
