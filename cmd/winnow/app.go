@@ -21,6 +21,7 @@ import (
 	"winnow/internal/keyring"
 	"winnow/internal/sqlstore"
 	"winnow/internal/web"
+	"winnow/internal/web/api"
 	"winnow/internal/web/auth"
 	"winnow/internal/web/candidate"
 	"winnow/internal/web/recruiter"
@@ -116,8 +117,11 @@ func (m *Main) Run(ctx context.Context) error {
 		Secure: m.Config.Secure(), Logger: m.Logger}
 	srv := &web.Server{
 		Recruiter: &recruiter.Handler{Orgs: m.Store, Users: m.Store, Invites: m.Store, Funnels: m.Store, Applicants: m.Store,
+			Answers: m.Store, Reviews: m.Store, Tokens: m.Store, Files: files,
 			Sessions: sessions, Limiter: auth.NewLoginLimiter(5, 15*time.Minute, m.Clock), Keyring: m.Keyring,
 			Render: renderer, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL},
+		API: &api.Handler{Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Reviews: m.Store, Tokens: m.Store,
+			Users: m.Store, Keyring: m.Keyring, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL},
 		Candidate: &candidate.Handler{Orgs: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Files: files,
 			Render: renderer, Clock: m.Clock, Logger: m.Logger},
 		Sessions: sessions, Render: renderer, Logger: m.Logger, Ping: m.DB.Ping, Registry: reg,

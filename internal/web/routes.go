@@ -17,6 +17,7 @@ const (
 	signedIn               // any signed-in user
 	member                 // admins and members, not limited members
 	admin                  // admins only
+	apiToken               // programs with an org API token (JSON API; no session)
 )
 
 // route is one line of the routing table.
@@ -28,10 +29,24 @@ type route struct {
 
 // routes builds the mux from the one table of every route Winnow serves.
 func (s *Server) routes(m *metrics) *http.ServeMux {
-	rec := s.Recruiter
+	mux := http.NewServeMux()
+	for _, rt := range s.table() {
+		if rt.access == apiToken {
+			mux.Handle(rt.pattern, s.API.Authenticate(rt.handler))
+			continue
+		}
+		mux.Handle(rt.pattern, s.guard(rt.access, rt.handler))
+	}
+	mux.HandleFunc("/", s.notFound)
+	return mux
+}
+
+// table is every route Winnow serves, with who may reach it.
+func (s *Server) table() []route {
+	rec, api := s.Recruiter, s.API
 	mail := s.Mail
 	static, _ := fs.Sub(ui.Static, "static")
-	table := []route{
+	return []route{
 		{"GET /healthz", public, s.healthz},
 		{"GET /metrics", public, promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}).ServeHTTP},
 		{"GET /static/", public, http.StripPrefix("/static/", http.FileServerFS(static)).ServeHTTP},
@@ -47,13 +62,28 @@ func (s *Server) routes(m *metrics) *http.ServeMux {
 		{"GET /jobs/new", member, rec.NewJob},
 		{"POST /jobs", member, rec.CreateJob},
 		{"GET /jobs/{id}", signedIn, rec.Job},
+		{"GET /jobs/{id}/edit", member, rec.EditJob},
+		{"POST /jobs/{id}/details", member, rec.SaveJobDetails},
 		{"POST /jobs/{id}/team", member, rec.UpdateTeam},
+		{"POST /jobs/{id}/steps", member, rec.AddStep},
+		{"POST /jobs/{id}/steps/{step}", member, rec.EditStep},
+		{"GET /jobs/{id}/preview", signedIn, rec.PreviewJob},
+		{"POST /jobs/{id}/applicants", member, rec.InviteCandidates},
+		{"GET /jobs/{id}/review", signedIn, rec.ReviewQueue},
 		{"GET /applicants", signedIn, rec.ApplicantList},
+		// Reviewing and deciding also need the job team or admin; the handlers check.
+		{"GET /applicants/{id}", signedIn, rec.Applicant},
+		{"POST /applicants/{id}/reviews", signedIn, rec.SaveReview},
+		{"POST /applicants/{id}/decision", signedIn, rec.Decide},
+		{"GET /uploads/{id}", signedIn, rec.Upload},
 
 		{"GET /settings", admin, redirect("/settings/members")},
 		{"GET /settings/members", admin, rec.Members},
 		{"POST /settings/members/invites", admin, rec.Invite},
 		{"GET /settings/integrations", admin, rec.Integrations},
+		{"GET /settings/tokens", admin, rec.APITokens},
+		{"POST /settings/tokens", admin, rec.CreateAPIToken},
+		{"POST /settings/tokens/{id}/revoke", admin, rec.RevokeAPIToken},
 
 		// Email: delivery status and the org's templates, a job's own templates, the
 		// mail viewer (outbox mode only; the handlers answer 404 otherwise), and resend
@@ -80,13 +110,20 @@ func (s *Server) routes(m *metrics) *http.ServeMux {
 		{"GET /c/{token}/thanks", public, s.Candidate.Thanks},
 		{"GET /c/{token}/opt-out", public, s.Candidate.OptOutForm},
 		{"POST /c/{token}/opt-out", public, s.Candidate.OptOut},
+
+		// The JSON API: an org API token, never the session cookie.
+		{"GET /api/v1/openapi.json", public, api.OpenAPI},
+		{"GET /api/v1/jobs", apiToken, api.ListJobs},
+		{"POST /api/v1/jobs", apiToken, api.CreateJob},
+		{"GET /api/v1/jobs/{id}", apiToken, api.GetJob},
+		{"PUT /api/v1/jobs/{id}", apiToken, api.UpdateJob},
+		{"GET /api/v1/jobs/{id}/applicants", apiToken, api.ListApplicants},
+		{"POST /api/v1/jobs/{id}/applicants", apiToken, api.InviteApplicant},
+		{"GET /api/v1/applicants/{id}", apiToken, api.GetApplicant},
+		{"POST /api/v1/applicants/{id}/decision", apiToken, api.Decide},
+		{"POST /api/v1/applicants/{id}/reviews", apiToken, api.SaveReview},
+		{"/api/v1/", public, api.NotFound},
 	}
-	mux := http.NewServeMux()
-	for _, rt := range table {
-		mux.Handle(rt.pattern, s.guard(rt.access, rt.handler))
-	}
-	mux.HandleFunc("/", s.notFound)
-	return mux
 }
 
 func redirect(to string) http.HandlerFunc {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"winnow/internal/web/api"
 	"winnow/internal/web/auth"
 	"winnow/internal/web/candidate"
 	"winnow/internal/web/recruiter"
@@ -19,8 +20,9 @@ import (
 // Server holds the handlers and what the middleware needs. Every field must be set.
 type Server struct {
 	Recruiter *recruiter.Handler
-	Candidate *candidate.Handler
 	Mail      *recruiter.Mail // email pages; shares Recruiter's helpers
+	API       *api.Handler
+	Candidate *candidate.Handler
 	Sessions  *auth.Sessions
 	Render    *render.Renderer
 	Logger    *slog.Logger
