@@ -16,7 +16,7 @@ type CardPage struct {
 	render.Base
 	Job       *winnow.Funnel
 	Applicant ApplicantView
-	Link      string // the candidate's own link, while they can still use it
+	Link      string // the candidate's own link, while they can use it and review is open
 	Steps     []AnswerStep
 	Reviews   []ReviewView
 	Average   string
@@ -179,7 +179,9 @@ func (h *Handler) renderCard(w http.ResponseWriter, r *http.Request, status int,
 	if status == http.StatusOK {
 		page.Notice = cardNotices[r.URL.Query().Get("done")]
 	}
-	if u.Role != winnow.RoleLimited && (a.Status == winnow.StatusInvited || a.Status == winnow.StatusInProgress) {
+	// The link opens the candidate's own pages, which greet them by name, so it stays
+	// hidden under blind review; the inviter saw it when inviting.
+	if u.Role != winnow.RoleLimited && !view.Blind && (a.Status == winnow.StatusInvited || a.Status == winnow.StatusInProgress) {
 		page.Link = h.BaseURL + "/c/" + a.Token
 	}
 	for _, v := range []int{1, 2, 3, 4} {
