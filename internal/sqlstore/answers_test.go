@@ -11,12 +11,13 @@ import (
 )
 
 // TestAnswerStore runs the answer, upload and step-snapshot conformance cases on SQLite
-// always and on PostgreSQL when WINNOW_TEST_POSTGRES_URL is set, each on a fresh
-// database, like TestStore.
+// always and on PostgreSQL when WINNOW_TEST_POSTGRES_URL is set. The cases share one
+// migrated database per engine, each in its own orgs, and run one after the other
+// because they move the shared clock.
 func TestAnswerStore(t *testing.T) {
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, e engine)
+		fn   func(t *testing.T, env *testEnv)
 	}{
 		{"StepAnswers", testStepAnswers},
 		{"StepAnswerStatus", testStepAnswerStatus},
@@ -26,11 +27,9 @@ func TestAnswerStore(t *testing.T) {
 		{"AnswerIsolation", testAnswerIsolation},
 	}
 	run := func(t *testing.T, e engine) {
+		env := e.open(t)
 		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				t.Parallel()
-				tt.fn(t, e)
-			})
+			t.Run(tt.name, func(t *testing.T) { tt.fn(t, env) })
 		}
 	}
 	t.Run(sqlstore.DialectSQLite, func(t *testing.T) {
@@ -78,8 +77,7 @@ func mustAnswers(t *testing.T, env *testEnv, orgID, applicantID string) map[stri
 	return m
 }
 
-func testStepAnswers(t *testing.T, e engine) {
-	env := e.open(t)
+func testStepAnswers(t *testing.T, env *testEnv) {
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	a := mustStarted(t, env, mustFunnel(t, env, org, nil))
@@ -141,8 +139,7 @@ func testStepAnswers(t *testing.T, e engine) {
 
 // testStepAnswerStatus checks that answers and uploads change only while the applicant
 // is in progress: before the start and after the submission nothing is written.
-func testStepAnswerStatus(t *testing.T, e engine) {
-	env := e.open(t)
+func testStepAnswerStatus(t *testing.T, env *testEnv) {
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	f := mustFunnel(t, env, org, nil)
@@ -172,15 +169,14 @@ func testStepAnswerStatus(t *testing.T, e engine) {
 			wantCode(t, err, winnow.ECONFLICT)
 		})
 	}
-	if n, m := count(t, env, "step_answers", ""), count(t, env, "uploads", ""); n != 0 || m != 0 {
+	if n, m := count(t, env, "step_answers", "org_id = $1", org.ID), count(t, env, "uploads", "org_id = $1", org.ID); n != 0 || m != 0 {
 		t.Fatalf("answers = %d, uploads = %d; want none", n, m)
 	}
 }
 
 // testApplicantSteps checks that the step snapshot round-trips with every step kind and
 // stays as it was when the funnel is edited or the applicant moves on.
-func testApplicantSteps(t *testing.T, e engine) {
-	env := e.open(t)
+func testApplicantSteps(t *testing.T, env *testEnv) {
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	f := fullFunnel(org)

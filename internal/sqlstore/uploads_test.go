@@ -19,8 +19,7 @@ func mustUpload(t *testing.T, env *testEnv, a *winnow.Applicant, item string) *w
 	return u
 }
 
-func testUploads(t *testing.T, e engine) {
-	env := e.open(t)
+func testUploads(t *testing.T, env *testEnv) {
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	a := mustStarted(t, env, mustFunnel(t, env, org, nil))
@@ -50,13 +49,12 @@ func testUploads(t *testing.T, e engine) {
 	}
 	_, err = env.Store.FindUpload(ctx, org.ID, "nope")
 	wantCode(t, err, winnow.ENOTFOUND)
-	if n := count(t, env, "uploads", ""); n != 2 {
+	if n := count(t, env, "uploads", "org_id = $1", org.ID); n != 2 {
 		t.Fatalf("uploads = %d, want 2", n)
 	}
 }
 
-func testUploadValidation(t *testing.T, e engine) {
-	env := e.open(t)
+func testUploadValidation(t *testing.T, env *testEnv) {
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	a := mustStarted(t, env, mustFunnel(t, env, org, nil))
@@ -88,15 +86,14 @@ func testUploadValidation(t *testing.T, e engine) {
 			wantCode(t, env.Store.CreateUpload(ctx, u), tt.code)
 		})
 	}
-	if n := count(t, env, "uploads", ""); n != 0 {
+	if n := count(t, env, "uploads", "org_id = $1", org.ID); n != 0 {
 		t.Fatalf("uploads = %d, want none", n)
 	}
 }
 
 // testAnswerIsolation checks that one org can neither read nor write another org's
 // answers and uploads, and that trying changes nothing on either side.
-func testAnswerIsolation(t *testing.T, e engine) {
-	env := e.open(t)
+func testAnswerIsolation(t *testing.T, env *testEnv) {
 	ctx := t.Context()
 	orgA, orgB := mustOrg(t, env), mustOrg(t, env)
 	a := mustStarted(t, env, mustFunnel(t, env, orgA, nil))
@@ -137,7 +134,7 @@ func testAnswerIsolation(t *testing.T, e engine) {
 	if got := mustAnswers(t, env, orgB.ID, b.ID); !reflect.DeepEqual(got, beforeB) {
 		t.Fatalf("org B's answers changed: %+v", got)
 	}
-	if n := count(t, env, "uploads", ""); n != 2 {
+	if n := count(t, env, "uploads", "org_id = $1 OR org_id = $2", orgA.ID, orgB.ID); n != 2 {
 		t.Fatalf("uploads = %d, want 2", n)
 	}
 }
