@@ -36,7 +36,7 @@ func BenchmarkScheduleReminders(b *testing.B) {
 	}
 	urls := map[string]func() string{sqlstore.DialectSQLite: func() string { return "sqlite://" + b.TempDir() + "/bench.db" }}
 	if admin := os.Getenv("WINNOW_TEST_POSTGRES_URL"); admin != "" {
-		urls[sqlstore.DialectPostgres] = func() string { return freshPostgres(b, admin) }
+		urls[sqlstore.DialectPostgres] = func() string { return freshPostgres(b, admin, "template0") }
 	}
 	for name, dbURL := range urls {
 		b.Run(name, func(b *testing.B) { benchSchedule(b, dbURL(), n) })

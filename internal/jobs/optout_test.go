@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -24,7 +23,7 @@ func (c *fakeClock) Now() time.Time { return c.t }
 func setup(t *testing.T) (*sqlstore.Store, *fakeClock, *Client, *winnow.Funnel) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, "", filepath.Join(t.TempDir(), "data"))
+	db, err := sqlstore.Open(ctx, copySQLiteTemplate(t), "")
 	if err != nil {
 		t.Fatal(err)
 	}
