@@ -11,8 +11,9 @@ import (
 	"winnow"
 )
 
-// EmailStore is what email effects and the email worker need from the store. The Tx
-// methods work inside the applicant change's transaction.
+// EmailStore is what email effects and the email worker need from the store;
+// *sqlstore.Store implements it, and its methods of the same names document each. The
+// Tx methods work inside the applicant change's transaction.
 type EmailStore interface {
 	AddEmailsTx(ctx context.Context, tx *sql.Tx, emails []*winnow.Email) ([]*winnow.Email, error)
 	CancelScheduledEmailsTx(ctx context.Context, tx *sql.Tx, orgID, applicantID string) error

@@ -13,6 +13,8 @@ import (
 	"winnow/internal/mail/mailtest"
 )
 
+// TestParseURL reads every form of WINNOW_SMTP_URL and refuses bad ones without
+// repeating the password.
 func TestParseURL(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -182,6 +184,8 @@ func TestSendFailures(t *testing.T) {
 	}
 }
 
+// TestNewSMTPChecksFrom refuses a bad sender and describes the server without
+// credentials.
 func TestNewSMTPChecksFrom(t *testing.T) {
 	t.Parallel()
 	if _, err := mail.NewSMTP(mail.Server{Host: "h", Port: 25}, "not an address"); err == nil || !strings.Contains(err.Error(), "WINNOW_MAIL_FROM") {
