@@ -272,15 +272,13 @@ func TestAPITokens(t *testing.T) {
 		})
 	}
 	// A browser session is no API credential.
-	b := newBrowser(t, m)
-	b.login("admin@acme.test", "password-admin@acme.test")
+	b := signedIn(t, m, "admin@acme.test")
 	if s, body, _ := b.do("GET", "/api/v1/jobs", nil, nil); s != 401 || !strings.Contains(body, `"unauthorized"`) {
 		t.Fatalf("session on the API: %d %s", s, body)
 	}
 
 	// Settings → API tokens: members may not, admins create one and see it once.
-	mb := newBrowser(t, m)
-	mb.login("member@acme.test", "password-member@acme.test")
+	mb := signedIn(t, m, "member@acme.test")
 	if s, _, _ := mb.post("/settings/tokens", url.Values{"name": {"Sneaky"}}); s != 403 {
 		t.Fatalf("member creates a token: %d", s)
 	}

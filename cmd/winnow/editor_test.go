@@ -25,8 +25,7 @@ func TestJobEditor(t *testing.T) {
 			ctx := context.Background()
 			admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
 			limited := MustUser(t, m, "Acme", "limited@acme.test", winnow.RoleLimited)
-			b := newBrowser(t, m)
-			b.login("admin@acme.test", "password-admin@acme.test")
+			b := signedIn(t, m, "admin@acme.test")
 
 			s, _, h := b.post("/jobs", url.Values{"title": {"Platform Engineer"}, "description": {"Keep the lights on."}, "status": {"draft"}})
 			if s != http.StatusSeeOther || !strings.HasSuffix(h.Get("Location"), "/edit#add-step") {
@@ -278,8 +277,7 @@ func TestJobEditor(t *testing.T) {
 			}
 
 			// A limited member on the team may preview but not edit.
-			lb := newBrowser(t, m)
-			lb.login("limited@acme.test", "password-limited@acme.test")
+			lb := signedIn(t, m, "limited@acme.test")
 			if s, _ := lb.get("/jobs/" + id + "/preview"); s != 200 {
 				t.Fatalf("limited preview: %d", s)
 			}

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"winnow"
 	"winnow/internal/filestore"
 	"winnow/internal/keyring"
+	"winnow/internal/web/auth"
 )
 
 // threeStepFunnel returns an open job of org with a questions step (a yes/no knockout
@@ -185,4 +188,25 @@ func get(v any, path ...any) any {
 		}
 	}
 	return v
+}
+
+// signedIn returns a browser with a session of the user with email, made in the store
+// rather than through the sign-in form: the form's password check costs an argon2id
+// hash, which the tests that are not about signing in need not pay.
+func signedIn(t *testing.T, m *Main, email string) *browser {
+	t.Helper()
+	ctx := context.Background()
+	u, err := m.Store.FindUserByEmail(ctx, email)
+	if err != nil {
+		t.Fatalf("find %s: %v", email, err)
+	}
+	token, now := keyring.Token(), m.Clock.Now()
+	if err := m.Store.CreateSession(ctx, &winnow.Session{TokenHash: m.Keyring.Hash(token), UserID: u.ID, OrgID: u.OrgID,
+		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatalf("create session: %v", err)
+	}
+	b := newBrowser(t, m)
+	base, _ := url.Parse(b.base)
+	b.c.Jar.SetCookies(base, []*http.Cookie{{Name: auth.CookieName, Value: token, Path: "/"}})
+	return b
 }

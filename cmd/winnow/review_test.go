@@ -26,8 +26,7 @@ func TestInviteCandidates(t *testing.T) {
 			MustUser(t, m, "Acme", "limited@acme.test", winnow.RoleLimited)
 			f := MustFunnel(t, m, threeStepFunnel(admin.OrgID, false, admin.ID))
 			draft := MustFunnel(t, m, &winnow.Funnel{OrgID: admin.OrgID, Title: "Later", Status: winnow.FunnelDraft})
-			b := newBrowser(t, m)
-			b.login("admin@acme.test", "password-admin@acme.test")
+			b := signedIn(t, m, "admin@acme.test")
 			path := "/jobs/" + f.ID + "/applicants"
 
 			s, body, _ := b.post(path, url.Values{"name": {"Grace Hopper"}, "email": {" Grace@Example.com "}})
@@ -109,8 +108,7 @@ func TestInviteCandidates(t *testing.T) {
 			if s, body, _ := b.post("/jobs/"+draft.ID+"/applicants", url.Values{"name": {"X"}, "email": {"x@example.com"}}); s != 409 || !strings.Contains(body, "This job is draft") {
 				t.Fatalf("draft job: %d", s)
 			}
-			lb := newBrowser(t, m)
-			lb.login("limited@acme.test", "password-limited@acme.test")
+			lb := signedIn(t, m, "limited@acme.test")
 			if s, _, _ := lb.post(path, url.Values{"name": {"X"}, "email": {"x@example.com"}}); s != 403 {
 				t.Fatalf("limited member invites: %d", s)
 			}
@@ -147,8 +145,7 @@ func TestReviewAndDecide(t *testing.T) {
 			}
 			browsers := map[string]*browser{}
 			for _, who := range []string{"admin@acme.test", "team@acme.test", "member@acme.test", "on@acme.test", "off@acme.test", "admin@globex.test"} {
-				browsers[who] = newBrowser(t, m)
-				browsers[who].login(who, "password-"+who)
+				browsers[who] = signedIn(t, m, who)
 			}
 			card := "/applicants/" + ada.ID
 			short := "Applicant #" + strings.ReplaceAll(ada.ID, "-", "")[24:]
