@@ -89,7 +89,7 @@ func TestInvitationChanges(t *testing.T) {
 		for name, fn := range changes {
 			t.Run(string(status)+"/"+name, func(t *testing.T) {
 				t.Parallel()
-				old := now.Add(-time.Hour)
+				old := now.Add(time.Hour)
 				a := &winnow.Applicant{ID: "a1", OrgID: "o1", Status: status, Email: "ada@example.com", Deadline: old}
 				ev, err := fn(a)
 				open := status == winnow.StatusInvited || status == winnow.StatusInProgress
@@ -115,4 +115,41 @@ func TestInvitationChanges(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+}
+
+// TestLateLinkRequest checks that an ended invitation's link is never sent again and that
+// the request is noted instead, while an open one is not "late".
+func TestLateLinkRequest(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	submitted := now.Add(-48 * time.Hour)
+	cases := []struct {
+		name     string
+		a        winnow.Applicant
+		newLink  bool // NewLinkRequested succeeds
+		lateNote bool // LateLinkRequested succeeds
+	}{
+		{"open", winnow.Applicant{Status: winnow.StatusInProgress, Deadline: now.Add(time.Hour)}, true, false},
+		{"deadline passed", winnow.Applicant{Status: winnow.StatusInvited, Deadline: now.Add(-time.Hour)}, false, true},
+		{"opted out", winnow.Applicant{Status: winnow.StatusOptedOut, Deadline: now.Add(time.Hour)}, false, true},
+		{"submitted", winnow.Applicant{Status: winnow.StatusSubmitted, SubmittedAt: &submitted, Deadline: now.Add(-time.Hour)}, false, false},
+		{"unqualified at a knockout", winnow.Applicant{Status: winnow.StatusUnqualified, Deadline: now.Add(time.Hour)}, false, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			a := c.a
+			a.Email = "ada@example.com"
+			if _, err := a.NewLinkRequested(now); (err == nil) != c.newLink {
+				t.Errorf("NewLinkRequested err = %v", err)
+			}
+			ev, err := a.LateLinkRequested(now)
+			if (err == nil) != c.lateNote {
+				t.Errorf("LateLinkRequested err = %v", err)
+			}
+			if err == nil && (ev.Kind != winnow.EventLateLinkRequested || a.Status != c.a.Status) {
+				t.Errorf("event %+v, status %s", ev, a.Status)
+			}
+		})
+	}
 }

@@ -10,6 +10,7 @@ const (
 	EventInvitationResent   EventKind = "invitation_resent"
 	EventInvitationExtended EventKind = "invitation_extended"
 	EventNewLinkRequested   EventKind = "new_link_requested"
+	EventLateLinkRequested  EventKind = "late_link_requested"
 )
 
 // AwaitsSubmission reports whether the applicant may still submit: invited or in
@@ -44,10 +45,14 @@ func (a *Applicant) Extend(now time.Time, c Cadence, actorID string) (Event, err
 		Message: "Invitation extended: reminders start again; new deadline " + FormatDeadline(a.Deadline), ActorID: actorID, At: now}, nil
 }
 
-// NewLinkRequested records that the candidate asked for their link again.
+// NewLinkRequested records that the candidate asked for their link again. A link whose
+// deadline has passed is not sent: it would only lead to the "expired" page.
 func (a *Applicant) NewLinkRequested(now time.Time) (Event, error) {
 	if err := a.canEmail("sent a new link"); err != nil {
 		return Event{}, err
+	}
+	if a.Expired(now) {
+		return Event{}, Errorf(ECONFLICT, "This invitation has expired; its link is not sent again.")
 	}
 	a.UpdatedAt = now
 	return Event{OrgID: a.OrgID, ApplicantID: a.ID, Kind: EventNewLinkRequested,
@@ -67,3 +72,16 @@ func (a *Applicant) canEmail(what string) error {
 // FormatDeadline is how emails and pages write a deadline: "Tuesday 17 March 2026,
 // 21:00 UTC".
 func FormatDeadline(t time.Time) string { return t.UTC().Format("Monday 2 January 2006, 15:04 UTC") }
+
+// LateLinkRequested records that a candidate whose invitation ended without a
+// submission (the deadline passed, or they opted out) asked for a new link. Nothing is
+// sent and the status stays: the timeline tells the job team the candidate is still
+// interested, so that they can decide to invite them again.
+func (a *Applicant) LateLinkRequested(now time.Time) (Event, error) {
+	ended := a.Expired(now) || (a.Status == StatusOptedOut && a.SubmittedAt == nil)
+	if !ended {
+		return Event{}, Errorf(ECONFLICT, "This applicant's invitation has not ended.")
+	}
+	return Event{OrgID: a.OrgID, ApplicantID: a.ID, Kind: EventLateLinkRequested,
+		Message: "The candidate asked for a new link after their invitation ended; they are still interested", At: now}, nil
+}

@@ -122,7 +122,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Render: renderer, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL},
 		API: &api.Handler{Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Reviews: m.Store, Tokens: m.Store,
 			Users: m.Store, Keyring: m.Keyring, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL},
-		Candidate: &candidate.Handler{Orgs: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Files: files,
+		Candidate: &candidate.Handler{Orgs: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Links: m.Store, Files: files,
 			Render: renderer, Clock: m.Clock, Logger: m.Logger},
 		Sessions: sessions, Render: renderer, Logger: m.Logger, Ping: m.DB.Ping, Registry: reg,
 	}

@@ -400,12 +400,17 @@ const (
 	linkRequestLimit  = 3
 	linkRequestWindow = time.Hour
 	maxLinksPerEmail  = 10 // applicants one request can reach
+	// lateLinkWindow is how long after its deadline an ended invitation still hears of
+	// a request, so that the job team learns of late interest but not of years-old jobs.
+	lateLinkWindow = 30 * 24 * time.Hour
 )
 
 // RequestNewLink records the request against the address's rate limit, then emails
 // their link to each applicant with this address who still owes a submission, in any
 // org: a candidate has no account and does not know the org, so this lookup, like the
-// link token's, crosses orgs. It returns nil whether or not there was any.
+// link token's, crosses orgs. Applicants whose invitation ended without a submission
+// in the last 30 days get a timeline entry instead, so the job team hears of the late
+// interest. It returns nil whether or not there was any.
 func (s *Store) RequestNewLink(ctx context.Context, email string) error {
 	addr, err := winnow.NormalizeEmail(email)
 	if err != nil {
@@ -436,8 +441,9 @@ func (s *Store) RequestNewLink(ctx context.Context, email string) error {
 		return err
 	}
 
-	rows, err := s.db.db.QueryContext(ctx, `SELECT org_id, id FROM applicants WHERE email = $1 AND status IN ($2, $3)
-		ORDER BY created_at DESC LIMIT $4`, addr, string(winnow.StatusInvited), string(winnow.StatusInProgress), maxLinksPerEmail)
+	rows, err := s.db.db.QueryContext(ctx, `SELECT org_id, id FROM applicants WHERE email = $1 AND status IN ($2, $3, $4)
+		AND deadline > $5 ORDER BY created_at DESC LIMIT $6`, addr, string(winnow.StatusInvited), string(winnow.StatusInProgress),
+		string(winnow.StatusOptedOut), now.Add(-lateLinkWindow), maxLinksPerEmail)
 	if err != nil {
 		return fmt.Errorf("find applicants by email: %w", err)
 	}
@@ -457,7 +463,11 @@ func (s *Store) RequestNewLink(ctx context.Context, email string) error {
 	}
 	for _, r := range refs {
 		_, err := s.TransitionApplicant(ctx, r.org, r.id, func(a *winnow.Applicant) (winnow.Event, error) {
-			return a.NewLinkRequested(s.clock.Now())
+			now := s.clock.Now()
+			if a.AwaitsSubmission() && !a.Expired(now) {
+				return a.NewLinkRequested(now)
+			}
+			return a.LateLinkRequested(now)
 		})
 		// The applicant may have moved on since the lookup: nothing to send then.
 		if err != nil && winnow.ErrorCode(err) != winnow.ECONFLICT && winnow.ErrorCode(err) != winnow.ENOTFOUND {

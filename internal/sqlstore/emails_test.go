@@ -332,8 +332,8 @@ func testRequestNewLink(t *testing.T, e engine) {
 	ctx := t.Context()
 	orgA, orgB := mustOrg(t, env), mustOrg(t, env)
 	fa, fb := mustFunnel(t, env, orgA, nil), mustFunnel(t, env, orgB, nil)
-	newApplicant := func(f *winnow.Funnel, email string) *winnow.Applicant {
-		a, err := winnow.NewApplicant(f, "Ada", email, randomHex(16), env.Clock.Now())
+	newApplicantAt := func(f *winnow.Funnel, email string, invited time.Time) *winnow.Applicant {
+		a, err := winnow.NewApplicant(f, "Ada", email, randomHex(16), invited)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -342,7 +342,12 @@ func testRequestNewLink(t *testing.T, e engine) {
 		}
 		return a
 	}
+	newApplicant := func(f *winnow.Funnel, email string) *winnow.Applicant { return newApplicantAt(f, email, env.Clock.Now()) }
 	a1, a2 := newApplicant(fa, "ada@example.com"), newApplicant(fb, "ada@example.com")
+	// Invited 500 h ago: the 420 h deadline has passed, the opt-out job not yet run.
+	expired := newApplicantAt(fa, "ada@example.com", env.Clock.Now().Add(-500*time.Hour))
+	// Invited 60 days ago: ended too long ago to be told of.
+	stale := newApplicantAt(fa, "ada@example.com", env.Clock.Now().Add(-60*24*time.Hour))
 	done := newApplicant(fa, "ada@example.com")
 	if _, err := env.Store.TransitionApplicant(ctx, orgA.ID, done.ID, func(x *winnow.Applicant) (winnow.Event, error) {
 		return x.OptOut(env.Clock.Now(), "declined")
@@ -358,8 +363,14 @@ func testRequestNewLink(t *testing.T, e engine) {
 			t.Fatalf("applicant in org %s: timeline %v", a.OrgID, kinds)
 		}
 	}
-	if kinds := eventKinds(t, env, done); kinds[len(kinds)-1] != winnow.EventOptedOut {
-		t.Fatalf("an opted-out applicant got a new link: %v", kinds)
+	// Ended invitations get no link, only a note of the late interest for the team.
+	for _, a := range []*winnow.Applicant{done, expired} {
+		if kinds := eventKinds(t, env, a); kinds[len(kinds)-1] != winnow.EventLateLinkRequested {
+			t.Fatalf("ended invitation: timeline %v", kinds)
+		}
+	}
+	if kinds := eventKinds(t, env, stale); kinds[len(kinds)-1] != winnow.EventInvited {
+		t.Fatalf("an invitation ended long ago heard of the request: %v", kinds)
 	}
 
 	// Known and unknown addresses hit the same limit, so the answer reveals nothing.

@@ -108,6 +108,8 @@ func (s *Server) table() []route {
 		{"GET /c/{token}/review", public, s.Candidate.Review},
 		{"POST /c/{token}/submit", public, s.Candidate.Submit},
 		{"GET /c/{token}/thanks", public, s.Candidate.Thanks},
+		{"GET /c/new-link", public, s.Candidate.NewLinkForm},
+		{"POST /c/new-link", public, s.Candidate.RequestNewLink},
 		{"GET /c/{token}/opt-out", public, s.Candidate.OptOutForm},
 		{"POST /c/{token}/opt-out", public, s.Candidate.OptOut},
 

@@ -33,6 +33,7 @@ type Handler struct {
 	Funnels    winnow.FunnelService
 	Applicants winnow.ApplicantService
 	Answers    winnow.AnswerService
+	Links      LinkRequester
 	Files      *filestore.Store
 	Render     *render.Renderer
 	Clock      winnow.Clock

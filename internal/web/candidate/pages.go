@@ -187,10 +187,14 @@ type ReviewAnswer struct {
 // StatusPage says where the candidate stands when there is nothing to fill in.
 type StatusPage struct {
 	Chrome
-	Kind     string // thanks, submitted, complete, ended, opted_out or expired
+	Kind     string // thanks, submitted, complete, ended, opted_out, expired, new_link or link_requested
 	Heading  string
 	Message  string
 	Deadline string
+	// OfferNewLink shows the "Send me a new link" form, for invitations that ended.
+	OfferNewLink bool
+	// NewLinkError explains why a "Send me a new link" request was not taken.
+	NewLinkError string
 }
 
 // OptOutPage asks the candidate to confirm that they are no longer interested.
@@ -206,4 +210,6 @@ type ErrorPage struct {
 	Message  string
 	Link     string
 	LinkText string
+	// OfferNewLink shows the "Send me a new link" form, for links that do not work.
+	OfferNewLink bool
 }

@@ -69,6 +69,7 @@ func (h *Handler) statusPage(w http.ResponseWriter, r *http.Request, v *visit, s
 		p.Heading = "Thank you for your interest"
 		p.Message = fmt.Sprintf("This role requires something that your answers show you don't have at the moment, so we can't take your application for %s further. Thank you for the time you gave it, and we wish you the very best in your search.", job)
 	case string(stateOptedOut):
+		p.OfferNewLink = true
 		p.Heading = "This application is closed"
 		p.Message = fmt.Sprintf("The time to complete your application for %s at %s has passed, so it was closed.", job, company)
 		if v.a.Reason == optOutReason {
@@ -76,6 +77,7 @@ func (h *Handler) statusPage(w http.ResponseWriter, r *http.Request, v *visit, s
 			p.Message = fmt.Sprintf("You told us you are no longer interested in %s, so we won't send you any more reminders. If that was a mistake, please contact %s.", job, company)
 		}
 	case string(stateExpired):
+		p.OfferNewLink = true
 		p.Heading = "This link has expired"
 		p.Message = fmt.Sprintf("The time to complete your application for %s at %s ended on %s.", job, company, p.Deadline)
 	}
@@ -102,8 +104,10 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, v *visit) {
 
 // invalidLink is the page for a token that belongs to nobody.
 func (h *Handler) invalidLink(w http.ResponseWriter, r *http.Request) {
-	h.errorPage(w, r, nil, http.StatusNotFound, "This link is not valid",
-		"Please check that you opened the whole link from your email. If it still doesn't work, ask the company that invited you for a new one.", "", "")
+	heading := "This link is not valid"
+	p := ErrorPage{Chrome: Chrome{Title: heading}, Status: http.StatusNotFound, Heading: heading, OfferNewLink: true,
+		Message: "Please check that you opened the whole link from your email. If it still doesn't work, we can send it to you again."}
+	h.Render.Page(w, r, http.StatusNotFound, "candidate_error", p)
 }
 
 // errorPage renders a candidate error page with an explicit status and message, and an
