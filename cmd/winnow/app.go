@@ -120,7 +120,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Answers: m.Store, Reviews: m.Store, Tokens: m.Store, Files: files,
 			Sessions: sessions, Limiter: auth.NewLoginLimiter(5, 15*time.Minute, m.Clock), Keyring: m.Keyring,
 			Render: renderer, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL},
-		API: &api.Handler{Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Reviews: m.Store, Tokens: m.Store,
+		API: &api.Handler{Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Reviews: m.Store, Tokens: m.Store, Invitations: m.Store,
 			Users: m.Store, Keyring: m.Keyring, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL},
 		Candidate: &candidate.Handler{Orgs: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Links: m.Store, Files: files,
 			Render: renderer, Clock: m.Clock, Logger: m.Logger},

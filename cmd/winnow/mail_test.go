@@ -233,6 +233,15 @@ func TestResendAndExtend(t *testing.T) {
 
 	b := newBrowser(t, m)
 	b.login("admin@acme.test", "password-admin@acme.test")
+	if s, body := b.get("/applicants/" + a.ID); s != 200 || !strings.Contains(body, `action="/applicants/`+a.ID+`/resend"`) ||
+		!strings.Contains(body, `action="/applicants/`+a.ID+`/extend"`) || !strings.Contains(body, "Open until") {
+		t.Fatalf("the admin's card has no invitation buttons: %d\n%s", s, body)
+	}
+	mb := newBrowser(t, m)
+	mb.login("member@acme.test", "password-member@acme.test")
+	if s, body := mb.get("/applicants/" + a.ID); s != 200 || strings.Contains(body, "/resend") {
+		t.Fatalf("a member's card offers the admin-only buttons: %d", s)
+	}
 	s, _, h := b.post("/applicants/"+a.ID+"/resend", url.Values{})
 	if s != http.StatusSeeOther || h.Get("Location") != "/applicants/"+a.ID+"?done=resent" {
 		t.Fatalf("resend: %d %s", s, h.Get("Location"))
@@ -266,6 +275,9 @@ func TestResendAndExtend(t *testing.T) {
 	}
 	if s, body, _ := b.post("/applicants/"+a.ID+"/resend", url.Values{}); s != http.StatusConflict || !strings.Contains(body, "opted out") {
 		t.Fatalf("resend after opt-out: %d\n%s", s, body)
+	}
+	if _, body := b.get("/applicants/" + a.ID); strings.Contains(body, "/resend") {
+		t.Fatal("the card offers to resend an ended invitation")
 	}
 }
 

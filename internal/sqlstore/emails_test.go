@@ -342,7 +342,9 @@ func testRequestNewLink(t *testing.T, e engine) {
 		}
 		return a
 	}
-	newApplicant := func(f *winnow.Funnel, email string) *winnow.Applicant { return newApplicantAt(f, email, env.Clock.Now()) }
+	newApplicant := func(f *winnow.Funnel, email string) *winnow.Applicant {
+		return newApplicantAt(f, email, env.Clock.Now())
+	}
 	a1, a2 := newApplicant(fa, "ada@example.com"), newApplicant(fb, "ada@example.com")
 	// Invited 500 h ago: the 420 h deadline has passed, the opt-out job not yet run.
 	expired := newApplicantAt(fa, "ada@example.com", env.Clock.Now().Add(-500*time.Hour))

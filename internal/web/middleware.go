@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"winnow"
@@ -55,7 +56,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 func (s *Server) crossOrigin(next http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.Logger.WarnContext(r.Context(), "cross-origin request refused", "method", r.Method, "path", r.URL.Path, "origin", r.Header.Get("Origin"))
+		s.Logger.WarnContext(r.Context(), "cross-origin request refused", "method", r.Method, "path", logPath(r), "origin", r.Header.Get("Origin"))
 		s.Render.ErrorStatus(w, r, render.Base{}, http.StatusForbidden,
 			"This form was sent from another website, so it was refused to protect your account. Go back to Winnow and try again from there.")
 	}))
@@ -110,7 +111,7 @@ func (s *Server) observe(m *metrics, mux *http.ServeMux, next http.Handler) http
 		}
 		elapsed := time.Since(start)
 		m.observe(pattern, r.Method, sw.status, elapsed)
-		s.Logger.DebugContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration_ms", elapsed.Milliseconds())
+		s.Logger.DebugContext(r.Context(), "request", "method", r.Method, "path", logPath(r), "status", sw.status, "duration_ms", elapsed.Milliseconds())
 	})
 }
 
@@ -121,10 +122,31 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.Logger.ErrorContext(r.Context(), "panic", "path", r.URL.Path, "error", fmt.Sprint(v), "stack", string(debug.Stack()))
+				s.Logger.ErrorContext(r.Context(), "panic", "path", logPath(r), "error", fmt.Sprint(v), "stack", string(debug.Stack()))
 				s.Render.ErrorStatus(w, r, render.Base{}, http.StatusInternalServerError, winnow.ErrorMessage(fmt.Errorf("panic")))
 			}
 		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// tokenPrefixes are the paths whose next segment is a credential: a candidate's link
+// and a member invitation.
+var tokenPrefixes = []string{"/c/", "/invite/"}
+
+// logPath is the request path as logs may show it: the token in a candidate link or an
+// invitation link is replaced, since anyone who reads it could use it.
+func logPath(r *http.Request) string {
+	p := r.URL.Path
+	for _, prefix := range tokenPrefixes {
+		rest, ok := strings.CutPrefix(p, prefix)
+		if !ok || rest == "" || rest == "new-link" {
+			continue
+		}
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			return prefix + "{token}" + rest[i:]
+		}
+		return prefix + "{token}"
+	}
+	return p
 }

@@ -170,3 +170,20 @@ func TestGuardRoles(t *testing.T) {
 		}
 	}
 }
+
+func TestLogPathHidesTokens(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		"/c/s3cr3t-token":                "/c/{token}",
+		"/c/s3cr3t-token/steps/s_1":      "/c/{token}/steps/s_1",
+		"/invite/s3cr3t-token":           "/invite/{token}",
+		"/c/new-link":                    "/c/new-link",
+		"/jobs/0192-abc":                 "/jobs/0192-abc",
+		"/api/v1/applicants/a1/decision": "/api/v1/applicants/a1/decision",
+	}
+	for in, want := range cases {
+		if got := logPath(httptest.NewRequest("GET", in, nil)); got != want {
+			t.Errorf("logPath(%s) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -28,11 +28,13 @@ type Handler struct {
 	Applicants winnow.ApplicantService
 	Answers    winnow.AnswerService
 	Reviews    winnow.ReviewService
-	Tokens     winnow.APITokenService
-	Users      winnow.UserService
-	Keyring    *keyring.Keyring
-	Clock      winnow.Clock
-	Logger     *slog.Logger
+	// Invitations resends and extends invitations.
+	Invitations winnow.InvitationService
+	Tokens      winnow.APITokenService
+	Users       winnow.UserService
+	Keyring     *keyring.Keyring
+	Clock       winnow.Clock
+	Logger      *slog.Logger
 	// BaseURL is the public URL of the server, for candidate links and file URLs.
 	BaseURL string
 }

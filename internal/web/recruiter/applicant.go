@@ -26,6 +26,16 @@ type CardPage struct {
 	Review    ReviewForm
 	Decision  DecisionForm
 	Scores    []ScoreOption
+	// Invitation is set for admins while the applicant still owes a submission: the
+	// deadline, with buttons to resend and extend the invitation.
+	Invitation *InvitationView
+}
+
+// InvitationView is the open invitation on the card.
+type InvitationView struct {
+	Deadline string
+	Expired  bool
+	HasEmail bool
 }
 
 // AnswerStep is one step of the applicant's funnel with what they answered.
@@ -112,6 +122,8 @@ var cardNotices = map[string]string{
 	"review":      "Your review is saved.",
 	"qualified":   "Decision recorded: qualified.",
 	"unqualified": "Decision recorded: unqualified.",
+	"resent":      "The invitation is sent again, with the same link.",
+	"extended":    "The invitation is extended: a new deadline and a new round of reminders from now.",
 }
 
 // Applicant shows an applicant's card.
@@ -178,6 +190,9 @@ func (h *Handler) renderCard(w http.ResponseWriter, r *http.Request, status int,
 		CanDecide: canDecide(u, f), Open: a.Status == winnow.StatusSubmitted, Review: rf, Decision: df}
 	if status == http.StatusOK {
 		page.Notice = cardNotices[r.URL.Query().Get("done")]
+	}
+	if u.IsAdmin() && a.AwaitsSubmission() {
+		page.Invitation = &InvitationView{Deadline: winnow.FormatDeadline(a.Deadline), Expired: a.Expired(h.Clock.Now()), HasEmail: a.Email != ""}
 	}
 	// The link opens the candidate's own pages, which greet them by name, so it stays
 	// hidden under blind review; the inviter saw it when inviting.
