@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 
+	"winnow"
+	"winnow/internal/config"
 	"winnow/internal/sqlstore"
 )
 
@@ -29,4 +31,18 @@ func migrateCommand(ctx context.Context, args []string, e env) error {
 	}
 	fmt.Fprintf(e.stdout, "%s database is up to date\n", db.Dialect())
 	return nil
+}
+
+// openStore opens and migrates the configured database for a command that runs once,
+// such as user create or token create. The caller closes the DB.
+func openStore(ctx context.Context, cfg *config.Config) (*sqlstore.DB, *sqlstore.Store, error) {
+	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("migrate: %w", err)
+	}
+	return db, sqlstore.NewStore(db, winnow.SystemClock{}), nil
 }

@@ -9,7 +9,6 @@ import (
 
 	"winnow"
 	"winnow/internal/keyring"
-	"winnow/internal/sqlstore"
 )
 
 // tokenCreateCommand makes an API token for an org and prints it, alone on standard
@@ -38,15 +37,11 @@ func tokenCreateCommand(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	db, store, err := openStore(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	store := sqlstore.NewStore(db, winnow.SystemClock{})
 	o, err := store.FindOrgByName(ctx, strings.TrimSpace(*org))
 	if winnow.ErrorCode(err) == winnow.ENOTFOUND {
 		return fmt.Errorf("no organization is called %q; create it with winnow user create", strings.TrimSpace(*org))

@@ -49,15 +49,11 @@ func userCreateCommand(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	db, store, err := openStore(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	store := sqlstore.NewStore(db, winnow.SystemClock{})
 	u, o, err := createUser(ctx, store, *org, &winnow.User{Email: *email, Name: *name, Role: role, PasswordHash: hash})
 	if err != nil {
 		return errors.New(winnow.ErrorMessage(err))
