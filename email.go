@@ -2,6 +2,7 @@ package winnow
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -140,10 +141,18 @@ const (
 // reminders of the first round are 1 to 4 and those after an extension continue from 5.
 // Its content is rendered once, when it is first sent, and kept, so that a retry sends
 // the same message and the outbox shows exactly what went out.
+//
+// A member invitation is the exception: there is one per invitation (InviteID), and its
+// content holds the invitation link, a credential that creates an account in the org
+// and that Winnow otherwise keeps only as a hash. It is rendered when the invitation is
+// created, the one moment the link is known, and stored Sealed: Subject, Text and HTML
+// are AES-GCM ciphertext from the keyring, opened only right before sending and in the
+// outbox's mail viewer.
 type Email struct {
 	ID          string
 	OrgID       string
 	ApplicantID string // empty for member invitations
+	InviteID    string // the member invitation the email carries; empty for candidate emails
 	FunnelID    string
 	Kind        EmailKind
 	Seq         int
@@ -154,6 +163,7 @@ type Email struct {
 	Subject     string
 	Text        string
 	HTML        string
+	Sealed      bool   // Subject, Text and HTML are encrypted at rest: see above
 	Attempts    int    // sends tried
 	Uncertain   int    // sends whose outcome was unknown
 	LastError   string // person-readable: why the last attempt failed
@@ -176,6 +186,27 @@ func (e *Email) Name() string {
 
 // Rendered reports whether the email's content has been rendered.
 func (e *Email) Rendered() bool { return e.Subject != "" }
+
+// Unseal returns a copy of e whose content open (the keyring's Open) has decrypted, or
+// e itself when its content is not sealed. It never changes e, so a sealed email read
+// from the store stays sealed wherever else it goes.
+func (e *Email) Unseal(open func(sealed string) (string, error)) (*Email, error) {
+	if !e.Sealed {
+		return e, nil
+	}
+	c := *e
+	for _, part := range []*string{&c.Subject, &c.Text, &c.HTML} {
+		if *part == "" {
+			continue
+		}
+		var err error
+		if *part, err = open(*part); err != nil {
+			return nil, fmt.Errorf("unseal email %s: %w", e.ID, err)
+		}
+	}
+	c.Sealed = false
+	return &c, nil
+}
 
 // StillApplies reports whether the email still makes sense for the applicant now that
 // it is due: invitations, reminders and new links only while a submission is awaited (a

@@ -37,6 +37,10 @@ type Invite struct {
 	CreatedAt  time.Time
 	ExpiresAt  time.Time
 	AcceptedAt *time.Time
+	// EmailID and EmailStatus are the invitation's email, as ListInvites reports it;
+	// empty for an invitation whose link was only shown to the admin.
+	EmailID     string
+	EmailStatus EmailStatus
 }
 
 // InviteTTL is how long an invitation link works.
@@ -62,10 +66,20 @@ func (i *Invite) Validate() error {
 type InviteService interface {
 	// CreateInvite stores a new invitation and fills in ID and CreatedAt.
 	CreateInvite(ctx context.Context, inv *Invite) error
-	// ListInvites returns the org's pending (unaccepted, unexpired) invitations.
+	// ListInvites returns the org's pending (unaccepted, unexpired) invitations, each
+	// with its email's ID and status.
 	ListInvites(ctx context.Context, orgID string, now time.Time) ([]*Invite, error)
 	// FindInviteByToken returns the pending invitation with this token hash, or ENOTFOUND.
 	FindInviteByToken(ctx context.Context, tokenHash string, now time.Time) (*Invite, error)
 	// AcceptInvite creates the user and marks the invitation used, both or neither.
 	AcceptInvite(ctx context.Context, tokenHash string, u *User, now time.Time) error
+}
+
+// MemberInviteService invites people to join an org by email.
+type MemberInviteService interface {
+	// InviteMember stores the invitation and queues its email, which carries link (the
+	// invitation's URL with its token), both or neither; it fills in inv's ID and times
+	// and returns the queued email. The link is written into the email's content, which
+	// is encrypted at rest, and is stored nowhere else.
+	InviteMember(ctx context.Context, inv *Invite, link string) (*Email, error)
 }

@@ -78,7 +78,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.MailMode = mode
 	client, err := jobs.NewClient(db.RiverDriver(), jobs.Deps{Applicants: m.Store, Clock: m.Clock, Logger: m.Logger,
-		Emails: m.Store, Sender: sender, From: mode.From, BaseURL: func() string { return m.Config.BaseURL }}, true)
+		Emails: m.Store, Sender: sender, From: mode.From, Sealer: kr, BaseURL: func() string { return m.Config.BaseURL }}, true)
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Recruiter: &recruiter.Handler{Orgs: m.Store, Users: m.Store, Invites: m.Store, Funnels: m.Store, Applicants: m.Store,
 			Answers: m.Store, Reviews: m.Store, Tokens: m.Store, Files: files,
 			Sessions: sessions, Limiter: auth.NewLoginLimiter(5, 15*time.Minute, m.Clock), Keyring: m.Keyring,
-			Render: renderer, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL},
+			Render: renderer, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL, MailMode: m.MailMode,
+			MemberInvites: &jobs.MemberInvites{Client: m.River, Store: m.Store, Sealer: m.Keyring, Logger: m.Logger}},
 		API: &api.Handler{Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Reviews: m.Store, Tokens: m.Store, Invitations: m.Store,
 			Users: m.Store, Keyring: m.Keyring, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL},
 		Candidate: &candidate.Handler{Orgs: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Links: m.Store, Files: files,

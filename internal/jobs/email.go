@@ -23,6 +23,7 @@ type SendEmailArgs struct {
 	OrgID       string     `json:"org_id"`
 	EmailID     string     `json:"email_id"`
 	ApplicantID string     `json:"applicant_id,omitempty"`
+	InviteID    string     `json:"invite_id,omitempty"` // member invitations
 	EmailKind   string     `json:"email_kind"`
 	Seq         int        `json:"seq"`
 	Deadline    *time.Time `json:"deadline,omitempty"`
@@ -71,6 +72,9 @@ func (w *sendEmailWorker) Work(ctx context.Context, job *river.Job[SendEmailArgs
 		return river.JobCancel(errors.New("email is not configured in this process"))
 	}
 	log := d.Logger.With("org_id", args.OrgID, "email_id", args.EmailID, "applicant_id", args.ApplicantID, "job_id", job.ID)
+	if args.InviteID != "" {
+		log = log.With("invite_id", args.InviteID)
+	}
 	now := d.Clock.Now()
 	e, err := d.Emails.FindEmailByID(ctx, args.OrgID, args.EmailID)
 	switch {
@@ -113,7 +117,18 @@ func (w *sendEmailWorker) Work(ctx context.Context, job *river.Job[SendEmailArgs
 		return w.finish(ctx, e, winnow.EmailOutcome{Status: winnow.EmailOutbox, Event: winnow.EventEmailHeld,
 			Message: e.Name() + " email to " + e.To + " kept in the outbox: no SMTP server is configured, so it was not delivered"})
 	}
-	msg := &mail.Message{ID: e.ID, From: d.From, To: e.To, Subject: e.Subject, Text: e.Text, HTML: e.HTML, Date: d.Clock.Now()}
+	// Sealed content (a member invitation's link) is opened only now, after the claim's
+	// transaction, and only in memory; it is never logged.
+	plain, err := w.unseal(e)
+	if err != nil {
+		log.ErrorContext(ctx, "email not sent: its content does not open", "kind", string(e.Kind), "error", err)
+		if ferr := w.finish(ctx, e, winnow.EmailOutcome{Status: winnow.EmailFailed, Error: msgUnsealFailed,
+			Event: winnow.EventEmailFailed, Message: e.Name() + " email to " + e.To + " failed. " + msgUnsealFailed}); ferr != nil {
+			return ferr
+		}
+		return river.JobCancel(err)
+	}
+	msg := &mail.Message{ID: e.ID, From: d.From, To: e.To, Subject: plain.Subject, Text: plain.Text, HTML: plain.HTML, Date: d.Clock.Now()}
 	if a != nil {
 		msg.ListUnsubscribe = d.BaseURL() + winnow.OptOutPath(a.Token)
 	}
@@ -163,6 +178,21 @@ func outcome(e *winnow.Email, err error, job *river.Job[SendEmailArgs]) (winnow.
 		o.Event, o.Message = winnow.EventEmailDelayed, name+" delayed: "+reason+" Retrying."
 	}
 	return o, err
+}
+
+// msgUnsealFailed is the person-readable reason for an email whose sealed content does
+// not open.
+const msgUnsealFailed = "Not sent: the message is encrypted with another secret key (WINNOW_SECRET_KEY changed since it was written)."
+
+// unseal returns e with its content opened when it is sealed.
+func (w *sendEmailWorker) unseal(e *winnow.Email) (*winnow.Email, error) {
+	if !e.Sealed {
+		return e, nil
+	}
+	if w.deps.Sealer == nil {
+		return nil, errors.New("the email is sealed and this process has no key to open it")
+	}
+	return e.Unseal(w.deps.Sealer.Open)
 }
 
 func (w *sendEmailWorker) finish(ctx context.Context, e *winnow.Email, o winnow.EmailOutcome) error {

@@ -217,7 +217,8 @@ func newHarness(t *testing.T, dbURL string, outbox bool) *harness {
 	store := sqlstore.NewStore(db, clk)
 	h := &harness{t: t, ctx: ctx, db: db, store: store, clock: clk}
 	h.deps = Deps{Applicants: store, Clock: clk, Logger: slog.New(slog.DiscardHandler), Emails: store,
-		From: "Acme Hiring <jobs@acme.example>", BaseURL: func() string { return testBaseURL }, PollInterval: 100 * time.Millisecond}
+		From: "Acme Hiring <jobs@acme.example>", Sealer: testKeyring, BaseURL: func() string { return testBaseURL },
+		PollInterval: 100 * time.Millisecond}
 	if !outbox {
 		h.smtp = mailtest.NewServer(t, mailtest.Options{})
 		server, err := mail.ParseURL("smtp://127.0.0.1:" + strconv.Itoa(h.smtp.Port))

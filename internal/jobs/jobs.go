@@ -39,6 +39,9 @@ type Deps struct {
 	Sender mail.Sender
 	// From is the sender address, for outbox copies; SMTP senders use their own.
 	From string
+	// Sealer opens sealed email content (member invitations) right before it is sent.
+	// Without it such emails fail rather than go out unreadable.
+	Sealer Sealer
 	// BaseURL returns the public URL that candidate links start with. It is a function
 	// because serve learns its address only after listening.
 	BaseURL func() string

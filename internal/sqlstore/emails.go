@@ -20,7 +20,7 @@ var (
 )
 
 const emailColumns = `id, org_id, applicant_id, funnel_id, kind, seq, to_address, status, due_at, deadline,
-	subject, body_text, body_html, attempts, uncertain, last_error, created_at, updated_at, sent_at`
+	subject, body_text, body_html, attempts, uncertain, last_error, created_at, updated_at, sent_at, invite_id, sealed`
 
 const msgEmailNotFound = "Email not found."
 
@@ -479,14 +479,16 @@ func (s *Store) RequestNewLink(ctx context.Context, email string) error {
 
 func scanEmail(r scanner) (*winnow.Email, error) {
 	var e winnow.Email
-	var applicantID sql.NullString
+	var applicantID, inviteID sql.NullString
 	var kind, status string
 	var deadline, sentAt sql.NullTime
 	if err := r.Scan(&e.ID, &e.OrgID, &applicantID, &e.FunnelID, &kind, &e.Seq, &e.To, &status, &e.DueAt, &deadline,
-		&e.Subject, &e.Text, &e.HTML, &e.Attempts, &e.Uncertain, &e.LastError, &e.CreatedAt, &e.UpdatedAt, &sentAt); err != nil {
+		&e.Subject, &e.Text, &e.HTML, &e.Attempts, &e.Uncertain, &e.LastError, &e.CreatedAt, &e.UpdatedAt, &sentAt,
+		&inviteID, &e.Sealed); err != nil {
 		return nil, err
 	}
-	e.ApplicantID, e.Kind, e.Status = applicantID.String, winnow.EmailKind(kind), winnow.EmailStatus(status)
+	e.ApplicantID, e.InviteID = applicantID.String, inviteID.String
+	e.Kind, e.Status = winnow.EmailKind(kind), winnow.EmailStatus(status)
 	e.DueAt, e.CreatedAt, e.UpdatedAt = e.DueAt.UTC(), e.CreatedAt.UTC(), e.UpdatedAt.UTC()
 	e.Deadline, e.SentAt = timePtr(deadline), timePtr(sentAt)
 	return &e, nil

@@ -30,6 +30,11 @@ type Handler struct {
 	Clock      winnow.Clock
 	Logger     *slog.Logger
 	BaseURL    string
+
+	// MemberInvites creates invitations and emails them; MailMode says whether that
+	// email is delivered or kept in the outbox.
+	MemberInvites winnow.MemberInviteService
+	MailMode      winnow.MailMode
 }
 
 // base returns the shared page data for the signed-in user.

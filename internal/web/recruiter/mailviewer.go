@@ -46,6 +46,16 @@ func (m *Mail) MailList(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, r, err)
 		return
 	}
+	for i, e := range list {
+		if open, err := e.Unseal(m.Keyring.Open); err == nil {
+			list[i] = open
+		} else {
+			m.Logger.WarnContext(r.Context(), "sealed email does not open", "org_id", e.OrgID, "email_id", e.ID, "error", err)
+			c := *e
+			c.Subject = "(encrypted with another secret key)"
+			list[i] = &c
+		}
+	}
 	m.Render.Page(w, r, http.StatusOK, "mail", MailListPage{Base: m.base(r, "Mail viewer", "settings"), Emails: list})
 }
 
@@ -87,6 +97,10 @@ func (m *Mail) capturedEmail(w http.ResponseWriter, r *http.Request) (*winnow.Em
 	e, err := m.Emails.FindEmailByID(r.Context(), me(r).OrgID, r.PathValue("id"))
 	if err == nil && !e.Rendered() {
 		err = winnow.Errorf(winnow.ENOTFOUND, "This email has not been written yet: it is scheduled for %s.", e.DueAt.UTC().Format("2 Jan 2006 15:04 UTC"))
+	}
+	if err == nil {
+		// A member invitation is sealed at rest; it is opened for this admin's page only.
+		e, err = e.Unseal(m.Keyring.Open)
 	}
 	if err != nil {
 		m.fail(w, r, err)

@@ -16,6 +16,8 @@ type MembersPage struct {
 	Invites    []*winnow.Invite
 	InviteLink string // shown once, right after an invitation is created
 	InviteTo   string
+	EmailID    string // the new invitation's email
+	Outbox     bool   // no SMTP server is configured: invitation emails stay in the outbox
 	Error      string
 	Roles      []winnow.Role
 }
@@ -39,11 +41,14 @@ func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, status i
 	}
 	page.Base, page.Users, page.Invites = h.base(r, "Members", "settings"), users, invites
 	page.Roles = []winnow.Role{winnow.RoleMember, winnow.RoleLimited, winnow.RoleAdmin}
+	page.Outbox = h.MailMode.Outbox
 	h.Render.Page(w, r, status, "settings_members", page)
 }
 
-// Invite creates an invitation link for a new member. Until candidate and member email
-// is wired in, the link is shown to the admin to pass on.
+// Invite creates an invitation for a new member and queues the email that carries its
+// link, both or neither. The link is also shown to the admin, this once and never again
+// (only its token's hash and the sealed email are stored): with an SMTP server as a
+// fallback should the email not arrive, in outbox mode because nothing is delivered.
 func (h *Handler) Invite(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) {
 		return
@@ -68,12 +73,19 @@ func (h *Handler) Invite(w http.ResponseWriter, r *http.Request) {
 	now := h.Clock.Now()
 	inv := &winnow.Invite{OrgID: u.OrgID, Email: email, Role: role, TokenHash: h.Keyring.Hash(token), InvitedBy: u.ID,
 		CreatedAt: now, ExpiresAt: now.Add(winnow.InviteTTL)}
-	if err := h.Invites.CreateInvite(r.Context(), inv); err != nil {
+	link := h.BaseURL + "/invite/" + token
+	e, err := h.MemberInvites.InviteMember(r.Context(), inv, link)
+	if winnow.ErrorCode(err) == winnow.EINTERNAL {
+		h.fail(w, r, err) // logged there
+		return
+	}
+	if err != nil {
 		h.renderMembers(w, r, render.Status(err), MembersPage{Error: winnow.ErrorMessage(err)})
 		return
 	}
-	h.Logger.InfoContext(r.Context(), "member invited", "org_id", u.OrgID, "invite_id", inv.ID, "role", string(role))
-	h.renderMembers(w, r, http.StatusOK, MembersPage{InviteLink: h.BaseURL + "/invite/" + token, InviteTo: email})
+	h.Logger.InfoContext(r.Context(), "member invited", "org_id", u.OrgID, "invite_id", inv.ID, "email_id", e.ID,
+		"role", string(role))
+	h.renderMembers(w, r, http.StatusOK, MembersPage{InviteLink: link, InviteTo: email, EmailID: e.ID})
 }
 
 // AcceptInvitePage is the data of the page where an invited person sets their password.
