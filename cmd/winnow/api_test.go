@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -161,10 +163,33 @@ func TestAPI(t *testing.T) {
 			s, raw, detail = c.call("GET", "/api/v1/applicants/"+sub.ID, "", nil)
 			if s != 200 || get(detail, "status") != "submitted" || get(detail, "steps", 0, "questions", 0, "answer", 0) != "yes" ||
 				get(detail, "steps", 1, "homework", "text") != "My queue uses two stacks." ||
-				get(detail, "steps", 1, "homework", "file", "url") != m.Config.BaseURL+"/uploads/"+sub.homework.ID ||
+				get(detail, "steps", 1, "homework", "file", "url") != m.Config.BaseURL+"/api/v1/uploads/"+sub.homework.ID ||
 				get(detail, "steps", 2, "video", 0, "file", "contentType") != "video/webm" ||
 				get(detail, "name") != "Grace Hopper" {
 				t.Fatalf("submitted applicant: %d %s", s, raw)
+			}
+
+			// The file URL works with the token alone, and only for this org.
+			for _, dl := range []struct {
+				name, token string
+				status      int
+			}{{"own token", tok, 200}, {"other org's token", otherTok, 404}, {"no token", "", 401}} {
+				req, _ := http.NewRequest("GET", get(detail, "steps", 1, "homework", "file", "url").(string), nil)
+				if dl.token != "" {
+					req.Header.Set("Authorization", "Bearer "+dl.token)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != dl.status {
+					t.Fatalf("download with %s: %d\n%s", dl.name, resp.StatusCode, body)
+				}
+				if dl.status == 200 && (!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") || len(body) != int(sub.homework.Size)) {
+					t.Fatalf("download: %q, %d bytes, want %d", resp.Header.Get("Content-Disposition"), len(body), sub.homework.Size)
+				}
 			}
 
 			reviews := []struct {

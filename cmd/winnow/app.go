@@ -121,7 +121,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Sessions: sessions, Limiter: auth.NewLoginLimiter(5, 15*time.Minute, m.Clock), Keyring: m.Keyring,
 			Render: renderer, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL, MailMode: m.MailMode,
 			MemberInvites: &jobs.MemberInvites{Client: m.River, Store: m.Store, Sealer: m.Keyring, Logger: m.Logger}},
-		API: &api.Handler{Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Reviews: m.Store, Tokens: m.Store, Invitations: m.Store,
+		API: &api.Handler{Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Reviews: m.Store, Tokens: m.Store, Invitations: m.Store, Files: files,
 			Users: m.Store, Keyring: m.Keyring, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL},
 		Candidate: &candidate.Handler{Orgs: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Links: m.Store, Files: files,
 			Render: renderer, Clock: m.Clock, Logger: m.Logger},

@@ -124,6 +124,7 @@ func (s *Server) table() []route {
 		{"GET /api/v1/applicants/{id}", apiToken, api.GetApplicant},
 		{"POST /api/v1/applicants/{id}/decision", apiToken, api.Decide},
 		{"POST /api/v1/applicants/{id}/reviews", apiToken, api.SaveReview},
+		{"GET /api/v1/uploads/{id}", apiToken, api.Upload},
 		{"POST /api/v1/applicants/{id}/resend", apiToken, api.ResendInvitation},
 		{"POST /api/v1/applicants/{id}/extend", apiToken, api.ExtendInvitation},
 		{"/api/v1/", public, api.NotFound},

@@ -294,7 +294,7 @@ func (h *Handler) fileOut(r *http.Request, id string) (*file, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &file{ID: up.ID, Name: up.Name, ContentType: up.ContentType, Size: up.Size, URL: h.BaseURL + "/uploads/" + up.ID}, nil
+	return &file{ID: up.ID, Name: up.Name, ContentType: up.ContentType, Size: up.Size, URL: h.BaseURL + "/api/v1/uploads/" + up.ID}, nil
 }
 
 // Decide records the decision on a submitted applicant: {"outcome": "qualified"} or

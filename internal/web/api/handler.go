@@ -28,6 +28,8 @@ type Handler struct {
 	Applicants winnow.ApplicantService
 	Answers    winnow.AnswerService
 	Reviews    winnow.ReviewService
+	// Files sends uploaded files.
+	Files UploadServer
 	// Invitations resends and extends invitations.
 	Invitations winnow.InvitationService
 	Tokens      winnow.APITokenService
