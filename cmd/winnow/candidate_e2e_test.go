@@ -104,7 +104,7 @@ func TestCandidateLink(t *testing.T) {
 			other := invite()
 			s, body, _ = b.do("POST", "/c/"+other.Token+"/opt-out", url.Values{}, map[string]string{
 				"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"})
-			if s != http.StatusForbidden {
+			if s != http.StatusForbidden || !strings.Contains(body, "sent from another website, so nothing was saved") || strings.Contains(body, "Sign in") {
 				t.Fatalf("cross-site opt-out: %d\n%s", s, body)
 			}
 			if got, _ := m.Store.FindApplicantByID(ctx, other.OrgID, other.ID); got.Status != winnow.StatusInvited {

@@ -57,6 +57,10 @@ func (s *Server) crossOrigin(next http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.Logger.WarnContext(r.Context(), "cross-origin request refused", "method", r.Method, "path", logPath(r), "origin", r.Header.Get("Origin"))
+		if strings.HasPrefix(r.URL.Path, "/c/") && s.Candidate != nil {
+			s.Candidate.CrossOriginRefused(w, r)
+			return
+		}
 		s.Render.ErrorStatus(w, r, render.Base{}, http.StatusForbidden,
 			"This form was sent from another website, so it was refused to protect your account. Go back to Winnow and try again from there.")
 	}))

@@ -156,3 +156,12 @@ func firstName(name string) string {
 	}
 	return ""
 }
+
+// CrossOriginRefused answers a form sent to a candidate page from another website: the
+// candidate sees their own page's chrome and a way back, not the recruiters' sign-in.
+func (h *Handler) CrossOriginRefused(w http.ResponseWriter, r *http.Request) {
+	heading := "That didn't come from this page"
+	p := ErrorPage{Chrome: Chrome{Title: heading}, Status: http.StatusForbidden, Heading: heading,
+		Message: "This form was sent from another website, so nothing was saved. Please open the link from your email again and continue there."}
+	h.Render.Page(w, r, http.StatusForbidden, "candidate_error", p)
+}
