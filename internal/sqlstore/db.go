@@ -54,6 +54,7 @@ const postgresMaxConns = 20
 type DB struct {
 	db      *sql.DB
 	dialect string
+	path    string // the SQLite file; empty on PostgreSQL
 }
 
 // Open opens the database named by rawURL, creating the SQLite file and its folder if
@@ -91,7 +92,7 @@ func Open(ctx context.Context, rawURL, dataDir string) (*DB, error) {
 		db.SetMaxIdleConns(postgresMaxConns / 2)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	d := &DB{db: db, dialect: dialect}
+	d := &DB{db: db, dialect: dialect, path: path}
 	if err := d.Ping(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -25,11 +25,18 @@ var migrationsFS embed.FS
 const riverVersion = 2
 
 // Migrate applies Winnow's migrations and River's, forward only. Running it again is a
-// no-op. On PostgreSQL several processes may run it at once: goose holds a session
-// advisory lock for the whole run, River's step included. SQLite has no such lock, so
-// there only one process may migrate a new database at a time (SQLite serves one
-// process anyway; several winnow processes need PostgreSQL).
+// no-op. Several processes may run it at once: on PostgreSQL goose holds a session
+// advisory lock for the whole run, River's step included; on SQLite an exclusive lock
+// on a file beside the database does the same (on Unix; elsewhere one process should
+// migrate at a time), so that `winnow user create` may run while `serve` starts.
 func (db *DB) Migrate(ctx context.Context) error {
+	if db.path != "" {
+		unlock, err := lockFile(ctx, db.path+".migrate-lock")
+		if err != nil {
+			return fmt.Errorf("lock for migration: %w", err)
+		}
+		defer unlock()
+	}
 	p, err := db.migrationProvider()
 	if err != nil {
 		return err
