@@ -238,6 +238,24 @@ func (s *Server) performAs(w http.ResponseWriter, r *http.Request) (string, bool
 	return id, true
 }
 
+// lockForWrite takes the state lock for a write to the path's opportunity and reads the
+// perform_as user. On success the caller holds the lock; on failure the error is
+// answered and the lock released.
+func (s *Server) lockForWrite(w http.ResponseWriter, r *http.Request) (*opportunity, string, bool) {
+	s.mu.Lock()
+	o := s.opportunityOr404(w, r)
+	if o == nil {
+		s.mu.Unlock()
+		return nil, "", false
+	}
+	userID, ok := s.performAs(w, r)
+	if !ok {
+		s.mu.Unlock()
+		return nil, "", false
+	}
+	return o, userID, true
+}
+
 func (s *Server) apiGetOpportunity(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -262,14 +280,8 @@ func (s *Server) apiTags(add bool) http.HandlerFunc {
 			writeError(w, http.StatusBadRequest, "BadRequestError", "tags is required: an array of strings")
 			return
 		}
-		s.mu.Lock()
-		o := s.opportunityOr404(w, r)
-		if o == nil {
-			s.mu.Unlock()
-			return
-		}
-		if _, ok := s.performAs(w, r); !ok {
-			s.mu.Unlock()
+		o, _, ok := s.lockForWrite(w, r)
+		if !ok {
 			return
 		}
 		for _, t := range *body.Tags {
@@ -304,15 +316,8 @@ func (s *Server) apiChangeStage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "BadRequestError", "stage is required")
 		return
 	}
-	s.mu.Lock()
-	o := s.opportunityOr404(w, r)
-	if o == nil {
-		s.mu.Unlock()
-		return
-	}
-	userID, ok := s.performAs(w, r)
+	o, userID, ok := s.lockForWrite(w, r)
 	if !ok {
-		s.mu.Unlock()
 		return
 	}
 	idx := s.st.stageIndex(body.Stage)
@@ -364,15 +369,8 @@ func (s *Server) apiAddNote(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "BadRequestError", "createdAt must not be in the future")
 		return
 	}
-	s.mu.Lock()
-	o := s.opportunityOr404(w, r)
-	if o == nil {
-		s.mu.Unlock()
-		return
-	}
-	userID, ok := s.performAs(w, r)
+	o, userID, ok := s.lockForWrite(w, r)
 	if !ok {
-		s.mu.Unlock()
 		return
 	}
 	n := &note{ID: newID(), Value: body.Value, User: userID, Secret: body.Secret, Score: body.Score, Stage: o.Stage, CreatedAt: now}
