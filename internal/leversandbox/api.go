@@ -136,7 +136,7 @@ func (s *Server) opportunityJSON(r *http.Request, o *opportunity, expand []strin
 		ID: o.ID, Name: o.Name, Contact: o.Contact, Emails: nonNil(o.Emails),
 		Phones: []phoneWire{}, Links: []string{}, Confidentiality: "non-confidential",
 		Stage: o.Stage, Tags: nonNil(o.Tags), Sources: []string{"Sandbox job site"}, Origin: o.Origin,
-		Followers: []string{}, Applications: []any{},
+		Followers: []string{}, Applications: []any{}, Archived: archivedJSON(o.Archived),
 		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, LastInteractionAt: o.UpdatedAt, LastAdvancedAt: o.LastAdvancedAt,
 		URLs: urlsWire{
 			List: baseURL(r) + "/ui/opportunities",
@@ -320,24 +320,12 @@ func (s *Server) apiChangeStage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	idx := s.st.stageIndex(body.Stage)
-	if idx < 0 {
+	if s.st.stageIndex(body.Stage) < 0 {
 		s.mu.Unlock()
 		writeError(w, http.StatusBadRequest, "BadRequestError", "stages "+body.Stage+" was not found")
 		return
 	}
-	from := o.Stage
-	now := millis(time.Now())
-	if from != body.Stage {
-		o.Stage = body.Stage
-		o.StageChanges = append(o.StageChanges, stageChange{ToStageID: body.Stage, ToStageIndex: idx, UserID: userID, UpdatedAt: now})
-		o.LastAdvancedAt = now
-		o.UpdatedAt = now
-		s.fireLocked(eventStageChange, o.Origin, map[string]any{
-			"opportunityId": o.ID, "candidateId": o.ID, "contactId": o.Contact,
-			"toStageId": body.Stage, "fromStageId": from,
-		})
-	}
+	s.moveStageLocked(o, body.Stage, userID)
 	out := s.opportunityJSON(r, o, nil)
 	s.saveLocked()
 	s.mu.Unlock()

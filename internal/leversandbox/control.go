@@ -139,6 +139,13 @@ type OpportunityState struct {
 	Notes []NoteState `json:"notes"`
 	// CreatedAt is when the candidate applied.
 	CreatedAt time.Time `json:"createdAt"`
+	// ArchiveReason is set while the opportunity is archived (one of the
+	// archive reasons' ids), with ArchivedAt.
+	ArchiveReason string     `json:"archiveReason,omitempty"`
+	ArchivedAt    *time.Time `json:"archivedAt,omitempty"`
+	// Deleted reports that the opportunity was deleted: the API no longer
+	// serves it.
+	Deleted bool `json:"deleted"`
 }
 
 // NoteState is one note as the sandbox stored it.
@@ -156,7 +163,7 @@ type NoteState struct {
 func (s *Server) Opportunity(id string) (OpportunityState, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o := s.st.opportunity(id)
+	o := s.st.anyOpportunity(id)
 	if o == nil {
 		return OpportunityState{}, false
 	}
@@ -167,6 +174,11 @@ func (s *Server) opportunityStateLocked(o *opportunity) OpportunityState {
 	os := OpportunityState{
 		ID: o.ID, Name: o.Name, Emails: nonNil(o.Emails), Stage: o.Stage,
 		Tags: nonNil(o.Tags), Notes: []NoteState{}, CreatedAt: time.UnixMilli(o.CreatedAt),
+		Deleted: o.DeletedAt != nil,
+	}
+	if a := o.Archived; a != nil {
+		at := time.UnixMilli(a.ArchivedAt)
+		os.ArchiveReason, os.ArchivedAt = a.Reason, &at
 	}
 	if i := s.st.stageIndex(o.Stage); i >= 0 {
 		os.StageText = s.st.Stages[i].Text
@@ -317,6 +329,39 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 		}
 		writeJSON(w, http.StatusOK, o)
 	})
+	mux.HandleFunc("POST /_sandbox/opportunities/{id}/stage", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Stage string `json:"stage"`
+		}
+		if s.decodeControl(w, r, &in) {
+			s.controlDone(w, s.MoveStage(r.PathValue("id"), in.Stage))
+		}
+	})
+	mux.HandleFunc("POST /_sandbox/opportunities/{id}/archive", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Reason string `json:"reason"`
+		}
+		if s.decodeControl(w, r, &in) {
+			s.controlDone(w, s.Archive(r.PathValue("id"), in.Reason))
+		}
+	})
+	mux.HandleFunc("POST /_sandbox/opportunities/{id}/unarchive", func(w http.ResponseWriter, r *http.Request) {
+		s.controlDone(w, s.Unarchive(r.PathValue("id")))
+	})
+	mux.HandleFunc("DELETE /_sandbox/opportunities/{id}", func(w http.ResponseWriter, r *http.Request) {
+		s.controlDone(w, s.DeleteOpportunity(r.PathValue("id")))
+	})
+	mux.HandleFunc("POST /_sandbox/deliveries/{id}/rerun", func(w http.ResponseWriter, r *http.Request) {
+		d, err := s.Rerun(r.PathValue("id"))
+		if err != nil {
+			controlError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, d)
+	})
+	mux.HandleFunc("POST /_sandbox/users/{id}/deactivate", func(w http.ResponseWriter, r *http.Request) {
+		s.controlDone(w, s.DeactivateUser(r.PathValue("id")))
+	})
 	mux.HandleFunc("POST /_sandbox/postings", func(w http.ResponseWriter, r *http.Request) {
 		var in PostingInput
 		if !s.decodeControl(w, r, &in) {
@@ -338,6 +383,15 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("/_sandbox/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "ResourceNotFound", "no such sandbox endpoint: "+r.Method+" "+r.URL.Path)
 	})
+}
+
+// controlDone answers an action that returns nothing: 204, or its error.
+func (s *Server) controlDone(w http.ResponseWriter, err error) {
+	if err != nil {
+		controlError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {

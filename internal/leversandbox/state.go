@@ -83,6 +83,8 @@ type opportunity struct {
 	CreatedAt      int64         `json:"createdAt"`
 	UpdatedAt      int64         `json:"updatedAt"`
 	LastAdvancedAt int64         `json:"lastAdvancedAt"`
+	Archived       *archived     `json:"archived,omitempty"`
+	DeletedAt      *int64        `json:"deletedAt,omitempty"` // deleted: gone from the API, kept for the UI and tests
 }
 
 type stageChange struct {
@@ -282,7 +284,16 @@ func (st *state) posting(id string) *posting {
 	return nil
 }
 
+// opportunity finds a live (not deleted) opportunity.
 func (st *state) opportunity(id string) *opportunity {
+	if o := st.anyOpportunity(id); o != nil && o.DeletedAt == nil {
+		return o
+	}
+	return nil
+}
+
+// anyOpportunity finds an opportunity, deleted or not.
+func (st *state) anyOpportunity(id string) *opportunity {
 	for _, o := range st.Opportunities {
 		if o.ID == id {
 			return o

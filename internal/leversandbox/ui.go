@@ -56,6 +56,9 @@ type (
 	opportunityPage   struct {
 		Opp         OpportunityState
 		PostingText string
+		Stages      []stage
+		Reasons     []stage
+		ReasonText  string
 	}
 	webhooksPage struct {
 		Flash    string
@@ -72,6 +75,7 @@ type (
 		Tokens                                      int
 		Faults                                      Faults
 		Stats                                       Stats
+		Users                                       []user
 	}
 )
 
@@ -166,14 +170,44 @@ func (s *Server) uiRoutes(mux *http.ServeMux) {
 			s.notFoundPage(w)
 			return
 		}
-		page := opportunityPage{Opp: o}
+		page := opportunityPage{Opp: o, Reasons: archiveReasons}
 		s.mu.Lock()
 		if p := s.st.posting(o.PostingID); p != nil {
 			page.PostingText = p.Text
 		}
+		for _, st := range s.st.Stages {
+			page.Stages = append(page.Stages, *st)
+		}
 		s.mu.Unlock()
+		for _, r := range archiveReasons {
+			if r.ID == o.ArchiveReason {
+				page.ReasonText = r.Text
+			}
+		}
 		s.render(w, "opportunity", page)
 	})
+	// What a recruiter does to a candidate in Lever: each fires its webhook.
+	opportunityAction := func(path string, act func(r *http.Request, id string) error) {
+		mux.HandleFunc("POST /ui/opportunities/{id}/"+path, func(w http.ResponseWriter, r *http.Request) {
+			if !s.uiForm(w, r) {
+				return
+			}
+			id := r.PathValue("id")
+			if err := act(r, id); err != nil {
+				status := http.StatusBadRequest
+				if errors.Is(err, errNotFound) {
+					status = http.StatusNotFound
+				}
+				s.renderStatus(w, status, "error", errorPage{Title: "Not changed", Message: err.Error()})
+				return
+			}
+			http.Redirect(w, r, "/ui/opportunities/"+url.PathEscape(id), http.StatusSeeOther)
+		})
+	}
+	opportunityAction("stage", func(r *http.Request, id string) error { return s.MoveStage(id, r.PostFormValue("stage")) })
+	opportunityAction("archive", func(r *http.Request, id string) error { return s.Archive(id, r.PostFormValue("reason")) })
+	opportunityAction("unarchive", func(r *http.Request, id string) error { return s.Unarchive(id) })
+	opportunityAction("delete", func(r *http.Request, id string) error { return s.DeleteOpportunity(id) })
 	mux.HandleFunc("GET /ui/webhooks", func(w http.ResponseWriter, r *http.Request) {
 		s.render(w, "webhooks", webhooksPage{Webhooks: s.Webhooks(), Events: knownEvents, Flash: r.URL.Query().Get("flash")})
 	})
@@ -216,6 +250,20 @@ func (s *Server) uiRoutes(mux *http.ServeMux) {
 			rows[i] = deliveryRow{Delivery: d, When: time.UnixMilli(d.At).Format("2006-01-02 15:04:05.000")}
 		}
 		s.render(w, "deliveries", deliveriesPage{Deliveries: rows})
+	})
+	mux.HandleFunc("POST /ui/deliveries/{id}/rerun", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := s.Rerun(r.PathValue("id")); err != nil {
+			s.renderStatus(w, http.StatusNotFound, "error", errorPage{Title: "Not sent again", Message: err.Error()})
+			return
+		}
+		http.Redirect(w, r, "/ui/deliveries", http.StatusSeeOther)
+	})
+	mux.HandleFunc("POST /ui/users/{id}/deactivate", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.DeactivateUser(r.PathValue("id")); err != nil {
+			s.notFoundPage(w)
+			return
+		}
+		http.Redirect(w, r, "/ui/settings?flash="+url.QueryEscape("User deactivated."), http.StatusSeeOther)
 	})
 	mux.HandleFunc("GET /ui/settings", func(w http.ResponseWriter, r *http.Request) {
 		s.settingsPage(w, r, r.URL.Query().Get("flash"))
@@ -281,6 +329,9 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, flash stri
 	page := settingsPage{
 		Flash: flash, Base: baseURL(r), ClientID: s.opts.ClientID, ClientSecret: s.opts.ClientSecret,
 		APIKey: s.st.APIKeys[0], Tokens: len(s.st.AccessTokens), Faults: s.faults,
+	}
+	for _, u := range s.st.Users {
+		page.Users = append(page.Users, *u)
 	}
 	s.mu.Unlock()
 	page.Stats = s.Stats()

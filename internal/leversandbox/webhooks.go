@@ -312,3 +312,40 @@ func (s *Server) deleteWebhook(id string) bool {
 	s.saveLocked()
 	return len(s.st.Webhooks) < n
 }
+
+// Rerun sends a recorded delivery again, byte for byte (same token,
+// triggeredAt and signature), as Lever's "Rerun" button in the delivery
+// history does: one attempt, no retries. The webhook must still exist.
+func (s *Server) Rerun(deliveryID string) (*Delivery, error) {
+	s.mu.Lock()
+	var found *Delivery
+	for _, d := range s.st.Deliveries {
+		if d.ID == deliveryID {
+			found = d
+			break
+		}
+	}
+	var hook webhook
+	var h *webhook
+	if found != nil {
+		h = s.st.webhook(found.WebhookID)
+	}
+	if h != nil {
+		hook = *h
+	}
+	closed := s.closed
+	if h != nil && !closed {
+		s.wg.Add(1)
+	}
+	s.mu.Unlock()
+	switch {
+	case found == nil:
+		return nil, fmt.Errorf("%w: deliveries %s", errNotFound, deliveryID)
+	case h == nil:
+		return nil, fmt.Errorf("%w: webhooks %s (deleted since)", errNotFound, found.WebhookID)
+	case closed:
+		return nil, errClosed
+	}
+	defer s.wg.Done()
+	return s.attempt(newID(), 1, &hook, found.Event, []byte(found.Request), found.Test), nil
+}
