@@ -1,6 +1,8 @@
 package recruiter
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 
 	"winnow"
@@ -124,6 +126,12 @@ func (h *Handler) AcceptInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hash, err := password.Hash(pw)
+	if errors.Is(err, password.ErrBusy) {
+		page.Error = winnow.ErrorMessage(err)
+		w.Header().Set("Retry-After", fmt.Sprint(int(password.RetryAfter.Seconds())))
+		h.Render.Page(w, r, http.StatusServiceUnavailable, "invite_accept", page)
+		return
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
