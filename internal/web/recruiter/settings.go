@@ -63,8 +63,11 @@ func (h *Handler) Invite(w http.ResponseWriter, r *http.Request) {
 	}
 	email, err := winnow.NormalizeEmail(r.PostFormValue("email"))
 	if err == nil {
-		if _, ferr := h.Users.FindUserByEmail(r.Context(), email); ferr == nil {
-			err = winnow.Errorf(winnow.ECONFLICT, "%s already has a Winnow account.", email)
+		if existing, ferr := h.Users.FindUserByEmail(r.Context(), email); ferr == nil {
+			err = existing.RefuseInvite(u.OrgID)
+		} else if winnow.ErrorCode(ferr) != winnow.ENOTFOUND {
+			h.fail(w, r, ferr)
+			return
 		}
 	}
 	if err != nil {
