@@ -59,6 +59,21 @@ type User struct {
 // IsAdmin reports whether the user may manage the org's settings.
 func (u *User) IsAdmin() bool { return u.Role == RoleAdmin }
 
+// MsgNotInvitable refuses an invitation to an address that has an account in another
+// org, without saying so.
+const MsgNotInvitable = "This address can't be invited. Ask the person for another address."
+
+// RefuseInvite returns why an admin of org orgID cannot invite u's address, which u
+// already signs in with. A member of orgID is named as one. Anyone else has an account
+// in another org and cannot join a second one, since an email signs in to one org; the
+// refusal does not say why, so that an admin cannot learn who has accounts elsewhere.
+func (u *User) RefuseInvite(orgID string) error {
+	if u.OrgID == orgID {
+		return Errorf(ECONFLICT, "%s is already a member of this organization.", u.Email)
+	}
+	return &Error{Code: ECONFLICT, Message: MsgNotInvitable}
+}
+
 // NormalizeEmail trims and lower-cases an address and checks that it is one.
 func NormalizeEmail(s string) (string, error) {
 	s = strings.ToLower(strings.TrimSpace(s))

@@ -118,7 +118,8 @@ func (m *Main) Run(ctx context.Context) error {
 	srv := &web.Server{
 		Recruiter: &recruiter.Handler{Orgs: m.Store, Users: m.Store, Invites: m.Store, Funnels: m.Store, Applicants: m.Store,
 			Answers: m.Store, Reviews: m.Store, Tokens: m.Store, Files: files,
-			Sessions: sessions, Limiter: auth.NewLoginLimiter(5, 15*time.Minute, m.Clock), Keyring: m.Keyring,
+			Sessions: sessions, Limiter: auth.NewLoginLimiter(auth.MaxAccountAttempts, auth.MaxAddressAttempts, auth.LoginWindow, m.Clock),
+			Keyring: m.Keyring, Proxies: auth.Proxies(m.Config.TrustedProxyPrefixes()),
 			Render: renderer, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL, MailMode: m.MailMode,
 			MemberInvites: &jobs.MemberInvites{Client: m.River, Store: m.Store, Sealer: m.Keyring, Logger: m.Logger}},
 		API: &api.Handler{Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Reviews: m.Store, Tokens: m.Store, Invitations: m.Store, Files: files,

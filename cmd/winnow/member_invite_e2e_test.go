@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"html"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -299,6 +300,48 @@ func TestMemberInviteOutbox(t *testing.T) {
 			}
 
 			acceptInvite(t, m, shown, "grace@acme.test")
+		})
+	}
+}
+
+// TestInviteExistingAccount refuses to invite an address that already signs in: a
+// member of the admin's org is named as one; an account in another org gets a neutral
+// refusal that says nothing of that org or account. Neither leaves an invitation.
+func TestInviteExistingAccount(t *testing.T) {
+	t.Parallel()
+	for name, dbURL := range engines(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			m := MustStart(t, testEnv(t, dbURL(t)))
+			admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
+			MustUser(t, m, "Acme", "member@acme.test", winnow.RoleMember)
+			MustUser(t, m, "Globex", "hank@globex.test", winnow.RoleLimited)
+			b := signedIn(t, m, "admin@acme.test")
+			tests := []struct {
+				name, email, want string
+				never             []string
+			}{
+				{"member of this org", "Member@Acme.test", "member@acme.test is already a member of this organization.", nil},
+				{"account in another org", "hank@globex.test", winnow.MsgNotInvitable,
+					[]string{"Globex", "already", "has a Winnow account", "exists"}},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					s, body, _ := b.post("/settings/members/invites", url.Values{"email": {tt.email}, "role": {"member"}})
+					if s != http.StatusConflict || !strings.Contains(body, html.EscapeString(tt.want)) {
+						t.Fatalf("status %d, want 409 with %q\n%s", s, tt.want, body)
+					}
+					for _, w := range tt.never {
+						if strings.Contains(body, w) {
+							t.Fatalf("the page says %q\n%s", w, body)
+						}
+					}
+				})
+			}
+			invs, err := m.Store.ListInvites(context.Background(), admin.OrgID, m.Clock.Now())
+			if err != nil || len(invs) != 0 {
+				t.Fatalf("invitations %+v (%v), want none", invs, err)
+			}
 		})
 	}
 }

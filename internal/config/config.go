@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,8 @@ type Config struct {
 
 	SMTPURL  string // empty: email is kept in the outbox, not delivered
 	MailFrom string // sender of every email; required with SMTPURL
+
+	TrustedProxies string // comma-separated IPs and CIDRs whose forwarding headers are believed
 }
 
 // MinSecretKeyLength is the shortest WINNOW_SECRET_KEY that serve accepts.
@@ -59,6 +62,7 @@ var Vars = []Var{
 	{"WINNOW_LEVER_CLIENT_SECRET", "", "", "OAuth client secret of your Lever app", true, func(c *Config) *string { return &c.LeverClientSecret }},
 	{"WINNOW_SMTP_URL", "smtp-url", "", "SMTP server for email: smtp://user:pass@host:587 (STARTTLS when offered; add ?starttls=required to insist) or smtps://… (implicit TLS); empty keeps email in an outbox, undelivered", true, func(c *Config) *string { return &c.SMTPURL }},
 	{"WINNOW_MAIL_FROM", "mail-from", "", `sender of every email, e.g. "Acme Hiring <jobs@acme.example>"; required with WINNOW_SMTP_URL`, false, func(c *Config) *string { return &c.MailFrom }},
+	{"WINNOW_TRUSTED_PROXIES", "trusted-proxies", "", "reverse proxies whose X-Forwarded-For or Forwarded header gives the client address, as comma-separated IPs and CIDRs (10.0.0.0/8, 192.0.2.7); empty trusts none", false, func(c *Config) *string { return &c.TrustedProxies }},
 }
 
 // Load builds a Config from defaults, then the environment (through getenv), then the
@@ -115,7 +119,46 @@ func (c *Config) normalize() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("WINNOW_LOG_FORMAT %q: use text or json", c.LogFormat)
 	}
+	if _, err := parseProxies(c.TrustedProxies); err != nil {
+		return fmt.Errorf("WINNOW_TRUSTED_PROXIES: %w", err)
+	}
 	return nil
+}
+
+// TrustedProxyPrefixes returns WINNOW_TRUSTED_PROXIES as address ranges, a single
+// address as a range of one; Load has already refused a list that does not parse.
+func (c *Config) TrustedProxyPrefixes() []netip.Prefix {
+	p, _ := parseProxies(c.TrustedProxies)
+	return p
+}
+
+// parseProxies reads a comma-separated list of IP addresses and CIDR ranges.
+func parseProxies(s string) ([]netip.Prefix, error) {
+	bad := func(e string) error {
+		return fmt.Errorf("%q is not an IP address or CIDR range such as 192.0.2.7 or 10.0.0.0/8", e)
+	}
+	var p []netip.Prefix
+	for _, e := range strings.Split(s, ",") {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		if strings.Contains(e, "/") {
+			n, err := netip.ParsePrefix(e)
+			if err != nil {
+				return nil, bad(e)
+			}
+			p = append(p, n.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(e)
+		if err != nil || a.Zone() != "" {
+			return nil, bad(e)
+		}
+		a = a.Unmap()
+		p = append(p, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return p, nil
 }
 
 // CheckSecretKey reports whether the secret key is usable, with instructions when not.

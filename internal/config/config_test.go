@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -65,6 +66,8 @@ func TestInvalid(t *testing.T) {
 		"base url":   {"WINNOW_BASE_URL": "ftp://x"},
 		"log level":  {"WINNOW_LOG_LEVEL": "loud"},
 		"log format": {"WINNOW_LOG_FORMAT": "xml"},
+		"proxy CIDR": {"WINNOW_TRUSTED_PROXIES": "10.0.0.0/8, 10.0.0.0/33"},
+		"proxy name": {"WINNOW_TRUSTED_PROXIES": "proxy.internal"},
 	}
 	for name, env := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -84,5 +87,28 @@ func TestSecure(t *testing.T) {
 	}
 	if !c.Secure() || c.BaseURL != "https://winnow.example.com" {
 		t.Fatalf("secure=%v base=%s", c.Secure(), c.BaseURL)
+	}
+}
+
+// TestTrustedProxies reads addresses and ranges, and names a wrong entry in its error.
+func TestTrustedProxies(t *testing.T) {
+	t.Parallel()
+	c, err := load(t, map[string]string{"WINNOW_TRUSTED_PROXIES": " 10.1.2.3/8,192.0.2.7 , ,2001:db8::/32"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(c.TrustedProxyPrefixes())
+	if got != "[10.0.0.0/8 192.0.2.7/32 2001:db8::/32]" {
+		t.Fatalf("prefixes %s", got)
+	}
+	if c, err := load(t, nil, "--trusted-proxies", "127.0.0.1"); err != nil || fmt.Sprint(c.TrustedProxyPrefixes()) != "[127.0.0.1/32]" {
+		t.Fatalf("flag: %v", err)
+	}
+	if c, _ := load(t, nil); len(c.TrustedProxyPrefixes()) != 0 {
+		t.Fatal("a proxy is trusted by default")
+	}
+	_, err = load(t, map[string]string{"WINNOW_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"})
+	if err == nil || !strings.Contains(err.Error(), `WINNOW_TRUSTED_PROXIES: "proxy.internal" is not an IP address or CIDR range`) {
+		t.Fatalf("err = %v", err)
 	}
 }

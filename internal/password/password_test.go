@@ -33,3 +33,17 @@ func TestHashCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestUnmatchable checks like a real hash and matches no password.
+func TestUnmatchable(t *testing.T) {
+	t.Parallel()
+	u := password.Unmatchable()
+	if !strings.HasPrefix(u, "$argon2id$v=19$m=19456,t=2,p=1$") || u != password.Unmatchable() {
+		t.Fatalf("unmatchable hash %s", u)
+	}
+	for _, pw := range []string{"", "password", u} {
+		if err := password.Check(u, pw); !errors.Is(err, password.ErrMismatch) {
+			t.Fatalf("check %q: %v", pw, err)
+		}
+	}
+}

@@ -25,6 +25,7 @@ type Handler struct {
 	Files      UploadServer
 	Sessions   *auth.Sessions
 	Limiter    *auth.LoginLimiter
+	Proxies    auth.Proxies // trusted reverse proxies; nil trusts none
 	Keyring    *keyring.Keyring
 	Render     *render.Renderer
 	Clock      winnow.Clock

@@ -3,11 +3,9 @@ package recruiter
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"winnow"
@@ -45,8 +43,11 @@ func (h *Handler) Login(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostFormValue("next"))
 	page := LoginPage{Base: h.base(r, "Sign in", ""), Email: email, Next: next}
 
-	keys := []string{"email:" + email, "ip:" + clientIP(r)}
-	if blocked, wait := h.Limiter.Blocked(keys...); blocked {
+	addr := h.Proxies.ClientAddr(r)
+	// The attempt is counted before the password is checked, so that guesses sent all at
+	// once cannot all be checked before the first failure is recorded.
+	attempt, wait := h.Limiter.Reserve(email, addr)
+	if attempt == nil {
 		page.Error = fmt.Sprintf("Too many failed sign-in attempts. Please wait %s and try again.", roundUp(wait))
 		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
 		h.Render.Page(w, r, http.StatusTooManyRequests, "login", page)
@@ -58,21 +59,30 @@ func (h *Handler) Login(w http.ResponseWriter, r *http.Request) {
 	} else if winnow.ErrorCode(err) == winnow.ENOTFOUND {
 		// Spend the same time as a real check so response times do not reveal which
 		// addresses have accounts.
-		password.Check(dummyHash(), pw)
-		err = password.ErrMismatch
+		if err = password.Check(password.Unmatchable(), pw); err == nil {
+			err = password.ErrMismatch
+		}
 	}
-	if errors.Is(err, password.ErrMismatch) {
-		h.Limiter.Fail(keys...)
-		h.Logger.InfoContext(r.Context(), "sign-in failed", "email", email, "client", clientIP(r))
+	switch {
+	case errors.Is(err, password.ErrMismatch):
+		attempt.Failed()
+		h.Logger.InfoContext(r.Context(), "sign-in failed", "email", email, "client", addr)
 		page.Error = "That email and password do not match an account."
 		h.Render.Page(w, r, http.StatusUnauthorized, "login", page)
 		return
-	}
-	if err != nil {
+	case errors.Is(err, password.ErrBusy):
+		attempt.Cancel() // nothing was checked
+		h.Logger.InfoContext(r.Context(), "sign-in refused: password checks busy", "client", addr)
+		page.Error = winnow.ErrorMessage(err)
+		w.Header().Set("Retry-After", fmt.Sprint(int(password.RetryAfter.Seconds())))
+		h.Render.Page(w, r, http.StatusServiceUnavailable, "login", page)
+		return
+	case err != nil:
+		attempt.Cancel()
 		h.fail(w, r, err)
 		return
 	}
-	h.Limiter.Reset("email:" + email)
+	attempt.Succeeded()
 	if err := h.Sessions.Start(r.Context(), w, u); err != nil {
 		h.fail(w, r, err)
 		return
@@ -90,12 +100,6 @@ func (h *Handler) Logout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-// dummyHash is checked against when the email is unknown; its password is unguessable.
-var dummyHash = sync.OnceValue(func() string {
-	h, _ := password.Hash("winnow-timing-equaliser-" + time.Now().String())
-	return h
-})
-
 // safeNext keeps redirects after sign-in on this site.
 func safeNext(next string) string {
 	u, err := url.Parse(next)
@@ -103,14 +107,6 @@ func safeNext(next string) string {
 		return "/jobs"
 	}
 	return next
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 func roundUp(d time.Duration) string {

@@ -1,6 +1,8 @@
 package recruiter
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 
 	"winnow"
@@ -61,8 +63,11 @@ func (h *Handler) Invite(w http.ResponseWriter, r *http.Request) {
 	}
 	email, err := winnow.NormalizeEmail(r.PostFormValue("email"))
 	if err == nil {
-		if _, ferr := h.Users.FindUserByEmail(r.Context(), email); ferr == nil {
-			err = winnow.Errorf(winnow.ECONFLICT, "%s already has a Winnow account.", email)
+		if existing, ferr := h.Users.FindUserByEmail(r.Context(), email); ferr == nil {
+			err = existing.RefuseInvite(u.OrgID)
+		} else if winnow.ErrorCode(ferr) != winnow.ENOTFOUND {
+			h.fail(w, r, ferr)
+			return
 		}
 	}
 	if err != nil {
@@ -124,6 +129,12 @@ func (h *Handler) AcceptInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hash, err := password.Hash(pw)
+	if errors.Is(err, password.ErrBusy) {
+		page.Error = winnow.ErrorMessage(err)
+		w.Header().Set("Retry-After", fmt.Sprint(int(password.RetryAfter.Seconds())))
+		h.Render.Page(w, r, http.StatusServiceUnavailable, "invite_accept", page)
+		return
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
