@@ -31,11 +31,12 @@ type route struct {
 func (s *Server) routes(m *metrics) *http.ServeMux {
 	mux := http.NewServeMux()
 	for _, rt := range s.table() {
+		h := s.checkPathValues(rt, s.notFoundFor(rt))
 		if rt.access == apiToken {
-			mux.Handle(rt.pattern, s.API.Authenticate(rt.handler))
+			mux.Handle(rt.pattern, s.API.Authenticate(h))
 			continue
 		}
-		mux.Handle(rt.pattern, s.guard(rt.access, rt.handler))
+		mux.Handle(rt.pattern, s.guard(rt.access, h))
 	}
 	mux.HandleFunc("/", s.notFound)
 	return mux
