@@ -44,7 +44,9 @@ func TestTextThatCannotBeStored(t *testing.T) {
 			before := storedCounts(t, m, admin.OrgID, sub.Applicant, questions, homework)
 
 			const nul, notUTF8 = "a\x00b", "a\xffb"
-			field := func(name string) string { return "The field &#34;" + name + "&#34; contains a character that can&#39;t be saved" }
+			field := func(name string) string {
+				return "The field &#34;" + name + "&#34; contains a character that can&#39;t be saved"
+			}
 			forms := []struct {
 				name   string
 				b      *browser
