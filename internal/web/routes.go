@@ -42,7 +42,8 @@ func (s *Server) routes(m *metrics) *http.ServeMux {
 	return mux
 }
 
-// table is every route Winnow serves, with who may reach it.
+// table is every route Winnow serves, with who may reach it. Routes that move files
+// are wrapped in s.upload or s.download, which give them time by the byte (timeouts.go).
 func (s *Server) table() []route {
 	rec, api := s.Recruiter, s.API
 	mail := s.Mail
@@ -76,7 +77,7 @@ func (s *Server) table() []route {
 		{"GET /applicants/{id}", signedIn, rec.Applicant},
 		{"POST /applicants/{id}/reviews", signedIn, rec.SaveReview},
 		{"POST /applicants/{id}/decision", signedIn, rec.Decide},
-		{"GET /uploads/{id}", signedIn, rec.Upload},
+		{"GET /uploads/{id}", signedIn, s.download(rec.Upload)},
 
 		{"GET /settings", admin, redirect("/settings/members")},
 		{"GET /settings/members", admin, rec.Members},
@@ -105,7 +106,7 @@ func (s *Server) table() []route {
 		{"GET /c/{token}", public, s.Candidate.Landing},
 		{"POST /c/{token}/start", public, s.Candidate.Start},
 		{"GET /c/{token}/steps/{step}", public, s.Candidate.Step},
-		{"POST /c/{token}/steps/{step}", public, s.Candidate.SaveStep},
+		{"POST /c/{token}/steps/{step}", public, s.upload(s.Candidate.SaveStep)},
 		{"GET /c/{token}/review", public, s.Candidate.Review},
 		{"POST /c/{token}/submit", public, s.Candidate.Submit},
 		{"GET /c/{token}/thanks", public, s.Candidate.Thanks},
@@ -125,7 +126,7 @@ func (s *Server) table() []route {
 		{"GET /api/v1/applicants/{id}", apiToken, api.GetApplicant},
 		{"POST /api/v1/applicants/{id}/decision", apiToken, api.Decide},
 		{"POST /api/v1/applicants/{id}/reviews", apiToken, api.SaveReview},
-		{"GET /api/v1/uploads/{id}", apiToken, api.Upload},
+		{"GET /api/v1/uploads/{id}", apiToken, s.download(api.Upload)},
 		{"POST /api/v1/applicants/{id}/resend", apiToken, api.ResendInvitation},
 		{"POST /api/v1/applicants/{id}/extend", apiToken, api.ExtendInvitation},
 		{"/api/v1/", public, api.NotFound},

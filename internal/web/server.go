@@ -30,10 +30,13 @@ type Server struct {
 	Ping func(ctx context.Context) error
 	// Registry collects the metrics served at /metrics.
 	Registry *prometheus.Registry
+
+	// Timeouts limit how long requests may take; the zero value means the defaults.
+	Timeouts Timeouts
 }
 
-// Handler returns the complete HTTP handler: routes wrapped in recovery, logging and
-// metrics, security headers, cross-origin protection and session loading.
+// Handler returns the complete HTTP handler: routes wrapped in time limits, recovery,
+// logging and metrics, security headers, cross-origin protection and session loading.
 func (s *Server) Handler() http.Handler {
 	m := newMetrics(s.Registry)
 	mux := s.routes(m)
@@ -42,5 +45,6 @@ func (s *Server) Handler() http.Handler {
 	h = s.crossOrigin(h)
 	h = securityHeaders(h)
 	h = s.observe(m, mux, h)
-	return s.recoverPanics(h)
+	h = s.recoverPanics(h)
+	return s.deadlines(h)
 }

@@ -187,3 +187,26 @@ func TestLogPathHidesTokens(t *testing.T) {
 		}
 	}
 }
+
+func TestTransferAllowance(t *testing.T) {
+	t.Parallel()
+	limits := Timeouts{Read: 2 * time.Second, MinTransferRate: 1 << 10, MaxTransfer: time.Minute}.withDefaults()
+	if limits.Write != DefaultWriteTimeout || limits.Read != 2*time.Second {
+		t.Fatalf("withDefaults = %+v", limits)
+	}
+	cases := []struct {
+		name  string
+		bytes int64
+		want  time.Duration
+	}{
+		{"nothing yet: the grace", 0, 2 * time.Second},
+		{"a KiB buys a second", 1 << 10, 3 * time.Second},
+		{"half a KiB, half a second", 512, 2500 * time.Millisecond},
+		{"never past the maximum", 1 << 30, time.Minute},
+	}
+	for _, c := range cases {
+		if got := limits.allowance(limits.Read, c.bytes); got != c.want {
+			t.Errorf("%s: allowance(%d) = %s, want %s", c.name, c.bytes, got, c.want)
+		}
+	}
+}
