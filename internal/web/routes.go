@@ -4,8 +4,6 @@ import (
 	"io/fs"
 	"net/http"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"winnow/ui"
 )
 
@@ -50,7 +48,7 @@ func (s *Server) table() []route {
 	static, _ := fs.Sub(ui.Static, "static")
 	return []route{
 		{"GET /healthz", public, s.healthz},
-		{"GET /metrics", public, promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}).ServeHTTP},
+		{"GET /metrics", public, s.metricsHandler()},
 		{"GET /static/", public, http.StripPrefix("/static/", http.FileServerFS(static)).ServeHTTP},
 
 		{"GET /login", public, rec.LoginForm},

@@ -17,7 +17,8 @@ import (
 	"winnow/internal/web/render"
 )
 
-// Server holds the handlers and what the middleware needs. Every field must be set.
+// Server holds the handlers and what the middleware needs. Every field must be set but
+// Timeouts, Secure and MetricsToken.
 type Server struct {
 	Recruiter *recruiter.Handler
 	Mail      *recruiter.Mail // email pages; shares Recruiter's helpers
@@ -33,6 +34,11 @@ type Server struct {
 
 	// Timeouts limit how long requests may take; the zero value means the defaults.
 	Timeouts Timeouts
+	// Secure says the public URL is https: browsers are told to come back over https
+	// only (Strict-Transport-Security).
+	Secure bool
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
 }
 
 // Handler returns the complete HTTP handler: routes wrapped in time limits, recovery,
@@ -43,7 +49,7 @@ func (s *Server) Handler() http.Handler {
 	var h http.Handler = mux
 	h = s.Sessions.Middleware(h)
 	h = s.crossOrigin(h)
-	h = securityHeaders(h)
+	h = s.securityHeaders(h)
 	h = s.observe(m, mux, h)
 	h = s.recoverPanics(h)
 	return s.deadlines(h)
