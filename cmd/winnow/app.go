@@ -43,6 +43,9 @@ type Main struct {
 	Files   *filestore.Store // uploads, under DATA_DIR/uploads; set by Run
 	// MailMode says how email leaves: an SMTP server, or the outbox (set by Open).
 	MailMode winnow.MailMode
+	// Timeouts limit how long requests may take; the zero value means web's defaults.
+	// Tests shorten them.
+	Timeouts web.Timeouts
 
 	started  bool // the River client was started
 	listener net.Listener
@@ -127,6 +130,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Candidate: &candidate.Handler{Orgs: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Links: m.Store, Files: files,
 			Render: renderer, Clock: m.Clock, Logger: m.Logger},
 		Sessions: sessions, Render: renderer, Logger: m.Logger, Ping: m.DB.Ping, Registry: reg,
+		Timeouts: m.Timeouts, Secure: m.Config.Secure(), MetricsToken: m.Config.MetricsToken,
 	}
 	srv.Mail = &recruiter.Mail{Handler: srv.Recruiter, Templates: m.Store, Emails: m.Store, Invitations: m.Store, Mode: m.MailMode}
 	if err := m.River.Start(context.WithoutCancel(ctx)); err != nil {

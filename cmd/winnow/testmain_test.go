@@ -79,6 +79,12 @@ func testEnv(t *testing.T, dbURL string) map[string]string {
 // MustStart starts a real Main with env and stops it when the test ends.
 func MustStart(t *testing.T, env map[string]string) *Main {
 	t.Helper()
+	return mustStartWith(t, env, nil)
+}
+
+// mustStartWith is MustStart with edit, when set, changing the Main before it runs.
+func mustStartWith(t *testing.T, env map[string]string, edit func(*Main)) *Main {
+	t.Helper()
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	cfg, err := config.Load(fs, nil, func(k string) string { return env[k] })
 	if err != nil {
@@ -86,6 +92,9 @@ func MustStart(t *testing.T, env map[string]string) *Main {
 	}
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	m := NewMain(cfg, logger)
+	if edit != nil {
+		edit(m)
+	}
 	if err := m.Run(context.Background()); err != nil {
 		m.Close()
 		t.Fatalf("start winnow: %v", err)

@@ -22,6 +22,8 @@ type Config struct {
 	SecretKey   string // encrypts secrets at rest and signs sessions
 	LogLevel    string // debug, info, warn, error
 	LogFormat   string // text or json
+	// MetricsToken is the bearer token /metrics requires; empty leaves it open.
+	MetricsToken string
 
 	LeverAPIURL       string
 	LeverAuthURL      string
@@ -56,6 +58,7 @@ var Vars = []Var{
 	{"WINNOW_SECRET_KEY", "", "", "at least 32 characters (openssl rand -hex 32); encrypts secrets and signs sessions", true, func(c *Config) *string { return &c.SecretKey }},
 	{"WINNOW_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", false, func(c *Config) *string { return &c.LogLevel }},
 	{"WINNOW_LOG_FORMAT", "log-format", "text", "text or json", false, func(c *Config) *string { return &c.LogFormat }},
+	{"WINNOW_METRICS_TOKEN", "", "", "bearer token that /metrics requires (Authorization: Bearer TOKEN); empty leaves /metrics open", true, func(c *Config) *string { return &c.MetricsToken }},
 	{"WINNOW_LEVER_API_URL", "", "https://api.lever.co/v1", "Lever API base URL (point it at `winnow lever-sandbox` to try Winnow)", false, func(c *Config) *string { return &c.LeverAPIURL }},
 	{"WINNOW_LEVER_AUTH_URL", "", "https://auth.lever.co", "Lever OAuth base URL", false, func(c *Config) *string { return &c.LeverAuthURL }},
 	{"WINNOW_LEVER_CLIENT_ID", "", "", "OAuth client ID of your Lever app", false, func(c *Config) *string { return &c.LeverClientID }},

@@ -37,7 +37,7 @@ func TestDefaults(t *testing.T) {
 func TestEnvAndFlags(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{"WINNOW_ADDR": "127.0.0.1:9000", "WINNOW_SECRET_KEY": strings.Repeat("k", 32),
-		"WINNOW_DATABASE_URL": "postgres://app:hunter2@db:5432/winnow"}
+		"WINNOW_DATABASE_URL": "postgres://app:hunter2@db:5432/winnow", "WINNOW_METRICS_TOKEN": "metrics-s3cret"}
 	c, err := load(t, env, "--addr", "127.0.0.1:9100")
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +52,10 @@ func TestEnvAndFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := c.String()
-	if strings.Contains(s, "hunter2") || strings.Contains(s, strings.Repeat("k", 32)) {
+	if c.MetricsToken != "metrics-s3cret" {
+		t.Fatalf("metrics token = %q", c.MetricsToken)
+	}
+	if strings.Contains(s, "hunter2") || strings.Contains(s, strings.Repeat("k", 32)) || strings.Contains(s, "metrics-s3cret") {
 		t.Fatalf("secret leaked: %s", s)
 	}
 	if !strings.Contains(s, "app:REDACTED@db:5432") {

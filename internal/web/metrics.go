@@ -2,11 +2,15 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 type metrics struct {
@@ -43,4 +47,29 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write([]byte("ok\n"))
+}
+
+// metricsHandler serves the registry's metrics at /metrics. With a MetricsToken set,
+// only requests that carry it as a bearer token get them; the others get 401. The
+// token is compared in constant time, by hash, so neither its bytes nor its length
+// show in response times.
+func (s *Server) metricsHandler() http.HandlerFunc {
+	serve := promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}).ServeHTTP
+	if s.MetricsToken == "" {
+		return serve
+	}
+	want := sha256.Sum256([]byte(s.MetricsToken))
+	return func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(got))
+		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte("/metrics needs the token set in WINNOW_METRICS_TOKEN: Authorization: Bearer TOKEN\n"))
+			return
+		}
+		serve(w, r)
+	}
 }

@@ -67,9 +67,19 @@ func (s *Server) crossOrigin(next http.Handler) http.Handler {
 	return cop.Handler(next)
 }
 
-func securityHeaders(next http.Handler) http.Handler {
+// hstsMaxAge is how long, in seconds, a browser that saw Winnow over https keeps to
+// https for it: a year.
+const hstsMaxAge = 365 * 24 * 60 * 60
+
+// securityHeaders sets the headers that keep pages from being sniffed, framed or
+// mixed with other origins, and, when the public URL is https, keeps browsers on https.
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	hsts := fmt.Sprintf("max-age=%d", hstsMaxAge)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if s.Secure {
+			h.Set("Strict-Transport-Security", hsts)
+		}
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")

@@ -4,8 +4,6 @@ import (
 	"io/fs"
 	"net/http"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"winnow/ui"
 )
 
@@ -31,24 +29,26 @@ type route struct {
 func (s *Server) routes(m *metrics) *http.ServeMux {
 	mux := http.NewServeMux()
 	for _, rt := range s.table() {
+		h := s.checkPathValues(rt, s.notFoundFor(rt))
 		if rt.access == apiToken {
-			mux.Handle(rt.pattern, s.API.Authenticate(rt.handler))
+			mux.Handle(rt.pattern, s.API.Authenticate(h))
 			continue
 		}
-		mux.Handle(rt.pattern, s.guard(rt.access, rt.handler))
+		mux.Handle(rt.pattern, s.guard(rt.access, h))
 	}
 	mux.HandleFunc("/", s.notFound)
 	return mux
 }
 
-// table is every route Winnow serves, with who may reach it.
+// table is every route Winnow serves, with who may reach it. Routes that move files
+// are wrapped in s.upload or s.download, which give them time by the byte (timeouts.go).
 func (s *Server) table() []route {
 	rec, api := s.Recruiter, s.API
 	mail := s.Mail
 	static, _ := fs.Sub(ui.Static, "static")
 	return []route{
 		{"GET /healthz", public, s.healthz},
-		{"GET /metrics", public, promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}).ServeHTTP},
+		{"GET /metrics", public, s.metricsHandler()},
 		{"GET /static/", public, http.StripPrefix("/static/", http.FileServerFS(static)).ServeHTTP},
 
 		{"GET /login", public, rec.LoginForm},
@@ -75,7 +75,7 @@ func (s *Server) table() []route {
 		{"GET /applicants/{id}", signedIn, rec.Applicant},
 		{"POST /applicants/{id}/reviews", signedIn, rec.SaveReview},
 		{"POST /applicants/{id}/decision", signedIn, rec.Decide},
-		{"GET /uploads/{id}", signedIn, rec.Upload},
+		{"GET /uploads/{id}", signedIn, s.download(rec.Upload)},
 
 		{"GET /settings", admin, redirect("/settings/members")},
 		{"GET /settings/members", admin, rec.Members},
@@ -104,7 +104,7 @@ func (s *Server) table() []route {
 		{"GET /c/{token}", public, s.Candidate.Landing},
 		{"POST /c/{token}/start", public, s.Candidate.Start},
 		{"GET /c/{token}/steps/{step}", public, s.Candidate.Step},
-		{"POST /c/{token}/steps/{step}", public, s.Candidate.SaveStep},
+		{"POST /c/{token}/steps/{step}", public, s.upload(s.Candidate.SaveStep)},
 		{"GET /c/{token}/review", public, s.Candidate.Review},
 		{"POST /c/{token}/submit", public, s.Candidate.Submit},
 		{"GET /c/{token}/thanks", public, s.Candidate.Thanks},
@@ -124,7 +124,7 @@ func (s *Server) table() []route {
 		{"GET /api/v1/applicants/{id}", apiToken, api.GetApplicant},
 		{"POST /api/v1/applicants/{id}/decision", apiToken, api.Decide},
 		{"POST /api/v1/applicants/{id}/reviews", apiToken, api.SaveReview},
-		{"GET /api/v1/uploads/{id}", apiToken, api.Upload},
+		{"GET /api/v1/uploads/{id}", apiToken, s.download(api.Upload)},
 		{"POST /api/v1/applicants/{id}/resend", apiToken, api.ResendInvitation},
 		{"POST /api/v1/applicants/{id}/extend", apiToken, api.ExtendInvitation},
 		{"/api/v1/", public, api.NotFound},

@@ -17,7 +17,8 @@ import (
 	"winnow/internal/web/render"
 )
 
-// Server holds the handlers and what the middleware needs. Every field must be set.
+// Server holds the handlers and what the middleware needs. Every field must be set but
+// Timeouts, Secure and MetricsToken.
 type Server struct {
 	Recruiter *recruiter.Handler
 	Mail      *recruiter.Mail // email pages; shares Recruiter's helpers
@@ -30,17 +31,26 @@ type Server struct {
 	Ping func(ctx context.Context) error
 	// Registry collects the metrics served at /metrics.
 	Registry *prometheus.Registry
+
+	// Timeouts limit how long requests may take; the zero value means the defaults.
+	Timeouts Timeouts
+	// Secure says the public URL is https: browsers are told to come back over https
+	// only (Strict-Transport-Security).
+	Secure bool
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
 }
 
-// Handler returns the complete HTTP handler: routes wrapped in recovery, logging and
-// metrics, security headers, cross-origin protection and session loading.
+// Handler returns the complete HTTP handler: routes wrapped in time limits, recovery,
+// logging and metrics, security headers, cross-origin protection and session loading.
 func (s *Server) Handler() http.Handler {
 	m := newMetrics(s.Registry)
 	mux := s.routes(m)
 	var h http.Handler = mux
 	h = s.Sessions.Middleware(h)
 	h = s.crossOrigin(h)
-	h = securityHeaders(h)
+	h = s.securityHeaders(h)
 	h = s.observe(m, mux, h)
-	return s.recoverPanics(h)
+	h = s.recoverPanics(h)
+	return s.deadlines(h)
 }

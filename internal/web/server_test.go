@@ -187,3 +187,67 @@ func TestLogPathHidesTokens(t *testing.T) {
 		}
 	}
 }
+
+func TestTransferAllowance(t *testing.T) {
+	t.Parallel()
+	limits := Timeouts{Read: 2 * time.Second, MinTransferRate: 1 << 10, MaxTransfer: time.Minute}.withDefaults()
+	if limits.Write != DefaultWriteTimeout || limits.Read != 2*time.Second {
+		t.Fatalf("withDefaults = %+v", limits)
+	}
+	cases := []struct {
+		name  string
+		bytes int64
+		want  time.Duration
+	}{
+		{"nothing yet: the grace", 0, 2 * time.Second},
+		{"a KiB buys a second", 1 << 10, 3 * time.Second},
+		{"half a KiB, half a second", 512, 2500 * time.Millisecond},
+		{"never past the maximum", 1 << 30, time.Minute},
+	}
+	for _, c := range cases {
+		if got := limits.allowance(limits.Read, c.bytes); got != c.want {
+			t.Errorf("%s: allowance(%d) = %s, want %s", c.name, c.bytes, got, c.want)
+		}
+	}
+}
+
+func TestPathValues(t *testing.T) {
+	t.Parallel()
+	for pattern, want := range map[string]string{
+		"GET /jobs":                      "",
+		"GET /{$}":                       "",
+		"GET /jobs/{id}/steps/{step}":    "id step",
+		"POST /c/{token}/steps/{step}":   "token step",
+		"GET /files/{path...}":           "path",
+		"GET /settings/emails/{kind}":    "kind",
+		"/api/v1/":                       "",
+		"GET /applicants/{id}/decision/": "id",
+	} {
+		if got := strings.Join(wildcards(pattern), " "); got != want {
+			t.Errorf("wildcards(%q) = %q, want %q", pattern, got, want)
+		}
+	}
+	cases := []struct {
+		name, wildcard, value string
+		ok                    bool
+	}{
+		{"UUID", "id", "01a239d2-cb8c-778f-a40f-42c807caa6d5", true},
+		{"link token", "token", "s5koIdoNU69gQH_7CV4iSWBdR8OyqWwwO79D5zSLI7o", true},
+		{"empty ID", "id", "", false},
+		{"NUL in an ID", "id", "abc\x00", false},
+		{"not UTF-8", "id", "\xff", false},
+		{"dot in an ID", "id", "a.b", false},
+		{"very long ID", "id", strings.Repeat("a", maxIDLen+1), false},
+		{"step ID", "step", "s_1", true},
+		{"step ID with accents", "step", "étape-1", true},
+		{"step ID with NUL", "step", "s\x00", false},
+		{"step ID not UTF-8", "step", "s\xff", false},
+		{"control character", "kind", "a\tb", false},
+		{"very long value", "step", strings.Repeat("s", maxPathValueLen+1), false},
+	}
+	for _, c := range cases {
+		if got := validPathValue(c.wildcard, c.value); got != c.ok {
+			t.Errorf("%s: validPathValue(%s, %q) = %v, want %v", c.name, c.wildcard, c.value, got, c.ok)
+		}
+	}
+}

@@ -4,6 +4,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"winnow"
 	"winnow/internal/keyring"
@@ -95,32 +97,122 @@ func (h *Handler) NotFound(w http.ResponseWriter, r *http.Request) {
 	h.failStatus(w, r, http.StatusNotFound, winnow.ENOTFOUND, "There is no API endpoint at this address. See /api/v1/openapi.json.")
 }
 
+// UnknownID answers a request whose path carries an ID that Winnow never issues: 404,
+// as for an ID that names nothing.
+func (h *Handler) UnknownID(w http.ResponseWriter, r *http.Request) {
+	h.failStatus(w, r, http.StatusNotFound, winnow.ENOTFOUND, "Nothing with this ID exists.")
+}
+
 // decode reads the JSON body into v strictly: the body must be declared JSON, fit
-// maxBody, hold exactly one value, and name no field that v does not have. It answers
-// the request itself and returns false when the body cannot be used.
+// maxBody, be UTF-8, hold exactly one value, name no field that v does not have, and
+// carry no string that cannot be stored (checkText). It answers the request itself and
+// returns false when the body cannot be used.
 func (h *Handler) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		h.failStatus(w, r, http.StatusUnsupportedMediaType, codeUnsupported, "Send the body as JSON with the header Content-Type: application/json.")
 		return false
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+			h.failStatus(w, r, http.StatusRequestEntityTooLarge, codeTooLarge, fmt.Sprintf("The request body must be at most %d KB.", maxBody>>10))
+			return false
+		}
+		h.failStatus(w, r, http.StatusBadRequest, codeBadRequest, "The request body could not be read.")
+		return false
+	}
+	if !utf8.Valid(body) {
+		// encoding/json would quietly turn such bytes into U+FFFD: refuse them instead,
+		// so that a client sending another encoding learns it at once.
+		h.failStatus(w, r, http.StatusBadRequest, codeBadRequest, fmt.Sprintf("The request body is not UTF-8 text (at byte %d).", invalidUTF8At(body)))
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	err = dec.Decode(v)
 	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
 		err = errTrailing
 	}
-	if err == nil {
-		return true
+	if err != nil {
+		h.failStatus(w, r, http.StatusBadRequest, codeBadRequest, describeDecodeError(err))
+		return false
 	}
-	status, msg := http.StatusBadRequest, describeDecodeError(err)
-	code := codeBadRequest
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		status, code, msg = http.StatusRequestEntityTooLarge, codeTooLarge, fmt.Sprintf("The request body must be at most %d KB.", maxBody>>10)
+	if err := checkText(reflect.ValueOf(v), ""); err != nil {
+		h.fail(w, r, err)
+		return false
 	}
-	h.failStatus(w, r, status, code, msg)
-	return false
+	return true
+}
+
+// invalidUTF8At is the offset of the first byte of b that is not UTF-8.
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
+}
+
+// checkText returns winnow.TextError for the first string in v (a decoded body:
+// structs, slices, maps and pointers of them) that is not winnow.ValidText, naming it
+// by its path in the body, such as "steps[0].questions[1].text". A body is valid
+// UTF-8 by then, so what it finds is a NUL written as \u0000.
+func checkText(v reflect.Value, path string) error {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return checkText(v.Elem(), path)
+		}
+	case reflect.String:
+		return winnow.CheckText(fmt.Sprintf("Field %q", path), v.String())
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if err := checkText(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			k := fmt.Sprint(iter.Key().Interface())
+			if err := winnow.CheckText(fmt.Sprintf("A key of field %q", path), k); err != nil {
+				return err
+			}
+			if err := checkText(iter.Value(), joinPath(path, k)); err != nil {
+				return err
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if err := checkText(v.Field(i), joinPath(path, name)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func joinPath(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
 }
 
 var errTrailing = errors.New("trailing data")

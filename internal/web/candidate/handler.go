@@ -77,7 +77,7 @@ func (h *Handler) load(w http.ResponseWriter, r *http.Request) (*visit, bool) {
 	ctx := r.Context()
 	a, err := h.Applicants.FindApplicantByToken(ctx, r.PathValue("token"))
 	if winnow.ErrorCode(err) == winnow.ENOTFOUND {
-		h.invalidLink(w, r)
+		h.InvalidLink(w, r)
 		return nil, false
 	}
 	if err != nil {

@@ -5,7 +5,11 @@ import (
 	"net/http"
 
 	"winnow"
+	"winnow/internal/web/form"
 )
+
+// maxNewLinkForm bounds the "Send me a new link" form: one email address.
+const maxNewLinkForm = 4 << 10
 
 // LinkRequester sends candidates their link again. It answers the same way whether or
 // not the address is known, and limits requests per address.
@@ -23,9 +27,9 @@ func (h *Handler) NewLinkForm(w http.ResponseWriter, r *http.Request) {
 // follows says the same whether the address is known, unknown or over its limit, so it
 // reveals nothing about who applied where.
 func (h *Handler) RequestNewLink(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	if err := r.ParseForm(); err != nil {
-		h.errorPage(w, r, nil, http.StatusBadRequest, "That didn't work", "The form could not be read. Please try again.", "/c/new-link", "Try again")
+	if err := form.Parse(w, r, maxNewLinkForm); err != nil {
+		status, msg := form.Problem(err)
+		h.errorPage(w, r, nil, status, "That didn't work", msg, "/c/new-link", "Try again")
 		return
 	}
 	err := h.Links.RequestNewLink(r.Context(), r.PostFormValue("email"))

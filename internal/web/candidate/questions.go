@@ -2,10 +2,12 @@ package candidate
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
 	"winnow"
+	"winnow/internal/web/form"
 )
 
 // maxQuestionsForm bounds a questions form: every long answer at its limit fits.
@@ -36,9 +38,8 @@ func (h *Handler) questionsForm(w http.ResponseWriter, r *http.Request, c *stepC
 // matter any more. Otherwise mistakes are shown with what was entered (422), and
 // correct answers complete the step.
 func (h *Handler) saveQuestions(w http.ResponseWriter, r *http.Request, c *stepContext) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxQuestionsForm)
-	if err := r.ParseForm(); err != nil {
-		h.formUnreadable(w, r, c.visit, err)
+	if err := form.Parse(w, r, maxQuestionsForm); err != nil {
+		h.formUnreadable(w, r, c, err)
 		return
 	}
 	ans := c.newAnswer()
@@ -100,23 +101,27 @@ func normalizeNewlines(values []string) []string {
 	return out
 }
 
-// formUnreadable answers a form that could not be parsed: too large (413) or malformed
-// (400).
-func (h *Handler) formUnreadable(w http.ResponseWriter, r *http.Request, v *visit, err error) {
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		h.errorPage(w, r, v, http.StatusRequestEntityTooLarge, "That was too large",
-			"Your answers were longer than this form accepts. Please shorten them and try again.", v.stepURLOrBase(r), "Back to the form")
-		return
+// formUnreadable answers a questions form that could not be used: too large (413), an
+// answer that cannot be saved (422, naming its question), or malformed (400).
+func (h *Handler) formUnreadable(w http.ResponseWriter, r *http.Request, c *stepContext, err error) {
+	var tooLarge *form.TooLargeError
+	var field *form.FieldError
+	back := c.stepURL(c.index)
+	switch {
+	case errors.As(err, &tooLarge):
+		h.errorPage(w, r, c.visit, http.StatusRequestEntityTooLarge, "That was too large",
+			"Your answers were longer than this form accepts. Please shorten them and try again.", back, "Back to the form")
+	case errors.As(err, &field):
+		what := "One of your answers"
+		for _, q := range c.step.Questions {
+			if fieldName(q.ID) == field.Field {
+				what = fmt.Sprintf("Your answer to %q", q.Text)
+			}
+		}
+		h.errorPage(w, r, c.visit, http.StatusUnprocessableEntity, "Please check your answers",
+			winnow.TextError(what).Message, back, "Back to the form")
+	default:
+		h.errorPage(w, r, c.visit, http.StatusBadRequest, "The form could not be read",
+			"Something went wrong while sending your answers. Please go back and try again.", back, "Back to the form")
 	}
-	h.errorPage(w, r, v, http.StatusBadRequest, "The form could not be read",
-		"Something went wrong while sending your answers. Please go back and try again.", v.stepURLOrBase(r), "Back to the form")
-}
-
-// stepURLOrBase is the page of the request's step when it names one, else the start.
-func (v *visit) stepURLOrBase(r *http.Request) string {
-	if i := stepIndex(v.a.Steps, r.PathValue("step")); i >= 0 {
-		return v.stepURL(i)
-	}
-	return v.base()
 }

@@ -102,8 +102,9 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 }
 
-// invalidLink is the page for a token that belongs to nobody.
-func (h *Handler) invalidLink(w http.ResponseWriter, r *http.Request) {
+// InvalidLink answers a link whose token belongs to nobody, or could not be a token
+// at all: 404 with a page that offers to send the link again.
+func (h *Handler) InvalidLink(w http.ResponseWriter, r *http.Request) {
 	heading := "This link is not valid"
 	p := ErrorPage{Chrome: Chrome{Title: heading}, Status: http.StatusNotFound, Heading: heading, OfferNewLink: true,
 		Message: "Please check that you opened the whole link from your email. If it still doesn't work, we can send it to you again."}

@@ -9,6 +9,7 @@ import (
 
 	"winnow"
 	"winnow/internal/filestore"
+	"winnow/internal/web/form"
 )
 
 // formSlack is what a multipart form may carry beside its files: text fields, part
@@ -37,14 +38,14 @@ type received struct {
 	pending     *filestore.Pending
 }
 
-// form is a read form: its text values and its files.
-type form struct {
+// stepForm is a read form: its text values and its files.
+type stepForm struct {
 	text  map[string]string
 	files map[string]*received
 }
 
 // discard removes every file not kept. It is safe to call after keeping some.
-func (f *form) discard() {
+func (f *stepForm) discard() {
 	for _, rf := range f.files {
 		rf.pending.Discard()
 	}
@@ -64,8 +65,8 @@ func (e *uploadError) Error() string { return fmt.Sprintf("upload refused (%d): 
 // limited on its own and the whole body by the sum of the limits, so an oversized
 // upload is refused (413) while it streams; a file of the wrong type (415) is refused
 // before a byte of it is written. On any error nothing is left on disk.
-func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, spec formSpec) (*form, error) {
-	f := &form{text: map[string]string{}, files: map[string]*received{}}
+func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, spec formSpec) (*stepForm, error) {
+	f := &stepForm{text: map[string]string{}, files: map[string]*received{}}
 	total := int64(formSlack)
 	for _, ff := range spec.files {
 		total += ff.limit
@@ -74,10 +75,9 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, spec formSpec
 		// Refused before reading: the size the browser announced is already too large.
 		return nil, tooLarge(spec)
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, total)
 	if !isMultipart(r) {
 		// A form without files (homework answered in text) may be URL-encoded.
-		if err := r.ParseForm(); err != nil {
+		if err := form.Parse(w, r, total); err != nil {
 			return nil, bodyError(err, spec)
 		}
 		for name := range spec.texts {
@@ -85,6 +85,7 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, spec formSpec
 		}
 		return f, nil
 	}
+	r.Body = http.MaxBytesReader(w, r.Body, total)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, bodyError(err, spec)
@@ -123,6 +124,10 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, spec formSpec
 				f.discard()
 				return nil, &uploadError{http.StatusRequestEntityTooLarge, "That was too long",
 					"Your text answer is longer than this form accepts. Please shorten it and try again."}
+			}
+			if !winnow.ValidText(string(b)) {
+				f.discard()
+				return nil, textRefused()
 			}
 			if _, seen := f.text[name]; !seen {
 				f.text[name] = string(b)
@@ -209,11 +214,21 @@ func tooLarge(spec formSpec) *uploadError {
 // malformed form). It is only used for errors reading the request, never the disk.
 func bodyError(err error, spec formSpec) error {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	var formTooLarge *form.TooLargeError
+	if errors.As(err, &mbe) || errors.As(err, &formTooLarge) {
 		return tooLarge(spec)
+	}
+	if errors.As(err, new(*form.FieldError)) {
+		return textRefused()
 	}
 	return &uploadError{http.StatusBadRequest, "The form could not be read",
 		"Something went wrong while sending your answer, or the connection dropped. Please try again."}
+}
+
+// textRefused is the refusal of a text answer that cannot be saved (a NUL byte, or
+// bytes that are not UTF-8), by form.Parse or by the multipart reader.
+func textRefused() *uploadError {
+	return &uploadError{http.StatusUnprocessableEntity, "Please check your answer", winnow.TextError("Your answer").Message}
 }
 
 // readTracker remembers the error its reader returned, so that a failed copy can tell

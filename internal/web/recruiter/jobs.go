@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"winnow"
+	"winnow/internal/web/form"
 	"winnow/internal/web/render"
 )
 
@@ -193,10 +194,24 @@ func (h *Handler) visibleFunnel(w http.ResponseWriter, r *http.Request) (*winnow
 // errNotOnTeam is the answer to a limited member who asks for a job off their teams.
 var errNotOnTeam = winnow.Errorf(winnow.EFORBIDDEN, "You are not on the team of this job. Ask an admin to add you to it.")
 
+// Form limits: no recruiter form comes near them.
+const (
+	maxForm      = 1 << 20  // every form of the signed-in pages
+	maxLoginForm = 64 << 10 // the sign-in form, which anyone may send
+)
+
+// parseForm reads the request's form within maxForm; see parseFormMax.
 func (h *Handler) parseForm(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-	if err := r.ParseForm(); err != nil {
-		h.Render.ErrorStatus(w, r, h.base(r, "", ""), http.StatusBadRequest, "The form could not be read. Please try again.")
+	return h.parseFormMax(w, r, maxForm)
+}
+
+// parseFormMax reads the request's form within limit bytes and answers a form it
+// refuses itself: too large (413), a field that cannot be stored (422, naming it), or
+// unreadable (400).
+func (h *Handler) parseFormMax(w http.ResponseWriter, r *http.Request, limit int64) bool {
+	if err := form.Parse(w, r, limit); err != nil {
+		status, msg := form.Problem(err)
+		h.Render.ErrorStatus(w, r, h.base(r, "", ""), status, msg)
 		return false
 	}
 	return true

@@ -33,9 +33,7 @@ func (h *Handler) LoginForm(w http.ResponseWriter, r *http.Request) {
 
 // Login checks the email and password, starts a session and redirects.
 func (h *Handler) Login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		h.Render.ErrorStatus(w, r, h.base(r, "", ""), http.StatusBadRequest, "The form could not be read. Please try again.")
+	if !h.parseFormMax(w, r, maxLoginForm) {
 		return
 	}
 	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("email")))
