@@ -75,6 +75,8 @@ func testStore(t *testing.T, e engine) {
 		{"ListFunnels", testListFunnels},
 		{"Applicants", testApplicants},
 		{"ApplicantConflicts", testApplicantConflicts},
+		{"ApplicantEmailRace", testApplicantEmailRace},
+		{"MigrateDuplicateEmails", testMigrateDuplicateEmails},
 		{"ApplicantValidation", testApplicantValidation},
 		{"Transitions", testTransitions},
 		{"ConcurrentTransitions", testConcurrentTransitions},
