@@ -132,8 +132,8 @@ func NewApplicant(f *Funnel, name, email, token string, now time.Time) (*Applica
 	if a.Name == "" {
 		return nil, Errorf(EINVALID, "Candidate name is required.")
 	}
-	if len(a.Name) > 200 {
-		return nil, Errorf(EINVALID, "Candidate name must be at most 200 characters.")
+	if tooLong(a.Name, MaxNameLength) {
+		return nil, Errorf(EINVALID, "Candidate name must be at most %d characters.", MaxNameLength)
 	}
 	if len(token) < 20 {
 		return nil, Errorf(EINVALID, "Candidate link token is too short.")

@@ -31,6 +31,11 @@ func threeStepFunnel(orgID string, openReview bool, team ...string) *winnow.Funn
 		}}
 }
 
+// oneQuestion is the smallest step list an open job may have: one yes/no question.
+func oneQuestion() []winnow.Step {
+	return []winnow.Step{{Kind: winnow.StepQuestions, Questions: []winnow.Question{{Text: "Can you start in March?", Type: winnow.QuestionYesNo}}}}
+}
+
 // MustFunnel stores f.
 func MustFunnel(t *testing.T, m *Main, f *winnow.Funnel) *winnow.Funnel {
 	t.Helper()

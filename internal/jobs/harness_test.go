@@ -248,11 +248,16 @@ func newHarness(t *testing.T, dbURL string, outbox bool) *harness {
 	if err := store.CreateOrg(ctx, h.org); err != nil {
 		t.Fatal(err)
 	}
-	h.funnel = &winnow.Funnel{OrgID: h.org.ID, Title: "Backend Engineer", Status: winnow.FunnelOpen}
+	h.funnel = &winnow.Funnel{OrgID: h.org.ID, Title: "Backend Engineer", Status: winnow.FunnelOpen, Steps: oneQuestion()}
 	if err := store.CreateFunnel(ctx, h.funnel); err != nil {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// oneQuestion is the smallest step list an open job may have: one yes/no question.
+func oneQuestion() []winnow.Step {
+	return []winnow.Step{{Kind: winnow.StepQuestions, Questions: []winnow.Question{{Text: "Can you start in March?", Type: winnow.QuestionYesNo}}}}
 }
 
 // invite creates an invited applicant with address email at the clock's time.
