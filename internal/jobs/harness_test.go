@@ -20,6 +20,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"winnow"
+	"winnow/internal/filestore"
 	"winnow/internal/mail"
 	"winnow/internal/mail/mailtest"
 	"winnow/internal/sqlstore"
@@ -190,6 +191,7 @@ type harness struct {
 	store  *sqlstore.Store
 	clock  *testClock
 	client *Client
+	files  *filestore.Store
 	smtp   *mailtest.Server
 	deps   Deps
 	org    *winnow.Org
@@ -215,10 +217,15 @@ func newHarness(t *testing.T, dbURL string, outbox bool) *harness {
 	// a job due by its own clock before it is due by ours.
 	clk := &testClock{now: time.Now().UTC().Truncate(time.Second)}
 	store := sqlstore.NewStore(db, clk)
-	h := &harness{t: t, ctx: ctx, db: db, store: store, clock: clk}
+	files, err := filestore.Open(filepath.Join(t.TempDir(), "uploads"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { files.Close() })
+	h := &harness{t: t, ctx: ctx, db: db, store: store, clock: clk, files: files}
 	h.deps = Deps{Applicants: store, Clock: clk, Logger: slog.New(slog.DiscardHandler), Emails: store,
 		From: "Acme Hiring <jobs@acme.example>", Sealer: testKeyring, BaseURL: func() string { return testBaseURL },
-		PollInterval: 100 * time.Millisecond}
+		PollInterval: 100 * time.Millisecond, Uploads: store, Files: files}
 	if !outbox {
 		h.smtp = mailtest.NewServer(t, mailtest.Options{})
 		server, err := mail.ParseURL("smtp://127.0.0.1:" + strconv.Itoa(h.smtp.Port))
