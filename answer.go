@@ -2,6 +2,7 @@ package winnow
 
 import (
 	"context"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -128,14 +129,64 @@ type Upload struct {
 	CreatedAt   time.Time
 }
 
+// UploadBudgetFactor is how many times the file limits of an applicant's steps, added
+// up, the applicant's stored uploads may take together. A replaced file is deleted, so
+// one full set of answers takes the limits once; the second helps a file replaced while
+// the old one is still stored, and uploads a failed save left behind until they are
+// swept. Without a budget any candidate link could fill the disk.
+const UploadBudgetFactor = 2
+
+// FileLimit is the most bytes a homework file may have: the step's own limit, or
+// fallback (the server's default) when the step sets none.
+func (h *Homework) FileLimit(fallback int64) int64 {
+	if h.MaxFileBytes > 0 {
+		return h.MaxFileBytes
+	}
+	return fallback
+}
+
+// UploadBudget is the most bytes the applicant's uploads may take together:
+// UploadBudgetFactor times the file limits of the steps they were invited to, added up.
+// videoLimit limits each video answer and homeworkDefault a homework file whose step
+// sets no limit; both are the server's. The sum saturates rather than overflow.
+func (a *Applicant) UploadBudget(videoLimit, homeworkDefault int64) int64 {
+	var sum int64
+	add := func(n int64) {
+		if n > 0 {
+			sum = min(sum, math.MaxInt64-n) + n
+		}
+	}
+	for _, s := range a.Steps {
+		switch {
+		case s.Kind == StepHomework && s.Homework != nil && s.Homework.AcceptFile:
+			add(s.Homework.FileLimit(homeworkDefault))
+		case s.Kind == StepVideo && s.Video != nil:
+			for range s.Video.Prompts {
+				add(videoLimit)
+			}
+		}
+	}
+	if sum > math.MaxInt64/UploadBudgetFactor {
+		return math.MaxInt64
+	}
+	return sum * UploadBudgetFactor
+}
+
 // AnswerService stores applicants' answers and uploaded files.
 type AnswerService interface {
 	// SaveStepAnswer stores the applicant's answer for a step, replacing an earlier one.
-	SaveStepAnswer(ctx context.Context, a *StepAnswer) error
+	// The uploads the earlier answer named and this one does not are deleted with it and
+	// returned, so that the caller removes their files once the answer no longer names
+	// them.
+	SaveStepAnswer(ctx context.Context, a *StepAnswer) (replaced []*Upload, err error)
 	// ListStepAnswers returns the applicant's answers, in no particular order.
 	ListStepAnswers(ctx context.Context, orgID, applicantID string) ([]*StepAnswer, error)
-	// CreateUpload records an uploaded file and fills in ID and CreatedAt.
-	CreateUpload(ctx context.Context, u *Upload) error
+	// CreateUpload records an uploaded file and fills in ID and CreatedAt. With budget
+	// above zero, a file that would take the applicant's uploads together past budget
+	// bytes is ETOOLARGE and is not recorded.
+	CreateUpload(ctx context.Context, u *Upload, budget int64) error
+	// UploadedBytes returns how many bytes the applicant's recorded uploads take together.
+	UploadedBytes(ctx context.Context, orgID, applicantID string) (int64, error)
 	// FindUpload returns the org's upload or ENOTFOUND.
 	FindUpload(ctx context.Context, orgID, id string) (*Upload, error)
 }

@@ -1,6 +1,7 @@
 package winnow_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -65,5 +66,31 @@ func TestReviewValidate(t *testing.T) {
 		if (r.Validate() == nil) != ok {
 			t.Errorf("score %d: valid = %v", score, !ok)
 		}
+	}
+}
+
+// TestUploadBudget adds up the file limits of an applicant's steps, twice: a homework
+// file at its step's limit or the server's default, each video prompt at the server's
+// video limit, nothing for text-only homework or questions; it saturates, never wraps.
+func TestUploadBudget(t *testing.T) {
+	t.Parallel()
+	const video, homework = 500 << 20, 25 << 20
+	steps := []winnow.Step{
+		{Kind: winnow.StepQuestions, Questions: []winnow.Question{{Text: "Q", Type: winnow.QuestionYesNo}}},
+		{Kind: winnow.StepHomework, Homework: &winnow.Homework{Instructions: "x", AcceptFile: true}},
+		{Kind: winnow.StepHomework, Homework: &winnow.Homework{Instructions: "x", AcceptFile: true, MaxFileBytes: 1 << 30}},
+		{Kind: winnow.StepHomework, Homework: &winnow.Homework{Instructions: "x", AcceptText: true, MaxFileBytes: 1 << 30}},
+		{Kind: winnow.StepVideo, Video: &winnow.Video{Prompts: []string{"a", "b", "c"}}},
+	}
+	a := &winnow.Applicant{Steps: steps}
+	want := int64(winnow.UploadBudgetFactor * (homework + 1<<30 + 3*video))
+	if got := a.UploadBudget(video, homework); got != want {
+		t.Fatalf("UploadBudget = %d, want %d", got, want)
+	}
+	if got := a.UploadBudget(math.MaxInt64/2, homework); got != math.MaxInt64 {
+		t.Fatalf("UploadBudget with huge limits = %d, want it saturated", got)
+	}
+	if got := (&winnow.Applicant{Steps: steps[:1]}).UploadBudget(video, homework); got != 0 {
+		t.Fatalf("questions only: %d", got)
 	}
 }

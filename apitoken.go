@@ -19,6 +19,9 @@ type APIToken struct {
 	RevokedAt  *time.Time
 }
 
+// MaxTokenNameLength is the most characters in an API token's name.
+const MaxTokenNameLength = 100
+
 // Validate reports whether the token can be stored.
 func (t *APIToken) Validate() error {
 	t.Name = strings.TrimSpace(t.Name)
@@ -27,8 +30,8 @@ func (t *APIToken) Validate() error {
 		return Errorf(EINVALID, "An API token needs an organization.")
 	case t.Name == "":
 		return Errorf(EINVALID, "Give the token a name that says what uses it.")
-	case len(t.Name) > 100:
-		return Errorf(EINVALID, "Token name must be at most 100 characters.")
+	case tooLong(t.Name, MaxTokenNameLength):
+		return Errorf(EINVALID, "Token name must be at most %d characters.", MaxTokenNameLength)
 	}
 	return nil
 }

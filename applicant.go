@@ -132,8 +132,8 @@ func NewApplicant(f *Funnel, name, email, token string, now time.Time) (*Applica
 	if a.Name == "" {
 		return nil, Errorf(EINVALID, "Candidate name is required.")
 	}
-	if len(a.Name) > 200 {
-		return nil, Errorf(EINVALID, "Candidate name must be at most 200 characters.")
+	if tooLong(a.Name, MaxNameLength) {
+		return nil, Errorf(EINVALID, "Candidate name must be at most %d characters.", MaxNameLength)
 	}
 	if len(token) < 20 {
 		return nil, Errorf(EINVALID, "Candidate link token is too short.")
@@ -279,8 +279,9 @@ type ApplicantFilter struct {
 // effects in one transaction.
 type ApplicantService interface {
 	// CreateApplicant stores a new applicant with its invited event and fills in ID and
-	// timestamps. A second applicant for the same funnel and Lever opportunity is an
-	// ECONFLICT error.
+	// timestamps. A second applicant for the same funnel and email address, or the same
+	// funnel and Lever opportunity, is an ECONFLICT error, however close together the
+	// two invitations arrive.
 	CreateApplicant(ctx context.Context, a *Applicant, actorID string) error
 	// FindApplicantByID returns the org's applicant or ENOTFOUND.
 	FindApplicantByID(ctx context.Context, orgID, id string) (*Applicant, error)

@@ -14,6 +14,7 @@ const (
 	EINVALID      = "invalid"      // the input is wrong; the message says how
 	ENOTFOUND     = "not_found"    // no such object, or not visible to the caller
 	ECONFLICT     = "conflict"     // the object is not in a state that allows the action
+	ETOOLARGE     = "too_large"    // the input, or what it would add up to, is over a limit
 	EUNAUTHORIZED = "unauthorized" // the caller is not signed in or the credentials are wrong
 	EFORBIDDEN    = "forbidden"    // the caller is signed in but may not do this
 	ERATELIMITED  = "rate_limited" // too many attempts; try again later

@@ -73,7 +73,16 @@ type Funnel struct {
 	UpdatedAt        time.Time
 }
 
-// Validate normalises the funnel and reports whether it can be stored.
+// Limits of a funnel's own texts.
+const (
+	MaxFunnelTitleLength       = 200
+	MaxFunnelDescriptionLength = 20000
+)
+
+// Validate normalises the funnel and reports whether it can be stored: a draft may be
+// incomplete, but every step must be one a candidate can finish, with IDs unique in
+// the funnel, and an open job needs at least one step (with none, every candidate
+// would qualify the moment they start). Messages name the step and question at fault.
 func (f *Funnel) Validate() error {
 	f.Title = strings.TrimSpace(f.Title)
 	if f.Status == "" {
@@ -87,20 +96,41 @@ func (f *Funnel) Validate() error {
 		return Errorf(EINVALID, "A job must belong to an organization.")
 	case f.Title == "":
 		return Errorf(EINVALID, "Job title is required.")
-	case len(f.Title) > 200:
-		return Errorf(EINVALID, "Job title must be at most 200 characters.")
-	case len(f.Description) > 20000:
-		return Errorf(EINVALID, "Job description must be at most 20,000 characters.")
+	case tooLong(f.Title, MaxFunnelTitleLength):
+		return Errorf(EINVALID, "Job title must be at most %d characters.", MaxFunnelTitleLength)
+	case tooLong(f.Description, MaxFunnelDescriptionLength):
+		return Errorf(EINVALID, "Job description must be at most %s characters.", thousands(MaxFunnelDescriptionLength))
 	case !f.Status.Valid():
-		return Errorf(EINVALID, "Unknown job status %q: use draft, open or closed.", f.Status)
+		return Errorf(EINVALID, "Unknown job status %q: use draft, open or closed.", clip(string(f.Status)))
+	case len(f.Steps) > MaxStepsPerFunnel:
+		return Errorf(EINVALID, "A job may have at most %d steps.", MaxStepsPerFunnel)
+	case f.Status == FunnelOpen && len(f.Steps) == 0:
+		return Errorf(EINVALID, "An open job needs at least one step: add one, or keep the job a draft.")
 	}
 	if err := f.Cadence.Validate(); err != nil {
 		return err
 	}
+	steps := make(map[string]int, len(f.Steps))
+	type place struct{ step, question int }
+	questions := map[string]place{}
 	for i := range f.Steps {
-		f.Steps[i].assignIDs()
-		if err := f.Steps[i].Validate(); err != nil {
-			return &Error{Code: EINVALID, Message: "Step " + strconv.Itoa(i+1) + ": " + ErrorMessage(err)}
+		s := &f.Steps[i]
+		s.assignIDs()
+		at := "Step " + strconv.Itoa(i+1)
+		if err := s.validate(at); err != nil {
+			return err
+		}
+		if j, dup := steps[s.ID]; dup {
+			return invalidAt(at, "The step ID %q is already used by step %d.", s.ID, j+1)
+		}
+		steps[s.ID] = i
+		// Question IDs are unique in the whole funnel, not only in their step: the
+		// editor shows every step on one page, where they are element IDs.
+		for k, q := range s.Questions {
+			if p, dup := questions[q.ID]; dup && p.step != i {
+				return invalidAt(questionAt(at, k), "The question ID %q is already used by step %d, question %d.", q.ID, p.step+1, p.question+1)
+			}
+			questions[q.ID] = place{i, k}
 		}
 	}
 	return nil

@@ -1,7 +1,12 @@
 package winnow_test
 
 import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"winnow"
 )
@@ -102,5 +107,174 @@ func TestFunnelValidateAssignsIDs(t *testing.T) {
 	f.Validate()
 	if f.Steps[0].ID != before {
 		t.Fatal("validate changed an existing id")
+	}
+}
+
+// TestFunnelValidateFinishable refuses funnels a candidate could never finish or post,
+// each with a message that names the step and question at fault, and accepts the
+// largest funnel within every limit.
+func TestFunnelValidateFinishable(t *testing.T) {
+	t.Parallel()
+	yesNo := func(id string) winnow.Question {
+		return winnow.Question{ID: id, Text: "Question " + id, Type: winnow.QuestionYesNo}
+	}
+	qs := func(id string, questions ...winnow.Question) winnow.Step {
+		return winnow.Step{ID: id, Kind: winnow.StepQuestions, Questions: questions}
+	}
+	many := func(n int, f func(i int) string) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = f(i)
+		}
+		return out
+	}
+	choice := func(choices ...string) winnow.Question {
+		return winnow.Question{ID: "c", Text: "Where?", Type: winnow.QuestionSingleChoice, Choices: choices}
+	}
+	homework := func(max int64, types ...string) winnow.Step {
+		return winnow.Step{ID: "hw", Kind: winnow.StepHomework, Homework: &winnow.Homework{Instructions: "Build it.",
+			AcceptFile: true, MaxFileBytes: max, FileTypes: types}}
+	}
+	largest := func() winnow.Funnel {
+		f := winnow.Funnel{OrgID: "o", Title: strings.Repeat("é", winnow.MaxFunnelTitleLength), Status: winnow.FunnelOpen}
+		for i := range winnow.MaxStepsPerFunnel {
+			s := winnow.Step{ID: fmt.Sprintf("s%d-%s", i, strings.Repeat("x", winnow.MaxIDLength-5)), Kind: winnow.StepQuestions,
+				Title: strings.Repeat("ß", winnow.MaxStepTitleLength)}
+			for j := range winnow.MaxQuestionsPerStep {
+				s.Questions = append(s.Questions, winnow.Question{ID: fmt.Sprintf("q%d_%d", i, j), Text: strings.Repeat("?", winnow.MaxQuestionLength),
+					Type: winnow.QuestionMultipleChoice, Choices: many(winnow.MaxChoicesPerQuestion, func(k int) string {
+						return fmt.Sprintf("%03d", k) + strings.Repeat("ü", winnow.MaxChoiceLength-3)
+					})})
+			}
+			f.Steps = append(f.Steps, s)
+		}
+		f.Steps[1] = homework(winnow.MaxFileBytes, "PDF", " .Zip")
+		f.Steps[2] = winnow.Step{ID: "v", Kind: winnow.StepVideo, Video: &winnow.Video{Prompts: many(winnow.MaxPromptsPerStep, func(int) string {
+			return strings.Repeat("ö", winnow.MaxPromptLength)
+		})}}
+		return f
+	}
+	cases := []struct {
+		name string
+		f    winnow.Funnel
+		want string // "" when valid, else text the message must hold
+	}{
+		{"largest within every limit", largest(), ""},
+		{"draft without steps", winnow.Funnel{OrgID: "o", Title: "Dev"}, ""},
+		{"closed without steps", winnow.Funnel{OrgID: "o", Title: "Dev", Status: winnow.FunnelClosed}, ""},
+		{"open without steps", winnow.Funnel{OrgID: "o", Title: "Dev", Status: winnow.FunnelOpen}, "An open job needs at least one step"},
+		{"duplicate step IDs", winnow.Funnel{OrgID: "o", Title: "Dev", Steps: []winnow.Step{qs("s1", yesNo("a")), qs("s1", yesNo("b"))}},
+			`Step 2: The step ID "s1" is already used by step 1.`},
+		{"duplicate question IDs in a step", winnow.Funnel{OrgID: "o", Title: "Dev", Steps: []winnow.Step{qs("s1", yesNo("a"), yesNo("b"), yesNo("a"))}},
+			`Step 1, question 3: The question ID "a" is already used by question 1.`},
+		{"duplicate question IDs across steps", winnow.Funnel{OrgID: "o", Title: "Dev", Steps: []winnow.Step{qs("s1", yesNo("a")), qs("s2", yesNo("b"), yesNo("a"))}},
+			`Step 2, question 2: The question ID "a" is already used by step 1, question 1.`},
+		{"step ID of 100,000 characters", winnow.Funnel{OrgID: "o", Title: "Dev", Steps: []winnow.Step{qs(strings.Repeat("s", 100000), yesNo("a"))}},
+			"Step 1: The step ID \"" + strings.Repeat("s", 40) + "…\" must be 1 to 64 characters"},
+		{"step ID with a slash", winnow.Funnel{OrgID: "o", Title: "Dev", Steps: []winnow.Step{qs("a/b", yesNo("a"))}}, `Step 1: The step ID "a/b"`},
+		{"question ID with markup", winnow.Funnel{OrgID: "o", Title: "Dev", Steps: []winnow.Step{qs("s1", yesNo("ok"), yesNo("<b>"))}},
+			`Step 1, question 2: The question ID "<b>" must be`},
+		{"question ID too long", winnow.Funnel{OrgID: "o", Title: "Dev", Steps: []winnow.Step{qs("s1", yesNo(strings.Repeat("q", winnow.MaxIDLength+1)))}},
+			"Step 1, question 1: The question ID"},
+		{"too many steps", func() winnow.Funnel {
+			f := winnow.Funnel{OrgID: "o", Title: "Dev"}
+			for range winnow.MaxStepsPerFunnel + 1 {
+				f.Steps = append(f.Steps, qs("", yesNo("")))
+			}
+			return f
+		}(), "at most 20 steps"},
+		{"10,001 questions", winnow.Funnel{OrgID: "o", Title: "Dev", Steps: []winnow.Step{{ID: "s1", Kind: winnow.StepQuestions,
+			Questions: make([]winnow.Question, 10001)}}}, "Step 1: A questions step may have at most 50 questions"},
+		{"too many choices", winnow.Funnel{OrgID: "o", Title: "Dev", Steps: []winnow.Step{qs("s1", yesNo("a"), choice(many(winnow.MaxChoicesPerQuestion+1, strconv.Itoa)...))}},
+			`Step 1, question 2: Question "Where?" may have at most 50 choices.`},
+		{"choice too long", winnow.Funnel{OrgID: "o", Title: "Dev", Steps: []winnow.Step{qs("s1", choice("a", strings.Repeat("b", winnow.MaxChoiceLength+1)))}},
+			"at most 200 characters"},
+		{"empty choice", winnow.Funnel{OrgID: "o", Title: "Dev", Steps: []winnow.Step{qs("s1", choice("a", " "))}}, `Step 1, question 1: Question "Where?" has an empty choice.`},
+		{"choice twice", winnow.Funnel{OrgID: "o", Title: "Dev", Steps: []winnow.Step{qs("s1", choice("a", " a"))}}, `lists the choice "a" twice`},
+		{"file size near 2^63", winnow.Funnel{OrgID: "o", Title: "Dev", Steps: []winnow.Step{homework(1<<63 - 1)}}, "Step 1: Homework file size limit must be at most 2048 MB."},
+		{"file size just over the limit", winnow.Funnel{OrgID: "o", Title: "Dev", Steps: []winnow.Step{homework(winnow.MaxFileBytes + 1)}}, "at most 2048 MB"},
+		{"file type no name can have", winnow.Funnel{OrgID: "o", Title: "Dev", Steps: []winnow.Step{homework(0, ".pdf", ".tar.gz")}}, `Step 1: ".tar.gz" is not a file extension`},
+		{"empty file type", winnow.Funnel{OrgID: "o", Title: "Dev", Steps: []winnow.Step{homework(0, " ")}}, "is not a file extension"},
+		{"too many prompts", winnow.Funnel{OrgID: "o", Title: "Dev", Steps: []winnow.Step{{ID: "v", Kind: winnow.StepVideo,
+			Video: &winnow.Video{Prompts: many(winnow.MaxPromptsPerStep+1, strconv.Itoa)}}}}, "Step 1: A video interview may have at most 20 prompts."},
+		{"title of 201 characters", winnow.Funnel{OrgID: "o", Title: strings.Repeat("é", winnow.MaxFunnelTitleLength+1)}, "at most 200 characters"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			err := c.f.Validate()
+			if c.want == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if winnow.ErrorCode(err) != winnow.EINVALID || !strings.Contains(winnow.ErrorMessage(err), c.want) {
+				t.Fatalf("err = %v, want invalid with %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestValidateNormalizes checks what Validate writes back: trimmed choices and allowed
+// choices, and file types as the candidate pages compare them.
+func TestValidateNormalizes(t *testing.T) {
+	t.Parallel()
+	f := winnow.Funnel{OrgID: "o", Title: "Dev", Steps: []winnow.Step{
+		{Kind: winnow.StepQuestions, Questions: []winnow.Question{{Text: "Where?", Type: winnow.QuestionSingleChoice,
+			Choices: []string{" Berlin ", "Remote"}, Knockout: &winnow.Knockout{Allowed: []string{"Berlin "}, Reason: "Berlin only"}}}},
+		{Kind: winnow.StepHomework, Homework: &winnow.Homework{Instructions: "x", AcceptFile: true, FileTypes: []string{"PDF", " .Zip "}}},
+	}}
+	if err := f.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	q, hw := f.Steps[0].Questions[0], f.Steps[1].Homework
+	if !slices.Equal(q.Choices, []string{"Berlin", "Remote"}) || !slices.Equal(q.Knockout.Allowed, []string{"Berlin"}) ||
+		!slices.Equal(hw.FileTypes, []string{".pdf", ".zip"}) {
+		t.Fatalf("choices %q, allowed %q, types %q", q.Choices, q.Knockout.Allowed, hw.FileTypes)
+	}
+}
+
+// TestLengthsCountCharacters checks that limits said in characters count characters,
+// not bytes: a name of 200 "é" (400 bytes) is fine and one more is not.
+func TestLengthsCountCharacters(t *testing.T) {
+	t.Parallel()
+	name := func(n int) string { return strings.Repeat("é", n) }
+	cases := []struct {
+		name  string
+		check func(s string) error
+		max   int
+	}{
+		{"org name", func(s string) error { return (&winnow.Org{Name: s}).Validate() }, winnow.MaxNameLength},
+		{"user name", func(s string) error {
+			return (&winnow.User{OrgID: "o", Email: "a@example.com", Role: winnow.RoleAdmin, PasswordHash: "h", Name: s}).Validate()
+		}, winnow.MaxNameLength},
+		{"candidate name", func(s string) error {
+			_, err := winnow.NewApplicant(&winnow.Funnel{OrgID: "o", ID: "f", Status: winnow.FunnelOpen}, s, "", strings.Repeat("t", 20), time.Now())
+			return err
+		}, winnow.MaxNameLength},
+		{"job title", func(s string) error { return (&winnow.Funnel{OrgID: "o", Title: s}).Validate() }, winnow.MaxFunnelTitleLength},
+		{"job description", func(s string) error { return (&winnow.Funnel{OrgID: "o", Title: "t", Description: s}).Validate() }, winnow.MaxFunnelDescriptionLength},
+		{"review comment", func(s string) error {
+			return (&winnow.Review{OrgID: "o", ApplicantID: "a", ReviewerID: "u", Score: 3, Comment: s}).Validate()
+		}, winnow.MaxCommentLength},
+		{"token name", func(s string) error { return (&winnow.APIToken{OrgID: "o", TokenHash: "h", Name: s}).Validate() }, winnow.MaxTokenNameLength},
+		{"template subject", func(s string) error {
+			return (&winnow.Template{OrgID: "o", Kind: winnow.EmailReminder, Subject: s, Body: "Hello"}).Validate()
+		}, winnow.MaxSubjectLength},
+		{"template body", func(s string) error {
+			return (&winnow.Template{OrgID: "o", Kind: winnow.EmailReminder, Subject: "Hi", Body: s}).Validate()
+		}, winnow.MaxBodyLength},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			if err := c.check(name(c.max)); err != nil {
+				t.Fatalf("%d characters refused: %v", c.max, err)
+			}
+			if err := c.check(name(c.max + 1)); winnow.ErrorCode(err) != winnow.EINVALID {
+				t.Fatalf("%d characters: err = %v, want invalid", c.max+1, err)
+			}
+		})
 	}
 }

@@ -14,14 +14,17 @@ type Org struct {
 	CreatedAt time.Time
 }
 
+// MaxNameLength is the most characters in the name of an org, a user or a candidate.
+const MaxNameLength = 200
+
 // Validate reports whether the org can be stored.
 func (o *Org) Validate() error {
 	o.Name = strings.TrimSpace(o.Name)
 	switch {
 	case o.Name == "":
 		return Errorf(EINVALID, "Organization name is required.")
-	case len(o.Name) > 200:
-		return Errorf(EINVALID, "Organization name must be at most 200 characters.")
+	case tooLong(o.Name, MaxNameLength):
+		return Errorf(EINVALID, "Organization name must be at most %d characters.", MaxNameLength)
 	}
 	return nil
 }

@@ -22,6 +22,9 @@ type Review struct {
 // ScoreLabels names the scores as reviewers read them.
 var ScoreLabels = map[int]string{1: "No", 2: "Leaning no", 3: "Leaning yes", 4: "Strong yes"}
 
+// MaxCommentLength is the most characters in a review's comment.
+const MaxCommentLength = 10000
+
 // Validate reports whether the review can be stored.
 func (r *Review) Validate() error {
 	r.Comment = strings.TrimSpace(r.Comment)
@@ -30,8 +33,8 @@ func (r *Review) Validate() error {
 		return Errorf(EINVALID, "A review needs an applicant and a reviewer.")
 	case r.Score < 1 || r.Score > 4:
 		return Errorf(EINVALID, "Score must be from 1 to 4.")
-	case len(r.Comment) > 10000:
-		return Errorf(EINVALID, "Comment must be at most 10,000 characters.")
+	case tooLong(r.Comment, MaxCommentLength):
+		return Errorf(EINVALID, "Comment must be at most %s characters.", thousands(MaxCommentLength))
 	}
 	return nil
 }

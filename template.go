@@ -90,6 +90,12 @@ func TemplateVariables(k EmailKind) []TemplateVariable {
 	return candidateVariables
 }
 
+// Limits of a template, in characters.
+const (
+	MaxSubjectLength = 300
+	MaxBodyLength    = 20000
+)
+
 // Validate normalises the template and reports whether it can be stored. An invalid
 // subject or body is an EINVALID error whose message names the line at fault.
 func (t *Template) Validate() error {
@@ -109,12 +115,12 @@ func (t *Template) Validate() error {
 		return Errorf(EINVALID, "Subject is required.")
 	case strings.Contains(t.Subject, "\n"):
 		return Errorf(EINVALID, "Subject must be a single line.")
-	case len(t.Subject) > 300:
-		return Errorf(EINVALID, "Subject must be at most 300 characters.")
+	case tooLong(t.Subject, MaxSubjectLength):
+		return Errorf(EINVALID, "Subject must be at most %d characters.", MaxSubjectLength)
 	case t.Body == "":
 		return Errorf(EINVALID, "Body is required.")
-	case len(t.Body) > 20000:
-		return Errorf(EINVALID, "Body must be at most 20,000 characters.")
+	case tooLong(t.Body, MaxBodyLength):
+		return Errorf(EINVALID, "Body must be at most %s characters.", thousands(MaxBodyLength))
 	}
 	if _, err := t.Render(sampleData); err != nil {
 		return err

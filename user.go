@@ -102,8 +102,8 @@ func (u *User) Validate() error {
 		return Errorf(EINVALID, "Unknown role %q: use admin, member or limited.", u.Role)
 	case u.PasswordHash == "":
 		return Errorf(EINVALID, "A password is required.")
-	case len(u.Name) > 200:
-		return Errorf(EINVALID, "Name must be at most 200 characters.")
+	case tooLong(u.Name, MaxNameLength):
+		return Errorf(EINVALID, "Name must be at most %d characters.", MaxNameLength)
 	}
 	return nil
 }

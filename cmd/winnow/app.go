@@ -40,7 +40,7 @@ type Main struct {
 	Store   *sqlstore.Store
 	River   *jobs.Client
 	Keyring *keyring.Keyring
-	Files   *filestore.Store // uploads, under DATA_DIR/uploads; set by Run
+	Files   *filestore.Store // uploads, under DATA_DIR/uploads; set by Open
 	// MailMode says how email leaves: an SMTP server, or the outbox (set by Open).
 	MailMode winnow.MailMode
 	// Timeouts limit how long requests may take; the zero value means web's defaults.
@@ -80,8 +80,14 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.MailMode = mode
+	files, err := filestore.Open(filepath.Join(m.Config.DataDir, "uploads"))
+	if err != nil {
+		return fmt.Errorf("uploads: %w", err)
+	}
+	m.Files = files
 	client, err := jobs.NewClient(db.RiverDriver(), jobs.Deps{Applicants: m.Store, Clock: m.Clock, Logger: m.Logger,
-		Emails: m.Store, Sender: sender, From: mode.From, Sealer: kr, BaseURL: func() string { return m.Config.BaseURL }}, true)
+		Emails: m.Store, Sender: sender, From: mode.From, Sealer: kr, BaseURL: func() string { return m.Config.BaseURL },
+		Uploads: m.Store, Files: files}, true)
 	if err != nil {
 		return err
 	}
@@ -109,11 +115,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("templates: %w", err)
 	}
-	files, err := filestore.Open(filepath.Join(m.Config.DataDir, "uploads"))
-	if err != nil {
-		return fmt.Errorf("uploads: %w", err)
-	}
-	m.Files = files
+	files := m.Files
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	sessions := &auth.Sessions{Store: m.Store, Users: m.Store, Orgs: m.Store, Keyring: m.Keyring, Clock: m.Clock,

@@ -37,10 +37,10 @@ func TestCandidateLink(t *testing.T) {
 			if err := m.Store.CreateFunnel(ctx, f); err != nil {
 				t.Fatal(err)
 			}
-			invite := func() *winnow.Applicant {
+			invite := func(email string) *winnow.Applicant {
 				b := make([]byte, 20)
 				rand.Read(b)
-				a, err := winnow.NewApplicant(f, "Grace Hopper", "grace@example.com", hex.EncodeToString(b), m.Clock.Now())
+				a, err := winnow.NewApplicant(f, "Grace Hopper", email, hex.EncodeToString(b), m.Clock.Now())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -49,7 +49,7 @@ func TestCandidateLink(t *testing.T) {
 				}
 				return a
 			}
-			a := invite()
+			a := invite("grace@example.com")
 			c := "/c/" + a.Token
 			b := newBrowser(t, m)
 
@@ -101,7 +101,7 @@ func TestCandidateLink(t *testing.T) {
 			}
 
 			// Another site cannot make a candidate opt out.
-			other := invite()
+			other := invite("grace.hopper@example.com")
 			s, body, _ = b.do("POST", "/c/"+other.Token+"/opt-out", url.Values{}, map[string]string{
 				"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"})
 			if s != http.StatusForbidden || !strings.Contains(body, "sent from another website, so nothing was saved") || strings.Contains(body, "Sign in") {

@@ -84,8 +84,8 @@ func TestAccessRules(t *testing.T) {
 			limited := MustUser(t, m, "Org A", "limited@a.test", winnow.RoleLimited)
 			MustUser(t, m, "Org B", "admin@b.test", winnow.RoleAdmin)
 
-			theirs := &winnow.Funnel{OrgID: adminA.OrgID, Title: "Backend engineer", Status: winnow.FunnelOpen, Team: []string{adminA.ID}}
-			mine := &winnow.Funnel{OrgID: adminA.OrgID, Title: "Designer", Status: winnow.FunnelOpen, Team: []string{limited.ID}}
+			theirs := &winnow.Funnel{OrgID: adminA.OrgID, Title: "Backend engineer", Status: winnow.FunnelOpen, Team: []string{adminA.ID}, Steps: oneQuestion()}
+			mine := &winnow.Funnel{OrgID: adminA.OrgID, Title: "Designer", Status: winnow.FunnelOpen, Team: []string{limited.ID}, Steps: oneQuestion()}
 			for _, f := range []*winnow.Funnel{theirs, mine} {
 				if err := m.Store.CreateFunnel(ctx, f); err != nil {
 					t.Fatal(err)

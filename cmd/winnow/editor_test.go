@@ -47,6 +47,12 @@ func TestJobEditor(t *testing.T) {
 				t.Fatalf("editor: %d\n%s", s, body)
 			}
 
+			// A job without steps stays a draft: opened, every candidate would qualify at once.
+			if s, body, _ := b.post("/jobs/"+id+"/details", url.Values{"title": {"Platform Engineer"}, "status": {"open"}}); s != 422 ||
+				!strings.Contains(body, "An open job needs at least one step: add one, or keep the job a draft.") {
+				t.Fatalf("open without steps: %d\n%s", s, body)
+			}
+
 			// Adding steps: each kind's form, and each kind's mistake shown inline.
 			adds := []struct {
 				name   string
@@ -159,7 +165,11 @@ func TestJobEditor(t *testing.T) {
 				{"number knockout without bounds", func(v url.Values) { v.Set(p(3, "ko_min"), "") }, "needs a minimum, a maximum, or both"},
 				{"bound that is no number", func(v url.Values) { v.Set(p(3, "ko_max"), "lots") }, "must be a number"},
 				{"allowed choice not offered", func(v url.Values) { v.Set(p(1, "choices"), "Berlin\nParis") }, "which is not one of its choices"},
-				{"empty question", func(v url.Values) { v.Set(p(5, "text"), "") }, "Question text is required."},
+				{"empty question", func(v url.Values) { v.Set(p(5, "text"), "") }, "Step 1, question 6: Question text is required."},
+				{"choice twice", func(v url.Values) { v.Set(p(1, "choices"), "Berlin\nRemote\nBerlin ") },
+					"Step 1, question 2: Question &#34;Where would you work?&#34; lists the choice &#34;Berlin&#34; twice."},
+				{"too many choices", func(v url.Values) { v.Set(p(2, "choices"), "Go\n"+strings.Repeat("x\n", winnow.MaxChoicesPerQuestion)) },
+					"Step 1, question 3: Question &#34;Which languages?&#34; may have at most 50 choices."},
 				{"unknown editor action", func(v url.Values) { v.Set("op", "explode") }, "Unknown editor action"},
 			}
 			for _, c := range mistakes {
@@ -183,8 +193,13 @@ func TestJobEditor(t *testing.T) {
 			if s, body, _ := b.post(stepURL(hw), v); s != 303 {
 				t.Fatalf("save homework: %d\n%s", s, body)
 			}
+			v.Set("max_mb", "4096")
+			if s, body, _ := b.post(stepURL(hw), v); s != 422 || !strings.Contains(body, "Step 2: Homework file size limit must be at most 2048 MB.") {
+				t.Fatalf("homework file limit of 4 GB: %d\n%s", s, body)
+			}
+			v.Set("max_mb", "5")
 			v.Del("accept_file")
-			if s, body, _ := b.post(stepURL(hw), v); s != 422 || !strings.Contains(body, "must accept a text answer, a file, or both") {
+			if s, body, _ := b.post(stepURL(hw), v); s != 422 || !strings.Contains(body, "Step 2: Homework must accept a text answer, a file, or both") {
 				t.Fatalf("homework accepting nothing: %d", s)
 			}
 			v = stepFields(f.Steps[2])
@@ -286,6 +301,17 @@ func TestJobEditor(t *testing.T) {
 			}
 			if len(job().Steps) != 2 {
 				t.Fatal("a limited member changed the job")
+			}
+
+			// The last step of an open job stays.
+			if s, _, _ := b.post(stepURL(vid), url.Values{"op": {"remove"}}); s != 303 {
+				t.Fatalf("remove video: %d", s)
+			}
+			if s, body, _ := b.post(stepURL(qs), url.Values{"op": {"remove"}}); s != 422 || !strings.Contains(body, "An open job needs at least one step") {
+				t.Fatalf("remove the last step of an open job: %d\n%s", s, body)
+			}
+			if len(job().Steps) != 1 {
+				t.Fatal("the last step of an open job was removed")
 			}
 		})
 	}

@@ -52,7 +52,7 @@ func waitEmails(t *testing.T, m *Main, a *winnow.Applicant, status winnow.EmailS
 // mustJob creates an open job of the user's org.
 func mustJob(t *testing.T, m *Main, u *winnow.User, title string) *winnow.Funnel {
 	t.Helper()
-	f := &winnow.Funnel{OrgID: u.OrgID, Title: title, Status: winnow.FunnelOpen, Team: []string{u.ID}}
+	f := &winnow.Funnel{OrgID: u.OrgID, Title: title, Status: winnow.FunnelOpen, Team: []string{u.ID}, Steps: oneQuestion()}
 	if err := m.Store.CreateFunnel(context.Background(), f); err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,11 @@ func threeStepFunnel(orgID string, openReview bool, team ...string) *winnow.Funn
 		}}
 }
 
+// oneQuestion is the smallest step list an open job may have: one yes/no question.
+func oneQuestion() []winnow.Step {
+	return []winnow.Step{{Kind: winnow.StepQuestions, Questions: []winnow.Question{{Text: "Can you start in March?", Type: winnow.QuestionYesNo}}}}
+}
+
 // MustFunnel stores f.
 func MustFunnel(t *testing.T, m *Main, f *winnow.Funnel) *winnow.Funnel {
 	t.Helper()
@@ -71,7 +76,7 @@ func MustSubmitted(t *testing.T, m *Main, f *winnow.Funnel, name, email string) 
 	}
 	for _, sa := range answers {
 		sa.OrgID, sa.ApplicantID, sa.CompletedAt = a.OrgID, a.ID, &now
-		if err := m.Store.SaveStepAnswer(ctx, sa); err != nil {
+		if _, err := m.Store.SaveStepAnswer(ctx, sa); err != nil {
 			t.Fatalf("save answer: %v", err)
 		}
 	}
@@ -106,7 +111,7 @@ func mustUpload(t *testing.T, m *Main, a *winnow.Applicant, stepID, item, name, 
 	}
 	u := &winnow.Upload{OrgID: a.OrgID, ApplicantID: a.ID, StepID: stepID, Item: item, Name: name, ContentType: ct,
 		Size: int64(len(content)), Path: rel}
-	if err := m.Store.CreateUpload(context.Background(), u); err != nil {
+	if err := m.Store.CreateUpload(context.Background(), u, 0); err != nil {
 		t.Fatalf("create upload: %v", err)
 	}
 	return u

@@ -49,7 +49,7 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("create uploads temp folder: %w", err)
 	}
 	s := &Store{dir: dir, root: root}
-	s.removeStale(time.Now().Add(-staleAfter))
+	s.RemoveStaleTemp(time.Now().Add(-staleAfter))
 	return s, nil
 }
 
@@ -59,9 +59,10 @@ func (s *Store) Dir() string { return s.dir }
 // Close releases the folder.
 func (s *Store) Close() error { return s.root.Close() }
 
-// removeStale deletes temporary files last written before cutoff. It is best effort:
-// a file it cannot remove now is tried again at the next start.
-func (s *Store) removeStale(cutoff time.Time) {
+// RemoveStaleTemp deletes temporary files last written before cutoff: files of
+// uploads that a crashed process never finished. It is best effort: a file it cannot
+// remove now is tried again next time.
+func (s *Store) RemoveStaleTemp(cutoff time.Time) {
 	entries, err := fs.ReadDir(s.root.FS(), tmpDir)
 	if err != nil {
 		return
@@ -168,8 +169,35 @@ func (p *Pending) Discard() {
 	p.s.root.Remove(p.tmp)
 }
 
+// Walk calls fn with the path (relative to the folder, as NewPath makes them) and the
+// last write time of every kept file, temporary files left out. An error from fn stops
+// the walk and is returned; a file removed meanwhile is skipped.
+func (s *Store) Walk(fn func(rel string, modTime time.Time) error) error {
+	return fs.WalkDir(s.root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil
+		case err != nil:
+			return fmt.Errorf("walk uploads: %w", err)
+		case d.IsDir() && p == tmpDir:
+			return fs.SkipDir
+		case d.IsDir() || !d.Type().IsRegular():
+			return nil
+		}
+		info, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("walk uploads: %w", err)
+		}
+		return fn(p, info.ModTime())
+	})
+}
+
 // Remove deletes the kept file at rel; a file that is already gone is not an error.
-// It undoes Keep when recording the upload fails.
+// It undoes Keep when recording the upload fails, and removes files that no upload
+// names any more.
 func (s *Store) Remove(rel string) error {
 	if err := s.root.Remove(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove upload: %w", err)

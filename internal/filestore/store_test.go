@@ -186,3 +186,43 @@ func TestNewPath(t *testing.T) {
 		})
 	}
 }
+
+// TestWalk lists kept files with their write times and leaves out files still being
+// received.
+func TestWalk(t *testing.T) {
+	t.Parallel()
+	s := MustOpen(t)
+	keep := func(rel string) {
+		t.Helper()
+		p, err := s.Receive(strings.NewReader("data"), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Keep(rel); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := filestore.NewPath("org", "ada"), filestore.NewPath("org", "bob")
+	keep(a)
+	keep(b)
+	old := time.Now().Add(-48 * time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(filepath.Join(s.Dir(), filepath.FromSlash(a)), old, old); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := s.Receive(strings.NewReader("in flight"), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pending.Discard()
+	got := map[string]time.Time{}
+	if err := s.Walk(func(rel string, mod time.Time) error { got[rel] = mod; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !got[a].Equal(old) || got[b].IsZero() {
+		t.Fatalf("walked %v, want %s (written %v) and %s", got, a, old, b)
+	}
+	stop := errors.New("stop")
+	if err := s.Walk(func(string, time.Time) error { return stop }); !errors.Is(err, stop) {
+		t.Fatalf("walk returned %v, want the callback's error", err)
+	}
+}

@@ -63,7 +63,7 @@ func benchSchedule(b *testing.B, dbURL string, n int) {
 	if err := store.CreateOrg(ctx, org); err != nil {
 		b.Fatal(err)
 	}
-	f := &winnow.Funnel{OrgID: org.ID, Title: "Engineer", Status: winnow.FunnelOpen}
+	f := &winnow.Funnel{OrgID: org.ID, Title: "Engineer", Status: winnow.FunnelOpen, Steps: oneQuestion()}
 	if err := store.CreateFunnel(ctx, f); err != nil {
 		b.Fatal(err)
 	}

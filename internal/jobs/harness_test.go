@@ -20,6 +20,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"winnow"
+	"winnow/internal/filestore"
 	"winnow/internal/mail"
 	"winnow/internal/mail/mailtest"
 	"winnow/internal/sqlstore"
@@ -190,6 +191,7 @@ type harness struct {
 	store  *sqlstore.Store
 	clock  *testClock
 	client *Client
+	files  *filestore.Store
 	smtp   *mailtest.Server
 	deps   Deps
 	org    *winnow.Org
@@ -215,10 +217,15 @@ func newHarness(t *testing.T, dbURL string, outbox bool) *harness {
 	// a job due by its own clock before it is due by ours.
 	clk := &testClock{now: time.Now().UTC().Truncate(time.Second)}
 	store := sqlstore.NewStore(db, clk)
-	h := &harness{t: t, ctx: ctx, db: db, store: store, clock: clk}
+	files, err := filestore.Open(filepath.Join(t.TempDir(), "uploads"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { files.Close() })
+	h := &harness{t: t, ctx: ctx, db: db, store: store, clock: clk, files: files}
 	h.deps = Deps{Applicants: store, Clock: clk, Logger: slog.New(slog.DiscardHandler), Emails: store,
 		From: "Acme Hiring <jobs@acme.example>", Sealer: testKeyring, BaseURL: func() string { return testBaseURL },
-		PollInterval: 100 * time.Millisecond}
+		PollInterval: 100 * time.Millisecond, Uploads: store, Files: files}
 	if !outbox {
 		h.smtp = mailtest.NewServer(t, mailtest.Options{})
 		server, err := mail.ParseURL("smtp://127.0.0.1:" + strconv.Itoa(h.smtp.Port))
@@ -248,11 +255,16 @@ func newHarness(t *testing.T, dbURL string, outbox bool) *harness {
 	if err := store.CreateOrg(ctx, h.org); err != nil {
 		t.Fatal(err)
 	}
-	h.funnel = &winnow.Funnel{OrgID: h.org.ID, Title: "Backend Engineer", Status: winnow.FunnelOpen}
+	h.funnel = &winnow.Funnel{OrgID: h.org.ID, Title: "Backend Engineer", Status: winnow.FunnelOpen, Steps: oneQuestion()}
 	if err := store.CreateFunnel(ctx, h.funnel); err != nil {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// oneQuestion is the smallest step list an open job may have: one yes/no question.
+func oneQuestion() []winnow.Step {
+	return []winnow.Step{{Kind: winnow.StepQuestions, Questions: []winnow.Question{{Text: "Can you start in March?", Type: winnow.QuestionYesNo}}}}
 }
 
 // invite creates an invited applicant with address email at the clock's time.

@@ -42,6 +42,10 @@ type Deps struct {
 	// Sealer opens sealed email content (member invitations) right before it is sent.
 	// Without it such emails fail rather than go out unreadable.
 	Sealer Sealer
+	// Uploads and Files are the upload rows and the uploads folder that the periodic
+	// upload sweep tidies. Without them the sweep does nothing.
+	Uploads UploadStore
+	Files   UploadFiles
 	// BaseURL returns the public URL that candidate links start with. It is a function
 	// because serve learns its address only after listening.
 	BaseURL func() string
@@ -69,6 +73,7 @@ func NewClient(driver riverdriver.Driver[*sql.Tx], deps Deps, work bool) (*Clien
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &optOutWorker{deps: deps})
 	river.AddWorker(workers, &sendEmailWorker{deps: deps})
+	river.AddWorker(workers, &sweepUploadsWorker{deps: deps})
 	cfg := &river.Config{
 		Workers:           workers,
 		Logger:            deps.Logger.With("component", "river"),
@@ -78,6 +83,10 @@ func NewClient(driver riverdriver.Driver[*sql.Tx], deps Deps, work bool) (*Clien
 	}
 	if work {
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 20}}
+		// River's leader inserts periodic jobs, so one sweep starts per interval however
+		// many processes work; the sweep is safe to run in several at once anyway.
+		cfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(uploadSweepInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return SweepUploadsArgs{}, nil }, &river.PeriodicJobOpts{ID: "uploads_sweep"})}
 	}
 	c, err := river.NewClient(driver, cfg)
 	if err != nil {

@@ -42,7 +42,7 @@ func setup(t *testing.T) (*sqlstore.Store, *fakeClock, *Client, *winnow.Funnel) 
 	if err := store.CreateOrg(ctx, org); err != nil {
 		t.Fatal(err)
 	}
-	f := &winnow.Funnel{OrgID: org.ID, Title: "Dev", Status: winnow.FunnelOpen}
+	f := &winnow.Funnel{OrgID: org.ID, Title: "Dev", Status: winnow.FunnelOpen, Steps: oneQuestion()}
 	if err := store.CreateFunnel(ctx, f); err != nil {
 		t.Fatal(err)
 	}

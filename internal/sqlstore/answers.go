@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"winnow"
@@ -23,28 +24,37 @@ const (
 // ECONFLICT and an applicant not in the org ENOTFOUND, both changing nothing. The status
 // is checked in the same transaction as the write, so a concurrent submission cannot
 // slip in between.
-func (s *Store) SaveStepAnswer(ctx context.Context, a *winnow.StepAnswer) error {
+//
+// The uploads the earlier answer named and this one does not (a video recorded again)
+// are deleted in the same transaction and returned: their files are the caller's to
+// remove, after this commit, so that no file goes while a committed row still names it.
+// A crash in between leaves files without rows, which the upload sweep removes.
+func (s *Store) SaveStepAnswer(ctx context.Context, a *winnow.StepAnswer) ([]*winnow.Upload, error) {
 	if a.OrgID == "" || a.ApplicantID == "" || a.StepID == "" {
-		return winnow.Errorf(winnow.EINVALID, "An answer needs an applicant and a step.")
+		return nil, winnow.Errorf(winnow.EINVALID, "An answer needs an applicant and a step.")
 	}
 	na := *a
 	normalizeAnswer(&na)
 	na.UpdatedAt = s.now()
 	questions, err := json.Marshal(nonNilMap(na.Questions))
 	if err != nil {
-		return fmt.Errorf("encode answers: %w", err)
+		return nil, fmt.Errorf("encode answers: %w", err)
 	}
 	files, err := json.Marshal(nonNilMap(na.Files))
 	if err != nil {
-		return fmt.Errorf("encode answer files: %w", err)
+		return nil, fmt.Errorf("encode answer files: %w", err)
 	}
 	tx, err := s.db.beginTx(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rollback(tx)
 	if err := s.lockInProgress(ctx, tx, na.OrgID, na.ApplicantID); err != nil {
-		return err
+		return nil, err
+	}
+	replaced, err := s.deleteReplacedUploads(ctx, tx, &na)
+	if err != nil {
+		return nil, err
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO step_answers (`+answerColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -55,15 +65,55 @@ func (s *Store) SaveStepAnswer(ctx context.Context, a *winnow.StepAnswer) error 
 		nullTime(na.CompletedAt), na.UpdatedAt)
 	switch {
 	case isForeignKey(err):
-		return winnow.Errorf(winnow.ENOTFOUND, msgApplicantNotFound)
+		return nil, winnow.Errorf(winnow.ENOTFOUND, msgApplicantNotFound)
 	case err != nil:
-		return fmt.Errorf("save step answer: %w", err)
+		return nil, fmt.Errorf("save step answer: %w", err)
 	}
 	if err := commit(tx); err != nil {
-		return err
+		return nil, err
 	}
 	*a = na
-	return nil
+	return replaced, nil
+}
+
+// deleteReplacedUploads deletes, in tx, the applicant's uploads that the stored answer
+// for a's step names and a does not, and returns them. The applicant's row is locked,
+// so no other save of theirs runs between the read and the write.
+func (s *Store) deleteReplacedUploads(ctx context.Context, tx *sql.Tx, a *winnow.StepAnswer) ([]*winnow.Upload, error) {
+	var raw []byte
+	err := tx.QueryRowContext(ctx, `SELECT files FROM step_answers WHERE org_id = $1 AND applicant_id = $2 AND step_id = $3`,
+		a.OrgID, a.ApplicantID, a.StepID).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load earlier answer files: %w", err)
+	}
+	var before map[string]string
+	if err := json.Unmarshal(raw, &before); err != nil {
+		return nil, fmt.Errorf("decode earlier answer files: %w", err)
+	}
+	keep := make(map[string]bool, len(a.Files))
+	for _, id := range a.Files {
+		keep[id] = true
+	}
+	var gone []*winnow.Upload
+	for _, id := range before {
+		if keep[id] {
+			continue
+		}
+		keep[id] = true // an ID named twice is deleted once
+		u, err := scanUpload(tx.QueryRowContext(ctx, `DELETE FROM uploads WHERE org_id = $1 AND applicant_id = $2 AND id = $3
+			RETURNING `+uploadColumns, a.OrgID, a.ApplicantID, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // already gone
+		}
+		if err != nil {
+			return nil, fmt.Errorf("delete replaced upload: %w", err)
+		}
+		gone = append(gone, u)
+	}
+	return gone, nil
 }
 
 // lockInProgress locks the org's applicant row for the rest of tx and reports

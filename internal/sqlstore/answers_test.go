@@ -89,7 +89,7 @@ func testStepAnswers(t *testing.T, env *testEnv) {
 		Files: map[string]string{"homework": "upload-1"}, Questions: map[string][]string{}}
 	for _, ans := range []*winnow.StepAnswer{first, homework} {
 		env.Clock.Advance(time.Second)
-		if err := env.Store.SaveStepAnswer(ctx, ans); err != nil {
+		if _, err := env.Store.SaveStepAnswer(ctx, ans); err != nil {
 			t.Fatalf("save %s: %v", ans.StepID, err)
 		}
 		if !ans.UpdatedAt.Equal(env.Clock.Now().Truncate(time.Microsecond)) {
@@ -110,7 +110,7 @@ func testStepAnswers(t *testing.T, env *testEnv) {
 	// Saving again replaces the step's answer, not adding a second one.
 	env.Clock.Advance(time.Second)
 	replaced := &winnow.StepAnswer{OrgID: org.ID, ApplicantID: a.ID, StepID: "s2", Files: map[string]string{"homework": "upload-2"}}
-	if err := env.Store.SaveStepAnswer(ctx, replaced); err != nil {
+	if _, err := env.Store.SaveStepAnswer(ctx, replaced); err != nil {
 		t.Fatalf("replace: %v", err)
 	}
 	if got := mustAnswers(t, env, org.ID, a.ID); len(got) != 2 || !reflect.DeepEqual(got["s2"], replaced) {
@@ -130,7 +130,7 @@ func testStepAnswers(t *testing.T, env *testEnv) {
 		{"unknown applicant", &winnow.StepAnswer{OrgID: org.ID, ApplicantID: "nope", StepID: "s1"}, winnow.ENOTFOUND},
 	}
 	for _, tt := range invalid {
-		t.Run(tt.name, func(t *testing.T) { wantCode(t, env.Store.SaveStepAnswer(ctx, tt.ans), tt.code) })
+		t.Run(tt.name, func(t *testing.T) { _, err := env.Store.SaveStepAnswer(ctx, tt.ans); wantCode(t, err, tt.code) })
 	}
 	if list, err := env.Store.ListStepAnswers(ctx, org.ID, "nope"); err != nil || list != nil {
 		t.Fatalf("answers of an unknown applicant = %v, %v; want none", list, err)
@@ -161,11 +161,11 @@ func testStepAnswerStatus(t *testing.T, env *testEnv) {
 		a    *winnow.Applicant
 	}{{"invited", invited}, {"submitted", submitted}, {"opted out", optedOut}} {
 		t.Run(tt.name, func(t *testing.T) {
-			err := env.Store.SaveStepAnswer(ctx, &winnow.StepAnswer{OrgID: org.ID, ApplicantID: tt.a.ID, StepID: "s1",
+			_, err := env.Store.SaveStepAnswer(ctx, &winnow.StepAnswer{OrgID: org.ID, ApplicantID: tt.a.ID, StepID: "s1",
 				Questions: map[string][]string{"q1": {"yes"}}})
 			wantCode(t, err, winnow.ECONFLICT)
 			err = env.Store.CreateUpload(ctx, &winnow.Upload{OrgID: org.ID, ApplicantID: tt.a.ID, StepID: "s2", Item: "homework",
-				ContentType: "application/pdf", Size: 1, Path: org.ID + "/" + tt.a.ID + "/x"})
+				ContentType: "application/pdf", Size: 1, Path: org.ID + "/" + tt.a.ID + "/x"}, 0)
 			wantCode(t, err, winnow.ECONFLICT)
 		})
 	}
@@ -213,11 +213,13 @@ func testApplicantSteps(t *testing.T, env *testEnv) {
 		}
 	}
 
-	// A funnel without steps gives an applicant without steps, read back as nil.
-	empty := &winnow.Funnel{OrgID: org.ID, Title: "No steps", Status: winnow.FunnelOpen}
+	// A funnel without steps gives an applicant without steps, read back as nil. Such a
+	// funnel may be open no longer, but applicants invited while it could be remain.
+	empty := &winnow.Funnel{OrgID: org.ID, Title: "No steps", Status: winnow.FunnelDraft}
 	if err := env.Store.CreateFunnel(ctx, empty); err != nil {
 		t.Fatal(err)
 	}
+	empty.Status = winnow.FunnelOpen
 	b := mustApplicant(t, env, empty, "")
 	if got, err := env.Store.FindApplicantByID(ctx, org.ID, b.ID); err != nil || got.Steps != nil {
 		t.Fatalf("steps of an applicant without steps = %+v, %v", got.Steps, err)

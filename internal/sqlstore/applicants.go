@@ -21,7 +21,9 @@ const minTokenLength = 20
 // CreateApplicant stores a new applicant (built with winnow.NewApplicant) with its
 // invited event, filling in ID and timestamps, and runs the effects function in the
 // same transaction. A funnel not in the applicant's org gives ENOTFOUND; a second
-// applicant for the same funnel and Lever opportunity, or a token in use, ECONFLICT.
+// applicant for the same funnel and email address or Lever opportunity, or a token in
+// use, ECONFLICT. The database's unique indexes decide, so of two invitations racing
+// exactly one succeeds.
 func (s *Store) CreateApplicant(ctx context.Context, a *winnow.Applicant, actorID string) error {
 	if err := validateApplicant(a); err != nil {
 		return err
@@ -54,6 +56,8 @@ func (s *Store) CreateApplicant(ctx context.Context, a *winnow.Applicant, actorI
 	switch {
 	case isUnique(err, "token"):
 		return winnow.Errorf(winnow.ECONFLICT, "This candidate link is already in use.")
+	case isUnique(err, "email"):
+		return winnow.Errorf(winnow.ECONFLICT, "%s is already invited to this job.", na.Email)
 	case isUnique(err):
 		return winnow.Errorf(winnow.ECONFLICT, "This candidate is already in the job.")
 	case isForeignKey(err):

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"winnow"
+	"winnow/internal/sqlstore"
 )
 
 func testApplicants(t *testing.T, e engine) {
@@ -310,4 +311,109 @@ func testConcurrentTransitions(t *testing.T, e engine) {
 	if n := count(t, env, "applicant_events", "applicant_id = $1", a.ID); n != 2 {
 		t.Fatalf("events = %d, want invited and one started", n)
 	}
+}
+
+// testApplicantEmailRace invites one address to one job from many goroutines at once:
+// exactly one invitation succeeds and the others are refused with a conflict that says
+// why, leaving one applicant and one invited event. The same address in another job,
+// and applicants without an address (Lever opportunities may have none), are fine.
+func testApplicantEmailRace(t *testing.T, e engine) {
+	env := e.open(t)
+	ctx := t.Context()
+	org := mustOrg(t, env)
+	f, other := mustFunnel(t, env, org, nil), mustFunnel(t, env, org, nil)
+	const n = 8
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			a, err := winnow.NewApplicant(f, "Ada Lovelace", "Ada@Example.com", randomHex(16), env.Clock.Now())
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			<-start
+			errs[i] = env.Store.CreateApplicant(ctx, a, "")
+		})
+	}
+	close(start)
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case winnow.ErrorCode(err) != winnow.ECONFLICT || winnow.ErrorMessage(err) != "ada@example.com is already invited to this job.":
+			t.Fatalf("err = %v, want the already-invited conflict", err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d of %d simultaneous invitations of one address succeeded, want 1", ok, n)
+	}
+	if got := count(t, env, "applicants", "funnel_id = $1", f.ID); got != 1 {
+		t.Fatalf("applicants = %d, want 1", got)
+	}
+	if got := count(t, env, "applicant_events", "org_id = $1", org.ID); got != 1 {
+		t.Fatalf("events = %d, want 1", got)
+	}
+	for _, tt := range []struct {
+		name, email string
+		f           *winnow.Funnel
+	}{
+		{"same address in another job", "ada@example.com", other},
+		{"no address", "", f},
+		{"no address again", "", f},
+	} {
+		a, err := winnow.NewApplicant(tt.f, "Ada Lovelace", tt.email, randomHex(16), env.Clock.Now())
+		if err == nil {
+			err = env.Store.CreateApplicant(ctx, a, "")
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+	}
+}
+
+// testMigrateDuplicateEmails checks that the migration adding the one-invitation-per-
+// address index succeeds on a database that already holds duplicates, keeps every
+// applicant, and refuses new duplicates of the addresses it found.
+func testMigrateDuplicateEmails(t *testing.T, e engine) {
+	ctx := t.Context()
+	db := mustOpen(t, e.newURL(t))
+	const before = 6 // the last migration without the index
+	if err := db.MigrateTo(ctx, before); err != nil {
+		t.Fatal(err)
+	}
+	env := &testEnv{DB: db, Clock: &fakeClock{now: time.Date(2026, 11, 28, 9, 30, 0, 0, time.UTC)}}
+	env.Store = sqlstore.NewStore(db, env.Clock)
+	org := mustOrg(t, env)
+	f := mustFunnel(t, env, org, nil)
+	var dups []*winnow.Applicant
+	for range 3 {
+		a, err := winnow.NewApplicant(f, "Ada Lovelace", "ada@example.com", randomHex(16), env.Clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Store.CreateApplicant(ctx, a, ""); err != nil {
+			t.Fatalf("duplicate before the index: %v", err)
+		}
+		dups = append(dups, a)
+		env.Clock.Advance(time.Second)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate with duplicates in place: %v", err)
+	}
+	if got := count(t, env, "applicants", "funnel_id = $1", f.ID); got != 3 {
+		t.Fatalf("applicants after the migration = %d, want the 3 there were", got)
+	}
+	if got := count(t, env, "applicants", "funnel_id = $1 AND NOT duplicate_email", f.ID); got != 1 ||
+		count(t, env, "applicants", "id = $1 AND NOT duplicate_email", dups[0].ID) != 1 {
+		t.Fatal("the oldest applicant of the address is not the one kept in the index")
+	}
+	a, err := winnow.NewApplicant(f, "Ada Again", "ada@example.com", randomHex(16), env.Clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, env.Store.CreateApplicant(ctx, a, ""), winnow.ECONFLICT)
 }

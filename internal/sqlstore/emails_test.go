@@ -346,11 +346,12 @@ func testRequestNewLink(t *testing.T, e engine) {
 		return newApplicantAt(f, email, env.Clock.Now())
 	}
 	a1, a2 := newApplicant(fa, "ada@example.com"), newApplicant(fb, "ada@example.com")
+	// The same address in other jobs of org A (one applicant per address and job).
 	// Invited 500 h ago: the 420 h deadline has passed, the opt-out job not yet run.
-	expired := newApplicantAt(fa, "ada@example.com", env.Clock.Now().Add(-500*time.Hour))
+	expired := newApplicantAt(mustFunnel(t, env, orgA, nil), "ada@example.com", env.Clock.Now().Add(-500*time.Hour))
 	// Invited 60 days ago: ended too long ago to be told of.
-	stale := newApplicantAt(fa, "ada@example.com", env.Clock.Now().Add(-60*24*time.Hour))
-	done := newApplicant(fa, "ada@example.com")
+	stale := newApplicantAt(mustFunnel(t, env, orgA, nil), "ada@example.com", env.Clock.Now().Add(-60*24*time.Hour))
+	done := newApplicant(mustFunnel(t, env, orgA, nil), "ada@example.com")
 	if _, err := env.Store.TransitionApplicant(ctx, orgA.ID, done.ID, func(x *winnow.Applicant) (winnow.Event, error) {
 		return x.OptOut(env.Clock.Now(), "declined")
 	}); err != nil {

@@ -13,7 +13,7 @@ func mustUpload(t *testing.T, env *testEnv, a *winnow.Applicant, item string) *w
 	t.Helper()
 	u := &winnow.Upload{OrgID: a.OrgID, ApplicantID: a.ID, StepID: "s2", Item: item, Name: "answer.webm",
 		ContentType: "video/webm", Size: 1234, Path: a.OrgID + "/" + a.ID + "/" + randomHex(8)}
-	if err := env.Store.CreateUpload(t.Context(), u); err != nil {
+	if err := env.Store.CreateUpload(t.Context(), u, 0); err != nil {
 		t.Fatalf("create upload: %v", err)
 	}
 	return u
@@ -26,7 +26,7 @@ func testUploads(t *testing.T, env *testEnv) {
 
 	u := &winnow.Upload{OrgID: org.ID, ApplicantID: a.ID, StepID: "s2", Item: "homework", Name: "Lösung «final».pdf",
 		ContentType: "application/pdf", Size: 25 << 20, Path: org.ID + "/" + a.ID + "/0123abcd"}
-	if err := env.Store.CreateUpload(ctx, u); err != nil {
+	if err := env.Store.CreateUpload(ctx, u, 0); err != nil {
 		t.Fatalf("create: %v", err)
 	}
 	if u.ID == "" || !u.CreatedAt.Equal(env.Clock.Now().Truncate(time.Microsecond)) {
@@ -43,7 +43,7 @@ func testUploads(t *testing.T, env *testEnv) {
 
 	again := *u
 	again.ID = ""
-	wantCode(t, env.Store.CreateUpload(ctx, &again), winnow.ECONFLICT) // the same file twice
+	wantCode(t, env.Store.CreateUpload(ctx, &again, 0), winnow.ECONFLICT) // the same file twice
 	if again.ID != "" {
 		t.Fatal("a rejected upload got an ID")
 	}
@@ -83,7 +83,7 @@ func testUploadValidation(t *testing.T, env *testEnv) {
 		t.Run(tt.name, func(t *testing.T) {
 			u := valid()
 			tt.edit(u)
-			wantCode(t, env.Store.CreateUpload(ctx, u), tt.code)
+			wantCode(t, env.Store.CreateUpload(ctx, u, 0), tt.code)
 		})
 	}
 	if n := count(t, env, "uploads", "org_id = $1", org.ID); n != 0 {
@@ -99,7 +99,7 @@ func testAnswerIsolation(t *testing.T, env *testEnv) {
 	a := mustStarted(t, env, mustFunnel(t, env, orgA, nil))
 	b := mustStarted(t, env, mustFunnel(t, env, orgB, nil))
 	for _, x := range []*winnow.Applicant{a, b} {
-		if err := env.Store.SaveStepAnswer(ctx, &winnow.StepAnswer{OrgID: x.OrgID, ApplicantID: x.ID, StepID: "s1",
+		if _, err := env.Store.SaveStepAnswer(ctx, &winnow.StepAnswer{OrgID: x.OrgID, ApplicantID: x.ID, StepID: "s1",
 			Questions: map[string][]string{"q1": {"yes"}}}); err != nil {
 			t.Fatal(err)
 		}
@@ -112,12 +112,13 @@ func testAnswerIsolation(t *testing.T, env *testEnv) {
 		run  func() error
 	}{
 		{"SaveStepAnswer for their applicant", func() error {
-			return env.Store.SaveStepAnswer(ctx, &winnow.StepAnswer{OrgID: orgA.ID, ApplicantID: b.ID, StepID: "s1",
+			_, err := env.Store.SaveStepAnswer(ctx, &winnow.StepAnswer{OrgID: orgA.ID, ApplicantID: b.ID, StepID: "s1",
 				Questions: map[string][]string{"q1": {"no"}}})
+			return err
 		}},
 		{"CreateUpload for their applicant", func() error {
 			return env.Store.CreateUpload(ctx, &winnow.Upload{OrgID: orgA.ID, ApplicantID: b.ID, StepID: "s2", Item: "homework",
-				ContentType: "text/plain", Size: 1, Path: "x/" + randomHex(4)})
+				ContentType: "text/plain", Size: 1, Path: "x/" + randomHex(4)}, 0)
 		}},
 		{"FindUpload of theirs", func() error { _, err := env.Store.FindUpload(ctx, orgA.ID, uploadB.ID); return err }},
 		{"FindUpload of ours under their org", func() error { _, err := env.Store.FindUpload(ctx, orgB.ID, uploadA.ID); return err }},

@@ -160,17 +160,8 @@ func (h *Handler) InviteApplicant(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	existing, err := h.Applicants.ListApplicants(r.Context(), t.OrgID, winnow.ApplicantFilter{FunnelID: f.ID})
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	for _, a := range existing {
-		if a.Email == email {
-			h.fail(w, r, winnow.Errorf(winnow.ECONFLICT, "%s is already invited to this job.", email))
-			return
-		}
-	}
+	// The store refuses an address already in the job (409): its unique index decides,
+	// so two requests racing cannot both invite.
 	a, err := winnow.NewApplicant(f, in.Name, email, keyring.Token(), h.Clock.Now())
 	if err == nil {
 		err = h.Applicants.CreateApplicant(r.Context(), a, t.CreatedBy)

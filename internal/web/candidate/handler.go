@@ -52,14 +52,19 @@ func (h *Handler) maxVideo() int64 {
 	return DefaultMaxVideoBytes
 }
 
-func (h *Handler) maxHomework(hw *winnow.Homework) int64 {
-	switch {
-	case hw.MaxFileBytes > 0:
-		return hw.MaxFileBytes
-	case h.MaxHomeworkBytes > 0:
+func (h *Handler) maxHomework(hw *winnow.Homework) int64 { return hw.FileLimit(h.homeworkDefault()) }
+
+// homeworkDefault limits a homework file whose step sets no limit.
+func (h *Handler) homeworkDefault() int64 {
+	if h.MaxHomeworkBytes > 0 {
 		return h.MaxHomeworkBytes
 	}
 	return DefaultMaxHomeworkBytes
+}
+
+// uploadBudget is the most bytes the applicant's uploads may take together.
+func (h *Handler) uploadBudget(a *winnow.Applicant) int64 {
+	return a.UploadBudget(h.maxVideo(), h.homeworkDefault())
 }
 
 // visit is what every candidate request works with: the applicant behind the token,

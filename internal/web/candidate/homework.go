@@ -56,10 +56,15 @@ func (c *stepContext) prevFile(item string) string {
 func (h *Handler) saveHomework(w http.ResponseWriter, r *http.Request, c *stepContext) {
 	hw := c.step.Homework
 	types := homeworkTypes(hw)
-	spec := formSpec{texts: map[string]int64{"text": 4*winnow.MaxLongText + 1024}}
+	var files map[string]fileField
 	if hw.AcceptFile {
-		spec.files = map[string]fileField{homeworkItem: {limit: h.maxHomework(hw), what: "file", types: "a " + typesList(types) + " file",
+		files = map[string]fileField{homeworkItem: {limit: h.maxHomework(hw), what: "file", types: "a " + typesList(types) + " file",
 			detect: func(name string, head []byte) (string, bool) { return filestore.FileType(name, head, types) }}}
+	}
+	spec, err := h.fileSpec(r, c, map[string]int64{"text": 4*winnow.MaxLongText + 1024}, files)
+	if err != nil {
+		h.fail(w, r, c.visit, err)
+		return
 	}
 	f, err := h.readForm(w, r, spec)
 	if err != nil {
@@ -91,9 +96,9 @@ func (h *Handler) saveHomework(w http.ResponseWriter, r *http.Request, c *stepCo
 	ans := c.newAnswer()
 	ans.Text = text
 	if file != nil {
-		id, err := h.keep(r, c, homeworkItem, file)
+		id, err := h.keep(r, c, spec, homeworkItem, file)
 		if err != nil {
-			h.transitionFailed(w, r, c.visit, err)
+			h.keepFailed(w, r, c, err)
 			return
 		}
 		if ans.Files == nil {

@@ -5,13 +5,42 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"winnow"
 	"winnow/internal/web/form"
 )
 
-// maxQuestionsForm bounds a questions form: every long answer at its limit fits.
-const maxQuestionsForm = 4 << 20
+// questionsSlack is what a questions form may carry beside its answers: separators,
+// spaces around answers, fields the browser adds.
+const questionsSlack = 64 << 10
+
+// encodedRune is the most bytes one character of an answer takes in a URL-encoded form:
+// up to utf8.UTFMax bytes, each written as %XX.
+const encodedRune = 3 * utf8.UTFMax
+
+// questionsFormLimit bounds the body of the step's form so that the largest answer
+// the step accepts always fits, and nothing much larger: each question may bring its
+// field name and the longest value it takes (every choice, for multiple choice). The
+// largest valid step (winnow.MaxQuestionsPerStep long texts) comes to about 12 MB;
+// most steps to a few KB. Numbers get a short text's room.
+func questionsFormLimit(s winnow.Step) int64 {
+	n := int64(questionsSlack)
+	for _, q := range s.Questions {
+		field := int64(len(fieldName(q.ID)) + 2) // "=" and "&"
+		switch q.Type {
+		case winnow.QuestionSingleChoice, winnow.QuestionMultipleChoice:
+			for _, c := range q.Choices {
+				n += field + int64(3*len(c))
+			}
+		case winnow.QuestionLongText:
+			n += field + winnow.MaxLongText*encodedRune
+		default:
+			n += field + winnow.MaxShortText*encodedRune
+		}
+	}
+	return n
+}
 
 // questionsForm renders the questions step with what was entered and what is wrong.
 func (h *Handler) questionsForm(w http.ResponseWriter, r *http.Request, c *stepContext, status int,
@@ -38,7 +67,7 @@ func (h *Handler) questionsForm(w http.ResponseWriter, r *http.Request, c *stepC
 // matter any more. Otherwise mistakes are shown with what was entered (422), and
 // correct answers complete the step.
 func (h *Handler) saveQuestions(w http.ResponseWriter, r *http.Request, c *stepContext) {
-	if err := form.Parse(w, r, maxQuestionsForm); err != nil {
+	if err := form.Parse(w, r, questionsFormLimit(c.step)); err != nil {
 		h.formUnreadable(w, r, c, err)
 		return
 	}

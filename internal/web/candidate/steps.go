@@ -153,15 +153,22 @@ func (h *Handler) stepContext(w http.ResponseWriter, r *http.Request, v *visit, 
 
 // saveAnswer stores ans for the step; with complete set it marks the step done and
 // redirects to the next step or the review. The store refuses once the applicant is no
-// longer in progress; the candidate then sees where they stand.
+// longer in progress; the candidate then sees where they stand. Files the answer no
+// longer names (a video recorded again) are removed once it is stored.
 func (h *Handler) saveAnswer(w http.ResponseWriter, r *http.Request, c *stepContext, ans *winnow.StepAnswer, complete bool) bool {
 	if complete {
 		now := c.now
 		ans.CompletedAt = &now
 	}
-	if err := h.Answers.SaveStepAnswer(r.Context(), ans); err != nil {
+	replaced, err := h.Answers.SaveStepAnswer(r.Context(), ans)
+	if err != nil {
 		h.transitionFailed(w, r, c.visit, err)
 		return false
+	}
+	for _, u := range replaced {
+		h.removeFile(r, c, u.Path)
+		h.Logger.InfoContext(r.Context(), "candidate replaced a file", c.logAttrs("step_id", c.step.ID, "item", u.Item,
+			"upload_id", u.ID, "size", u.Size)...)
 	}
 	if complete {
 		h.Logger.InfoContext(r.Context(), "candidate completed a step", c.logAttrs("step_id", c.step.ID, "step_kind", string(c.step.Kind))...)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 
 	"winnow"
@@ -25,10 +26,37 @@ type fileField struct {
 }
 
 // formSpec is what a step's form may carry: text fields with their byte limits, and
-// file fields.
+// file fields. room is how many bytes of files the applicant's upload budget (budget)
+// still takes; the files of one form may not go past it.
 type formSpec struct {
-	texts map[string]int64
-	files map[string]fileField
+	texts  map[string]int64
+	files  map[string]fileField
+	budget int64
+	room   int64
+	capped bool // the budget, not the file limits, bounds the body
+}
+
+// fileSpec is the spec of a form with files, with the room left in the applicant's
+// upload budget.
+func (h *Handler) fileSpec(r *http.Request, c *stepContext, texts map[string]int64, files map[string]fileField) (formSpec, error) {
+	spec := formSpec{texts: texts, files: files, budget: h.uploadBudget(c.a)}
+	if len(files) == 0 {
+		return spec, nil
+	}
+	used, err := h.Answers.UploadedBytes(r.Context(), c.a.OrgID, c.a.ID)
+	if err != nil {
+		return spec, err
+	}
+	spec.room = spec.budget - used
+	return spec, nil
+}
+
+// overBudget is the refusal of files that would take the applicant's uploads past
+// their budget.
+func (spec formSpec) overBudget() *uploadError {
+	return &uploadError{http.StatusRequestEntityTooLarge, "There is no room for more files",
+		fmt.Sprintf("Your application can keep at most %s of files, and what you sent would take it past that. "+
+			"Your answers so far are saved. If you need to send more, please contact the company.", formatBytes(spec.budget))}
 }
 
 // received is a file that passed its checks and waits on disk to be kept.
@@ -62,17 +90,25 @@ func (e *uploadError) Error() string { return fmt.Sprintf("upload refused (%d): 
 
 // readForm reads a step's form, streaming each file to a temporary file after checking
 // its type from its first bytes, and never holding a file in memory. Every file is
-// limited on its own and the whole body by the sum of the limits, so an oversized
-// upload is refused (413) while it streams; a file of the wrong type (415) is refused
-// before a byte of it is written. On any error nothing is left on disk.
+// limited on its own and the whole body by the sum of the limits, and the files
+// together by the room left in the applicant's upload budget, so an oversized upload
+// is refused (413) while it streams; a file of the wrong type (415) is refused before
+// a byte of it is written. On any error nothing is left on disk.
 func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, spec formSpec) (*stepForm, error) {
 	f := &stepForm{text: map[string]string{}, files: map[string]*received{}}
-	total := int64(formSlack)
+	var limits int64
 	for _, ff := range spec.files {
-		total += ff.limit
+		limits = min(limits, math.MaxInt64-ff.limit) + ff.limit
 	}
+	if len(spec.files) > 0 && spec.room < limits {
+		limits, spec.capped = max(spec.room, 0), true
+	}
+	total := formSlack + min(limits, math.MaxInt64-formSlack)
 	if r.ContentLength > total {
 		// Refused before reading: the size the browser announced is already too large.
+		if spec.capped {
+			return nil, spec.overBudget()
+		}
 		return nil, tooLarge(spec)
 	}
 	if !isMultipart(r) {
@@ -106,7 +142,15 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, spec formSpec
 				return nil, &uploadError{http.StatusUnprocessableEntity, "Please send one file per answer",
 					"The form carried two files for the same answer. Please choose one file and try again."}
 			}
-			rf, err := h.receive(part, ff, spec)
+			left := spec.room
+			for _, rf := range f.files {
+				left -= rf.pending.Size
+			}
+			if left <= 0 {
+				f.discard()
+				return nil, spec.overBudget()
+			}
+			rf, err := h.receive(part, ff, min(ff.limit, left), spec)
 			if err != nil {
 				f.discard()
 				return nil, err
@@ -138,8 +182,9 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, spec formSpec
 	}
 }
 
-// receive checks one file's first bytes and streams the rest to a temporary file.
-func (h *Handler) receive(part io.Reader, ff fileField, spec formSpec) (*received, error) {
+// receive checks one file's first bytes and streams the rest, at most limit bytes,
+// to a temporary file. A limit below the field's is the room left in the budget.
+func (h *Handler) receive(part io.Reader, ff fileField, limit int64, spec formSpec) (*received, error) {
 	name := filestore.CleanName(partFileName(part))
 	head := make([]byte, filestore.SniffLen)
 	n, err := io.ReadFull(part, head)
@@ -157,8 +202,10 @@ func (h *Handler) receive(part io.Reader, ff fileField, spec formSpec) (*receive
 			fmt.Sprintf("%s is not %s. Please choose %s and try again.", quoteName(name), article(ff.what), ff.types)}
 	}
 	src := &readTracker{r: io.MultiReader(bytes.NewReader(head), part)}
-	p, err := h.Files.Receive(src, ff.limit)
+	p, err := h.Files.Receive(src, limit)
 	switch {
+	case errors.Is(err, filestore.ErrTooLarge) && limit < ff.limit:
+		return nil, spec.overBudget()
 	case errors.Is(err, filestore.ErrTooLarge):
 		return nil, &uploadError{http.StatusRequestEntityTooLarge, "That file is too large",
 			fmt.Sprintf("%s is larger than the limit of %s. Please choose a smaller %s and try again.", quoteName(name), formatBytes(ff.limit), ff.what)}
@@ -216,6 +263,9 @@ func bodyError(err error, spec formSpec) error {
 	var mbe *http.MaxBytesError
 	var formTooLarge *form.TooLargeError
 	if errors.As(err, &mbe) || errors.As(err, &formTooLarge) {
+		if spec.capped {
+			return spec.overBudget()
+		}
 		return tooLarge(spec)
 	}
 	if errors.As(err, new(*form.FieldError)) {
@@ -260,21 +310,43 @@ func (h *Handler) uploadFailed(w http.ResponseWriter, r *http.Request, c *stepCo
 }
 
 // keep moves a received file into place and records it, returning the upload's ID. If
-// recording fails the file is removed again.
-func (h *Handler) keep(r *http.Request, c *stepContext, item string, rf *received) (string, error) {
+// recording fails the file is removed again. The store checks the upload budget once
+// more as it records, under the applicant's lock, so that forms sent at once cannot
+// together go past it: a file that would is refused as over budget.
+func (h *Handler) keep(r *http.Request, c *stepContext, spec formSpec, item string, rf *received) (string, error) {
 	rel := filestore.NewPath(c.a.OrgID, c.a.ID)
 	if err := rf.pending.Keep(rel); err != nil {
 		return "", err
 	}
 	u := &winnow.Upload{OrgID: c.a.OrgID, ApplicantID: c.a.ID, StepID: c.step.ID, Item: item, Name: rf.name,
 		ContentType: rf.contentType, Size: rf.pending.Size, Path: rel}
-	if err := h.Answers.CreateUpload(r.Context(), u); err != nil {
-		if rerr := h.Files.Remove(rel); rerr != nil {
-			h.Logger.ErrorContext(r.Context(), "remove unrecorded upload", c.logAttrs("path", rel, "error", rerr)...)
+	if err := h.Answers.CreateUpload(r.Context(), u, spec.budget); err != nil {
+		h.removeFile(r, c, rel)
+		if winnow.ErrorCode(err) == winnow.ETOOLARGE {
+			return "", spec.overBudget()
 		}
 		return "", err
 	}
 	h.Logger.InfoContext(r.Context(), "candidate uploaded a file", c.logAttrs("step_id", c.step.ID, "item", item,
 		"upload_id", u.ID, "size", u.Size, "content_type", u.ContentType)...)
 	return u.ID, nil
+}
+
+// keepFailed shows why a received file could not be kept: over the budget is a refused
+// upload; anything else is what a failed transition shows.
+func (h *Handler) keepFailed(w http.ResponseWriter, r *http.Request, c *stepContext, err error) {
+	var ue *uploadError
+	if errors.As(err, &ue) {
+		h.uploadFailed(w, r, c, err)
+		return
+	}
+	h.transitionFailed(w, r, c.visit, err)
+}
+
+// removeFile removes a file no upload row names any more. A failure is logged and
+// left to the upload sweep.
+func (h *Handler) removeFile(r *http.Request, c *stepContext, rel string) {
+	if err := h.Files.Remove(rel); err != nil {
+		h.Logger.ErrorContext(r.Context(), "remove upload file", c.logAttrs("path", rel, "error", err)...)
+	}
 }

@@ -43,9 +43,14 @@ func (h *Handler) videoForm(w http.ResponseWriter, r *http.Request, c *stepConte
 func (h *Handler) saveVideo(w http.ResponseWriter, r *http.Request, c *stepContext) {
 	vid := c.step.Video
 	field := fileField{limit: h.maxVideo(), what: "video", types: "a video (WebM, MP4 or MOV)", detect: filestore.VideoType}
-	spec := formSpec{texts: map[string]int64{"intent": 16}, files: map[string]fileField{}}
+	files := map[string]fileField{}
 	for i := range vid.Prompts {
-		spec.files[winnow.PromptItem(i)] = field
+		files[winnow.PromptItem(i)] = field
+	}
+	spec, err := h.fileSpec(r, c, map[string]int64{"intent": 16}, files)
+	if err != nil {
+		h.fail(w, r, c.visit, err)
+		return
 	}
 	f, err := h.readForm(w, r, spec)
 	if err != nil {
@@ -60,9 +65,9 @@ func (h *Handler) saveVideo(w http.ResponseWriter, r *http.Request, c *stepConte
 		if rf == nil {
 			continue
 		}
-		id, err := h.keep(r, c, item, rf)
+		id, err := h.keep(r, c, spec, item, rf)
 		if err != nil {
-			h.transitionFailed(w, r, c.visit, err)
+			h.keepFailed(w, r, c, err)
 			return
 		}
 		if ans.Files == nil {

@@ -118,11 +118,19 @@ func (h *Handler) inviteOne(r *http.Request, f *winnow.Funnel, c candidateLine, 
 	}
 	u := me(r)
 	a, err := winnow.NewApplicant(f, c.name, c.email, keyring.Token(), h.Clock.Now())
-	if err == nil {
-		err = h.Applicants.CreateApplicant(r.Context(), a, u.ID)
-	}
 	if err != nil {
-		if code := winnow.ErrorCode(err); code == winnow.EINTERNAL || code == winnow.EUNAVAILABLE {
+		res.Outcome, res.Message = outcomeInvalid, winnow.ErrorMessage(err)
+		return res
+	}
+	// seen only spares a pointless insert: the store's unique index is what refuses an
+	// address invited a moment ago by another request.
+	if err := h.Applicants.CreateApplicant(r.Context(), a, u.ID); err != nil {
+		switch code := winnow.ErrorCode(err); code {
+		case winnow.ECONFLICT:
+			seen[c.email] = true
+			res.Outcome, res.Message = outcomeDuplicate, winnow.ErrorMessage(err)
+			return res
+		case winnow.EINTERNAL, winnow.EUNAVAILABLE:
 			h.Logger.ErrorContext(r.Context(), "invite candidate", "org_id", f.OrgID, "funnel_id", f.ID, "user_id", u.ID, "error", err)
 		}
 		res.Outcome, res.Message = outcomeInvalid, winnow.ErrorMessage(err)

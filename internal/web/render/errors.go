@@ -11,6 +11,7 @@ var statusByCode = map[string]int{
 	winnow.EINVALID:      http.StatusUnprocessableEntity,
 	winnow.ENOTFOUND:     http.StatusNotFound,
 	winnow.ECONFLICT:     http.StatusConflict,
+	winnow.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	winnow.EUNAUTHORIZED: http.StatusUnauthorized,
 	winnow.EFORBIDDEN:    http.StatusForbidden,
 	winnow.ERATELIMITED:  http.StatusTooManyRequests,
