@@ -133,7 +133,7 @@ func TestSlowDownload(t *testing.T) {
 			}
 			up := &winnow.Upload{OrgID: a.OrgID, ApplicantID: a.ID, StepID: "s_video", Item: winnow.PromptItem(0), Name: "hello.webm",
 				ContentType: "video/webm", Size: size, Path: rel}
-			if err := m.Store.CreateUpload(context.Background(), up); err != nil {
+			if err := m.Store.CreateUpload(context.Background(), up, 0); err != nil {
 				t.Fatal(err)
 			}
 			get := func() net.Conn {
