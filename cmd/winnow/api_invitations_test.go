@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"winnow/internal/dbtest"
+
 	"winnow"
 )
 
@@ -13,7 +15,7 @@ import (
 // from now, and both refuse applicants of another org or who no longer owe a submission.
 func TestAPIResendAndExtend(t *testing.T) {
 	t.Parallel()
-	m := MustStart(t, testEnv(t, ""))
+	m := MustStart(t, testEnv(t, dbtest.SQLite.URL(t)))
 	ctx := context.Background()
 	admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
 	other := MustUser(t, m, "Globex", "admin@globex.test", winnow.RoleAdmin)

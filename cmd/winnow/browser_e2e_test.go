@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"winnow/internal/dbtest"
+
 	"github.com/chromedp/chromedp"
 
 	"winnow"
@@ -29,7 +31,7 @@ func TestBrowser(t *testing.T) {
 	if exe == "" {
 		t.Skip("set WINNOW_TEST_CHROMIUM=/usr/bin/chromium to run the browser test")
 	}
-	m := MustStart(t, testEnv(t, ""))
+	m := MustStart(t, testEnv(t, dbtest.SQLite.URL(t)))
 	admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
 	f := &winnow.Funnel{OrgID: admin.OrgID, Title: "Field Engineer", Status: winnow.FunnelOpen, Team: []string{admin.ID}, Steps: []winnow.Step{
 		{Kind: winnow.StepQuestions, Title: "Basics", Questions: []winnow.Question{{Text: "Can you work in the US?", Type: winnow.QuestionYesNo,

@@ -14,144 +14,145 @@ import (
 
 	"winnow"
 	"winnow/internal/config"
+	"winnow/internal/dbtest"
 )
 
 // TestEndToEnd starts the real program on :0, creates the first admin with the user
 // create command, signs in through the login form and sees the Jobs page.
 func TestEndToEnd(t *testing.T) {
 	t.Parallel()
-	for name, dbURL := range engines(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			env := testEnv(t, dbURL(t))
-			pwFile := filepath.Join(t.TempDir(), "pw")
-			os.WriteFile(pwFile, []byte("correct horse battery\n"), 0o600)
-			var out, errOut bytes.Buffer
-			err := run(context.Background(), []string{"user", "create", "--org", "Acme", "--email", "Admin@Acme.test",
-				"--password-file", pwFile, "--role", "admin", "--name", "Ada Admin"}, nil, &out, &errOut, func(k string) string { return env[k] })
-			if err != nil {
-				t.Fatalf("user create: %v\n%s", err, errOut.String())
-			}
-			if !strings.Contains(out.String(), "admin@acme.test") {
-				t.Fatalf("user create said %q", out.String())
-			}
-			m := MustStart(t, env)
-			b := newBrowser(t, m)
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		// A database that is not there yet (SQLite: the data folder's file) or empty:
+		// the first command creates and migrates it.
+		dbURL := ""
+		if e == dbtest.Postgres {
+			dbURL = e.EmptyURL(t)
+		}
+		env := testEnv(t, dbURL)
+		pwFile := filepath.Join(t.TempDir(), "pw")
+		os.WriteFile(pwFile, []byte("correct horse battery\n"), 0o600)
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), []string{"user", "create", "--org", "Acme", "--email", "Admin@Acme.test",
+			"--password-file", pwFile, "--role", "admin", "--name", "Ada Admin"}, nil, &out, &errOut, func(k string) string { return env[k] })
+		if err != nil {
+			t.Fatalf("user create: %v\n%s", err, errOut.String())
+		}
+		if !strings.Contains(out.String(), "admin@acme.test") {
+			t.Fatalf("user create said %q", out.String())
+		}
+		m := MustStart(t, env)
+		b := newBrowser(t, m)
 
-			if s, body := b.get("/healthz"); s != 200 || body != "ok\n" {
-				t.Fatalf("healthz: %d %q", s, body)
-			}
-			if s, body := b.get("/login"); s != 200 || !strings.Contains(body, `name="password"`) {
-				t.Fatalf("login page: %d", s)
-			}
-			s, _, h := b.do("GET", "/jobs", nil, nil)
-			if s != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/login?next=") {
-				t.Fatalf("anonymous /jobs: %d %s", s, h.Get("Location"))
-			}
-			b.login("admin@acme.test", "correct horse battery")
-			s, body := b.get("/jobs")
-			if s != 200 || !strings.Contains(body, "<h1>Jobs</h1>") || !strings.Contains(body, "Ada Admin") || !strings.Contains(body, "Acme") {
-				t.Fatalf("jobs page: %d\n%s", s, body)
-			}
-			if s, body := b.get("/settings/integrations"); s != 200 || !strings.Contains(body, "not connected") ||
-				!strings.Contains(body, "/api/integrations/lever/webhooks/application") {
-				t.Fatalf("integrations: %d\n%s", s, body)
-			}
-			if s, body := b.get("/metrics"); s != 200 || !strings.Contains(body, "winnow_http_requests_total") {
-				t.Fatalf("metrics: %d", s)
-			}
-			if s, _, _ := b.post("/logout", url.Values{}); s != http.StatusSeeOther {
-				t.Fatalf("logout: %d", s)
-			}
-			if s, _, _ := b.do("GET", "/jobs", nil, nil); s != http.StatusSeeOther {
-				t.Fatalf("after logout /jobs: %d", s)
-			}
-		})
-	}
+		if s, body := b.get("/healthz"); s != 200 || body != "ok\n" {
+			t.Fatalf("healthz: %d %q", s, body)
+		}
+		if s, body := b.get("/login"); s != 200 || !strings.Contains(body, `name="password"`) {
+			t.Fatalf("login page: %d", s)
+		}
+		s, _, h := b.do("GET", "/jobs", nil, nil)
+		if s != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/login?next=") {
+			t.Fatalf("anonymous /jobs: %d %s", s, h.Get("Location"))
+		}
+		b.login("admin@acme.test", "correct horse battery")
+		s, body := b.get("/jobs")
+		if s != 200 || !strings.Contains(body, "<h1>Jobs</h1>") || !strings.Contains(body, "Ada Admin") || !strings.Contains(body, "Acme") {
+			t.Fatalf("jobs page: %d\n%s", s, body)
+		}
+		if s, body := b.get("/settings/integrations"); s != 200 || !strings.Contains(body, "not connected") ||
+			!strings.Contains(body, "/api/integrations/lever/webhooks/application") {
+			t.Fatalf("integrations: %d\n%s", s, body)
+		}
+		if s, body := b.get("/metrics"); s != 200 || !strings.Contains(body, "winnow_http_requests_total") {
+			t.Fatalf("metrics: %d", s)
+		}
+		if s, _, _ := b.post("/logout", url.Values{}); s != http.StatusSeeOther {
+			t.Fatalf("logout: %d", s)
+		}
+		if s, _, _ := b.do("GET", "/jobs", nil, nil); s != http.StatusSeeOther {
+			t.Fatalf("after logout /jobs: %d", s)
+		}
+	})
 }
 
 // TestAccessRules checks that each kind of refusal gets its status and a page that
 // says what happened.
 func TestAccessRules(t *testing.T) {
 	t.Parallel()
-	for name, dbURL := range engines(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			m := MustStart(t, testEnv(t, dbURL(t)))
-			ctx := context.Background()
-			adminA := MustUser(t, m, "Org A", "admin@a.test", winnow.RoleAdmin)
-			MustUser(t, m, "Org A", "member@a.test", winnow.RoleMember)
-			limited := MustUser(t, m, "Org A", "limited@a.test", winnow.RoleLimited)
-			MustUser(t, m, "Org B", "admin@b.test", winnow.RoleAdmin)
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		m := MustStart(t, testEnv(t, e.URL(t)))
+		ctx := context.Background()
+		adminA := MustUser(t, m, "Org A", "admin@a.test", winnow.RoleAdmin)
+		MustUser(t, m, "Org A", "member@a.test", winnow.RoleMember)
+		limited := MustUser(t, m, "Org A", "limited@a.test", winnow.RoleLimited)
+		MustUser(t, m, "Org B", "admin@b.test", winnow.RoleAdmin)
 
-			theirs := &winnow.Funnel{OrgID: adminA.OrgID, Title: "Backend engineer", Status: winnow.FunnelOpen, Team: []string{adminA.ID}, Steps: oneQuestion()}
-			mine := &winnow.Funnel{OrgID: adminA.OrgID, Title: "Designer", Status: winnow.FunnelOpen, Team: []string{limited.ID}, Steps: oneQuestion()}
-			for _, f := range []*winnow.Funnel{theirs, mine} {
-				if err := m.Store.CreateFunnel(ctx, f); err != nil {
-					t.Fatal(err)
+		theirs := &winnow.Funnel{OrgID: adminA.OrgID, Title: "Backend engineer", Status: winnow.FunnelOpen, Team: []string{adminA.ID}, Steps: oneQuestion()}
+		mine := &winnow.Funnel{OrgID: adminA.OrgID, Title: "Designer", Status: winnow.FunnelOpen, Team: []string{limited.ID}, Steps: oneQuestion()}
+		for _, f := range []*winnow.Funnel{theirs, mine} {
+			if err := m.Store.CreateFunnel(ctx, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		cases := []struct {
+			name     string
+			who      string
+			method   string
+			path     string
+			form     url.Values
+			header   map[string]string
+			status   int
+			contains string
+		}{
+			{"wrong password", "", "POST", "/login", url.Values{"email": {"admin@a.test"}, "password": {"nope-nope-nope"}}, nil,
+				http.StatusUnauthorized, "do not match"},
+			{"unknown email", "", "POST", "/login", url.Values{"email": {"ghost@a.test"}, "password": {"whatever-123"}}, nil,
+				http.StatusUnauthorized, "do not match"},
+			{"cross-origin post", "admin@a.test", "POST", "/jobs", url.Values{"title": {"Forged"}, "status": {"open"}},
+				map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, http.StatusForbidden, "sent from another website"},
+			{"member opens settings", "member@a.test", "GET", "/settings/members", nil, nil, http.StatusForbidden, "Only admins"},
+			{"limited opens settings", "limited@a.test", "GET", "/settings/integrations", nil, nil, http.StatusForbidden, "Only admins"},
+			{"limited opens other team's job", "limited@a.test", "GET", "/jobs/" + theirs.ID, nil, nil, http.StatusForbidden, "not on the team"},
+			{"limited opens own team's job", "limited@a.test", "GET", "/jobs/" + mine.ID, nil, nil, http.StatusOK, "Designer"},
+			{"limited creates a job", "limited@a.test", "POST", "/jobs", url.Values{"title": {"X"}}, nil, http.StatusForbidden, "cannot create"},
+			{"org B asks for org A's job", "admin@b.test", "GET", "/jobs/" + theirs.ID, nil, nil, http.StatusNotFound, "Job not found"},
+			{"org B changes org A's team", "admin@b.test", "POST", "/jobs/" + theirs.ID + "/team", url.Values{"team": {}}, nil,
+				http.StatusNotFound, "Job not found"},
+			{"unknown page", "admin@a.test", "GET", "/nowhere", nil, nil, http.StatusNotFound, "no page at this address"},
+			{"bad invite link", "", "GET", "/invite/not-a-token", nil, nil, http.StatusNotFound, "not valid"},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				b := newBrowser(t, m)
+				if c.who != "" {
+					b.login(c.who, "password-"+c.who)
 				}
-			}
+				s, body, _ := b.do(c.method, c.path, c.form, c.header)
+				if s != c.status || !strings.Contains(body, c.contains) {
+					t.Fatalf("status %d, want %d with %q\n%s", s, c.status, c.contains, body)
+				}
+				if s >= 400 && !strings.Contains(body, "<h1>") {
+					t.Fatalf("error is not a page:\n%s", body)
+				}
+			})
+		}
 
-			cases := []struct {
-				name     string
-				who      string
-				method   string
-				path     string
-				form     url.Values
-				header   map[string]string
-				status   int
-				contains string
-			}{
-				{"wrong password", "", "POST", "/login", url.Values{"email": {"admin@a.test"}, "password": {"nope-nope-nope"}}, nil,
-					http.StatusUnauthorized, "do not match"},
-				{"unknown email", "", "POST", "/login", url.Values{"email": {"ghost@a.test"}, "password": {"whatever-123"}}, nil,
-					http.StatusUnauthorized, "do not match"},
-				{"cross-origin post", "admin@a.test", "POST", "/jobs", url.Values{"title": {"Forged"}, "status": {"open"}},
-					map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, http.StatusForbidden, "sent from another website"},
-				{"member opens settings", "member@a.test", "GET", "/settings/members", nil, nil, http.StatusForbidden, "Only admins"},
-				{"limited opens settings", "limited@a.test", "GET", "/settings/integrations", nil, nil, http.StatusForbidden, "Only admins"},
-				{"limited opens other team's job", "limited@a.test", "GET", "/jobs/" + theirs.ID, nil, nil, http.StatusForbidden, "not on the team"},
-				{"limited opens own team's job", "limited@a.test", "GET", "/jobs/" + mine.ID, nil, nil, http.StatusOK, "Designer"},
-				{"limited creates a job", "limited@a.test", "POST", "/jobs", url.Values{"title": {"X"}}, nil, http.StatusForbidden, "cannot create"},
-				{"org B asks for org A's job", "admin@b.test", "GET", "/jobs/" + theirs.ID, nil, nil, http.StatusNotFound, "Job not found"},
-				{"org B changes org A's team", "admin@b.test", "POST", "/jobs/" + theirs.ID + "/team", url.Values{"team": {}}, nil,
-					http.StatusNotFound, "Job not found"},
-				{"unknown page", "admin@a.test", "GET", "/nowhere", nil, nil, http.StatusNotFound, "no page at this address"},
-				{"bad invite link", "", "GET", "/invite/not-a-token", nil, nil, http.StatusNotFound, "not valid"},
-			}
-			for _, c := range cases {
-				t.Run(c.name, func(t *testing.T) {
-					b := newBrowser(t, m)
-					if c.who != "" {
-						b.login(c.who, "password-"+c.who)
-					}
-					s, body, _ := b.do(c.method, c.path, c.form, c.header)
-					if s != c.status || !strings.Contains(body, c.contains) {
-						t.Fatalf("status %d, want %d with %q\n%s", s, c.status, c.contains, body)
-					}
-					if s >= 400 && !strings.Contains(body, "<h1>") {
-						t.Fatalf("error is not a page:\n%s", body)
-					}
-				})
-			}
-
-			// Org A's job and team are unchanged by everything above.
-			got, err := m.Store.FindFunnelByID(ctx, adminA.OrgID, theirs.ID)
-			if err != nil || len(got.Team) != 1 || got.Team[0] != adminA.ID {
-				t.Fatalf("org A's job changed: %+v %v", got, err)
-			}
-			jobs, _ := m.Store.ListFunnels(ctx, adminA.OrgID, winnow.FunnelFilter{})
-			if len(jobs) != 2 {
-				t.Fatalf("a forged job was created: %d jobs", len(jobs))
-			}
-		})
-	}
+		// Org A's job and team are unchanged by everything above.
+		got, err := m.Store.FindFunnelByID(ctx, adminA.OrgID, theirs.ID)
+		if err != nil || len(got.Team) != 1 || got.Team[0] != adminA.ID {
+			t.Fatalf("org A's job changed: %+v %v", got, err)
+		}
+		jobs, _ := m.Store.ListFunnels(ctx, adminA.OrgID, winnow.FunnelFilter{})
+		if len(jobs) != 2 {
+			t.Fatalf("a forged job was created: %d jobs", len(jobs))
+		}
+	})
 }
 
 // TestLoginRateLimit refuses sign-in after repeated failures, even with the right password.
 func TestLoginRateLimit(t *testing.T) {
 	t.Parallel()
-	m := MustStart(t, testEnv(t, ""))
+	m := MustStart(t, testEnv(t, dbtest.SQLite.URL(t)))
 	MustUser(t, m, "Acme", "ada@acme.test", winnow.RoleAdmin)
 	b := newBrowser(t, m)
 	for i := range 5 {
@@ -169,7 +170,7 @@ func TestLoginRateLimit(t *testing.T) {
 // password, is signed in with the invited role, and the link does not work twice.
 func TestMemberInvite(t *testing.T) {
 	t.Parallel()
-	m := MustStart(t, testEnv(t, ""))
+	m := MustStart(t, testEnv(t, dbtest.SQLite.URL(t)))
 	MustUser(t, m, "Acme", "ada@acme.test", winnow.RoleAdmin)
 	admin := newBrowser(t, m)
 	admin.login("ada@acme.test", "password-ada@acme.test")
@@ -246,7 +247,7 @@ func TestSessionCookieFlags(t *testing.T) {
 	for _, base := range []string{"", "https://winnow.example.com"} {
 		t.Run("base="+base, func(t *testing.T) {
 			t.Parallel()
-			env := testEnv(t, "")
+			env := testEnv(t, dbtest.SQLite.URL(t))
 			env["WINNOW_BASE_URL"] = base
 			m := MustStart(t, env)
 			MustUser(t, m, "Acme", "ada@acme.test", winnow.RoleAdmin)

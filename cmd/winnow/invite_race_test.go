@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"winnow/internal/dbtest"
+
 	"winnow"
 )
 
@@ -54,70 +56,67 @@ func race(n int, client *http.Client, build func() (*http.Request, error)) []rac
 func TestInviteRace(t *testing.T) {
 	t.Parallel()
 	const n = 10
-	for name, dbURL := range engines(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			m := MustStart(t, testEnv(t, dbURL(t)))
-			admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
-			f := MustFunnel(t, m, threeStepFunnel(admin.OrgID, false, admin.ID))
-			tok, _ := MustAPIToken(t, m, admin.OrgID, admin.ID)
-			b := signedIn(t, m, "admin@acme.test")
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		m := MustStart(t, testEnv(t, e.URL(t)))
+		admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
+		f := MustFunnel(t, m, threeStepFunnel(admin.OrgID, false, admin.ID))
+		tok, _ := MustAPIToken(t, m, admin.OrgID, admin.ID)
+		b := signedIn(t, m, "admin@acme.test")
 
-			page := race(n, b.c, func() (*http.Request, error) {
-				form := url.Values{"name": {"Ada Lovelace"}, "email": {"ada@example.com"}}
-				req, err := http.NewRequest("POST", b.base+"/jobs/"+f.ID+"/applicants", strings.NewReader(form.Encode()))
-				if err == nil {
-					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				}
-				return req, err
-			})
-			invited := 0
-			for _, r := range page {
-				switch {
-				case r.err != nil:
-					t.Fatalf("invite page: %v", r.err)
-				case r.status == http.StatusOK && strings.Contains(r.body, "1 of 1</strong> invited"):
-					invited++
-				case r.status == http.StatusUnprocessableEntity && strings.Contains(r.body, "result-duplicate") &&
-					strings.Contains(strings.ToLower(r.body), "already invited to this job"):
-				default:
-					t.Fatalf("invite page answered %d\n%s", r.status, r.body)
-				}
+		page := race(n, b.c, func() (*http.Request, error) {
+			form := url.Values{"name": {"Ada Lovelace"}, "email": {"ada@example.com"}}
+			req, err := http.NewRequest("POST", b.base+"/jobs/"+f.ID+"/applicants", strings.NewReader(form.Encode()))
+			if err == nil {
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			}
-			if invited != 1 {
-				t.Fatalf("the invite page invited one address %d times at once, want once", invited)
-			}
-
-			api := race(n, http.DefaultClient, func() (*http.Request, error) {
-				req, err := http.NewRequest("POST", "http://"+m.Addr()+"/api/v1/jobs/"+f.ID+"/applicants",
-					strings.NewReader(`{"name": "Grace Hopper", "email": "grace@example.com"}`))
-				if err == nil {
-					req.Header.Set("Content-Type", "application/json")
-					req.Header.Set("Authorization", "Bearer "+tok)
-				}
-				return req, err
-			})
-			created := 0
-			for _, r := range api {
-				switch {
-				case r.err != nil:
-					t.Fatalf("api: %v", r.err)
-				case r.status == http.StatusCreated:
-					created++
-				case r.status == http.StatusConflict && strings.Contains(r.body, `"code":"conflict"`) &&
-					strings.Contains(r.body, "grace@example.com is already invited to this job."):
-				default:
-					t.Fatalf("api answered %d\n%s", r.status, r.body)
-				}
-			}
-			if created != 1 {
-				t.Fatalf("the API invited one address %d times at once, want once", created)
-			}
-
-			apps, err := m.Store.ListApplicants(t.Context(), admin.OrgID, winnow.ApplicantFilter{FunnelID: f.ID})
-			if err != nil || len(apps) != 2 {
-				t.Fatalf("%d applicants, %v; want 2", len(apps), err)
-			}
+			return req, err
 		})
-	}
+		invited := 0
+		for _, r := range page {
+			switch {
+			case r.err != nil:
+				t.Fatalf("invite page: %v", r.err)
+			case r.status == http.StatusOK && strings.Contains(r.body, "1 of 1</strong> invited"):
+				invited++
+			case r.status == http.StatusUnprocessableEntity && strings.Contains(r.body, "result-duplicate") &&
+				strings.Contains(strings.ToLower(r.body), "already invited to this job"):
+			default:
+				t.Fatalf("invite page answered %d\n%s", r.status, r.body)
+			}
+		}
+		if invited != 1 {
+			t.Fatalf("the invite page invited one address %d times at once, want once", invited)
+		}
+
+		api := race(n, http.DefaultClient, func() (*http.Request, error) {
+			req, err := http.NewRequest("POST", "http://"+m.Addr()+"/api/v1/jobs/"+f.ID+"/applicants",
+				strings.NewReader(`{"name": "Grace Hopper", "email": "grace@example.com"}`))
+			if err == nil {
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+tok)
+			}
+			return req, err
+		})
+		created := 0
+		for _, r := range api {
+			switch {
+			case r.err != nil:
+				t.Fatalf("api: %v", r.err)
+			case r.status == http.StatusCreated:
+				created++
+			case r.status == http.StatusConflict && strings.Contains(r.body, `"code":"conflict"`) &&
+				strings.Contains(r.body, "grace@example.com is already invited to this job."):
+			default:
+				t.Fatalf("api answered %d\n%s", r.status, r.body)
+			}
+		}
+		if created != 1 {
+			t.Fatalf("the API invited one address %d times at once, want once", created)
+		}
+
+		apps, err := m.Store.ListApplicants(t.Context(), admin.OrgID, winnow.ApplicantFilter{FunnelID: f.ID})
+		if err != nil || len(apps) != 2 {
+			t.Fatalf("%d applicants, %v; want 2", len(apps), err)
+		}
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"winnow"
+	"winnow/internal/dbtest"
 	"winnow/internal/web/auth"
 )
 
@@ -84,40 +85,37 @@ func mustAllAnswer(t *testing.T, results []attemptResult) {
 // password, sent at once with more guesses after that, does not sign in.
 func TestLoginParallelGuesses(t *testing.T) {
 	t.Parallel()
-	for name, dbURL := range engines(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			m := MustStart(t, testEnv(t, dbURL(t)))
-			MustUser(t, m, "Acme", "ada@acme.test", winnow.RoleAdmin)
-			results := burst(t, m, 50, func(i int) (string, string, string) {
-				return "ada@acme.test", fmt.Sprintf("wrong-guess-%02d", i), ""
-			})
-			mustAllAnswer(t, results)
-			statuses := map[int]int{}
-			for i, r := range results {
-				statuses[r.status]++
-				if r.status == http.StatusTooManyRequests && (r.retryAfter == "" || !strings.Contains(r.body, "Too many failed sign-in attempts")) {
-					t.Fatalf("attempt %d: 429 without Retry-After or explanation\n%s", i, r.body)
-				}
-			}
-			if statuses[http.StatusUnauthorized] != auth.MaxAccountAttempts || statuses[http.StatusTooManyRequests] != 50-auth.MaxAccountAttempts {
-				t.Fatalf("statuses %v: want %d checked (401) and %d refused (429)", statuses, auth.MaxAccountAttempts, 50-auth.MaxAccountAttempts)
-			}
-
-			results = burst(t, m, 10, func(i int) (string, string, string) {
-				if i == 5 {
-					return "ada@acme.test", "password-ada@acme.test", ""
-				}
-				return "ada@acme.test", fmt.Sprintf("more-guesses-%02d", i), ""
-			})
-			mustAllAnswer(t, results)
-			for i, r := range results {
-				if r.status != http.StatusTooManyRequests {
-					t.Fatalf("attempt %d after the limit: %d, want 429\n%s", i, r.status, r.body)
-				}
-			}
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		m := MustStart(t, testEnv(t, e.URL(t)))
+		MustUser(t, m, "Acme", "ada@acme.test", winnow.RoleAdmin)
+		results := burst(t, m, 50, func(i int) (string, string, string) {
+			return "ada@acme.test", fmt.Sprintf("wrong-guess-%02d", i), ""
 		})
-	}
+		mustAllAnswer(t, results)
+		statuses := map[int]int{}
+		for i, r := range results {
+			statuses[r.status]++
+			if r.status == http.StatusTooManyRequests && (r.retryAfter == "" || !strings.Contains(r.body, "Too many failed sign-in attempts")) {
+				t.Fatalf("attempt %d: 429 without Retry-After or explanation\n%s", i, r.body)
+			}
+		}
+		if statuses[http.StatusUnauthorized] != auth.MaxAccountAttempts || statuses[http.StatusTooManyRequests] != 50-auth.MaxAccountAttempts {
+			t.Fatalf("statuses %v: want %d checked (401) and %d refused (429)", statuses, auth.MaxAccountAttempts, 50-auth.MaxAccountAttempts)
+		}
+
+		results = burst(t, m, 10, func(i int) (string, string, string) {
+			if i == 5 {
+				return "ada@acme.test", "password-ada@acme.test", ""
+			}
+			return "ada@acme.test", fmt.Sprintf("more-guesses-%02d", i), ""
+		})
+		mustAllAnswer(t, results)
+		for i, r := range results {
+			if r.status != http.StatusTooManyRequests {
+				t.Fatalf("attempt %d after the limit: %d, want 429\n%s", i, r.status, r.body)
+			}
+		}
+	})
 }
 
 // TestLoginMemoryBound sends 200 sign-in attempts at once for made-up accounts, each
@@ -130,61 +128,59 @@ func TestLoginParallelGuesses(t *testing.T) {
 // at the same time would add to.
 func TestLoginMemoryBound(t *testing.T) {
 	const attempts, maxHeap = 200, 200 << 20
-	for name, dbURL := range engines(t) {
-		t.Run(name, func(t *testing.T) {
-			env := testEnv(t, dbURL(t))
-			env["WINNOW_TRUSTED_PROXIES"] = "127.0.0.1"
-			m := MustStart(t, env)
+	dbtest.EnginesInTurn(t, func(t *testing.T, e dbtest.Engine) {
+		env := testEnv(t, e.URL(t))
+		env["WINNOW_TRUSTED_PROXIES"] = "127.0.0.1"
+		m := MustStart(t, env)
 
-			runtime.GC()
-			var before runtime.MemStats
-			runtime.ReadMemStats(&before)
-			peak := make(chan uint64)
-			stop := make(chan struct{})
-			go func() {
-				var p uint64
-				var ms runtime.MemStats
-				for {
-					runtime.ReadMemStats(&ms)
-					p = max(p, ms.HeapAlloc)
-					select {
-					case <-stop:
-						peak <- p
-						return
-					case <-time.After(time.Millisecond):
-					}
-				}
-			}()
-			results := burst(t, m, attempts, func(i int) (string, string, string) {
-				return fmt.Sprintf("nobody-%03d@acme.test", i), "a wrong password", fmt.Sprintf("203.0.%d.%d", i/250, i%250+1)
-			})
-			close(stop)
-			heap := <-peak
-			t.Logf("heap %d MiB before, peak %d MiB", before.HeapAlloc>>20, heap>>20)
-			if heap > maxHeap {
-				t.Fatalf("peak heap %d MiB with %d simultaneous sign-ins, want under %d MiB", heap>>20, attempts, maxHeap>>20)
-			}
-			mustAllAnswer(t, results)
-
-			statuses := map[int]int{}
-			for i, r := range results {
-				statuses[r.status]++
-				switch r.status {
-				case http.StatusUnauthorized:
-				case http.StatusServiceUnavailable:
-					if r.retryAfter == "" || !strings.Contains(r.body, "busy checking other passwords") {
-						t.Fatalf("attempt %d: 503 without Retry-After or explanation\n%s", i, r.body)
-					}
-				default:
-					t.Fatalf("attempt %d: status %d\n%s", i, r.status, r.body)
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		peak := make(chan uint64)
+		stop := make(chan struct{})
+		go func() {
+			var p uint64
+			var ms runtime.MemStats
+			for {
+				runtime.ReadMemStats(&ms)
+				p = max(p, ms.HeapAlloc)
+				select {
+				case <-stop:
+					peak <- p
+					return
+				case <-time.After(time.Millisecond):
 				}
 			}
-			t.Logf("statuses %v", statuses)
-			if statuses[http.StatusUnauthorized] == 0 {
-				t.Fatal("no attempt was checked")
-			}
+		}()
+		results := burst(t, m, attempts, func(i int) (string, string, string) {
+			return fmt.Sprintf("nobody-%03d@acme.test", i), "a wrong password", fmt.Sprintf("203.0.%d.%d", i/250, i%250+1)
 		})
-	}
+		close(stop)
+		heap := <-peak
+		t.Logf("heap %d MiB before, peak %d MiB", before.HeapAlloc>>20, heap>>20)
+		if heap > maxHeap {
+			t.Fatalf("peak heap %d MiB with %d simultaneous sign-ins, want under %d MiB", heap>>20, attempts, maxHeap>>20)
+		}
+		mustAllAnswer(t, results)
+
+		statuses := map[int]int{}
+		for i, r := range results {
+			statuses[r.status]++
+			switch r.status {
+			case http.StatusUnauthorized:
+			case http.StatusServiceUnavailable:
+				if r.retryAfter == "" || !strings.Contains(r.body, "busy checking other passwords") {
+					t.Fatalf("attempt %d: 503 without Retry-After or explanation\n%s", i, r.body)
+				}
+			default:
+				t.Fatalf("attempt %d: status %d\n%s", i, r.status, r.body)
+			}
+		}
+		t.Logf("statuses %v", statuses)
+		if statuses[http.StatusUnauthorized] == 0 {
+			t.Fatal("no attempt was checked")
+		}
+	})
 }
 
 // TestLoginBehindProxy takes the client address from X-Forwarded-For only when the
@@ -192,45 +188,42 @@ func TestLoginMemoryBound(t *testing.T) {
 // not lock a real user out from it.
 func TestLoginBehindProxy(t *testing.T) {
 	t.Parallel()
-	for name, dbURL := range engines(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			tests := []struct {
-				name    string
-				proxies string
-				client  string // the address the log names
-			}{
-				{"untrusted peer's header ignored", "", "127.0.0.1"},
-				{"trusted peer's header used", "127.0.0.0/8", "203.0.113.9"},
-			}
-			dbName := dbURL(t)
-			for _, tt := range tests {
-				t.Run(tt.name, func(t *testing.T) {
-					env := testEnv(t, dbName)
-					env["WINNOW_TRUSTED_PROXIES"] = tt.proxies
-					m, logs := mustStartLogged(t, env)
-					c := &http.Client{}
-					r := loginAttempt(c, m, "ghost@acme.test", "a wrong password", "198.51.100.1, 203.0.113.9")
-					if r.err != nil || r.status != http.StatusUnauthorized {
-						t.Fatalf("attempt: %d %v", r.status, r.err)
-					}
-					if l := logs.String(); !strings.Contains(l, "sign-in failed") || !strings.Contains(l, "client="+tt.client) {
-						t.Fatalf("the failure is not logged for client %s:\n%s", tt.client, l)
-					}
-				})
-			}
-
-			t.Run("made-up accounts do not lock the address", func(t *testing.T) {
-				m := MustStart(t, testEnv(t, dbName))
-				MustUser(t, m, "Acme", "ada@acme.test", winnow.RoleAdmin)
-				b := newBrowser(t, m)
-				for i := range auth.MaxAccountAttempts {
-					if s, _, _ := b.post("/login", url.Values{"email": {fmt.Sprintf("ghost%d@acme.test", i)}, "password": {"wrong-password"}}); s != http.StatusUnauthorized {
-						t.Fatalf("attempt %d: %d", i, s)
-					}
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		tests := []struct {
+			name    string
+			proxies string
+			client  string // the address the log names
+		}{
+			{"untrusted peer's header ignored", "", "127.0.0.1"},
+			{"trusted peer's header used", "127.0.0.0/8", "203.0.113.9"},
+		}
+		dbName := e.URL(t)
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				env := testEnv(t, dbName)
+				env["WINNOW_TRUSTED_PROXIES"] = tt.proxies
+				m, logs := mustStartLogged(t, env)
+				c := &http.Client{}
+				r := loginAttempt(c, m, "ghost@acme.test", "a wrong password", "198.51.100.1, 203.0.113.9")
+				if r.err != nil || r.status != http.StatusUnauthorized {
+					t.Fatalf("attempt: %d %v", r.status, r.err)
 				}
-				b.login("ada@acme.test", "password-ada@acme.test")
+				if l := logs.String(); !strings.Contains(l, "sign-in failed") || !strings.Contains(l, "client="+tt.client) {
+					t.Fatalf("the failure is not logged for client %s:\n%s", tt.client, l)
+				}
 			})
+		}
+
+		t.Run("made-up accounts do not lock the address", func(t *testing.T) {
+			m := MustStart(t, testEnv(t, dbName))
+			MustUser(t, m, "Acme", "ada@acme.test", winnow.RoleAdmin)
+			b := newBrowser(t, m)
+			for i := range auth.MaxAccountAttempts {
+				if s, _, _ := b.post("/login", url.Values{"email": {fmt.Sprintf("ghost%d@acme.test", i)}, "password": {"wrong-password"}}); s != http.StatusUnauthorized {
+					t.Fatalf("attempt %d: %d", i, s)
+				}
+			}
+			b.login("ada@acme.test", "password-ada@acme.test")
 		})
-	}
+	})
 }

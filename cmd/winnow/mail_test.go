@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,15 +10,14 @@ import (
 	"time"
 
 	"winnow"
+	"winnow/internal/dbtest"
 	"winnow/internal/mail/mailtest"
 )
 
 // mustInvite creates an invited applicant of f directly in m's store.
 func mustInvite(t *testing.T, m *Main, f *winnow.Funnel, name, email string) *winnow.Applicant {
 	t.Helper()
-	b := make([]byte, 16)
-	rand.Read(b)
-	a, err := winnow.NewApplicant(f, name, email, hex.EncodeToString(b), m.Clock.Now())
+	a, err := winnow.NewApplicant(f, name, email, dbtest.RandomHex(16), m.Clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,77 +61,74 @@ func mustJob(t *testing.T, m *Main, u *winnow.User, title string) *winnow.Funnel
 // message in a sandboxed frame, and only admins see any of it.
 func TestOutboxEmail(t *testing.T) {
 	t.Parallel()
-	for name, dbURL := range engines(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			m := MustStart(t, testEnv(t, dbURL(t)))
-			admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
-			MustUser(t, m, "Acme", "member@acme.test", winnow.RoleMember)
-			MustUser(t, m, "Other", "admin@other.test", winnow.RoleAdmin)
-			f := mustJob(t, m, admin, "Backend Engineer")
-			a := mustInvite(t, m, f, "Ada Lovelace", "ada@example.com")
-			inv := waitEmails(t, m, a, winnow.EmailOutbox, 1)[0]
-			if !strings.Contains(inv.Text, m.Config.BaseURL+"/c/"+a.Token) {
-				t.Fatalf("invitation text lacks the link:\n%s", inv.Text)
-			}
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		m := MustStart(t, testEnv(t, e.URL(t)))
+		admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
+		MustUser(t, m, "Acme", "member@acme.test", winnow.RoleMember)
+		MustUser(t, m, "Other", "admin@other.test", winnow.RoleAdmin)
+		f := mustJob(t, m, admin, "Backend Engineer")
+		a := mustInvite(t, m, f, "Ada Lovelace", "ada@example.com")
+		inv := waitEmails(t, m, a, winnow.EmailOutbox, 1)[0]
+		if !strings.Contains(inv.Text, m.Config.BaseURL+"/c/"+a.Token) {
+			t.Fatalf("invitation text lacks the link:\n%s", inv.Text)
+		}
 
-			b := newBrowser(t, m)
-			b.login("admin@acme.test", "password-admin@acme.test")
-			pages := []struct {
-				path string
-				want []string
-			}{
-				{"/settings/emails", []string{"outbox only", "not delivered", `href="/settings/mail"`, "Invitation", "In outbox (not delivered)"}},
-				{"/settings/mail", []string{"ada@example.com", "Your application for Backend Engineer at Acme", "/settings/mail/" + inv.ID}},
-				{"/settings/mail/" + inv.ID, []string{`src="/settings/mail/` + inv.ID + `/html"`, "sandbox=", "Hi Ada,"}},
+		b := newBrowser(t, m)
+		b.login("admin@acme.test", "password-admin@acme.test")
+		pages := []struct {
+			path string
+			want []string
+		}{
+			{"/settings/emails", []string{"outbox only", "not delivered", `href="/settings/mail"`, "Invitation", "In outbox (not delivered)"}},
+			{"/settings/mail", []string{"ada@example.com", "Your application for Backend Engineer at Acme", "/settings/mail/" + inv.ID}},
+			{"/settings/mail/" + inv.ID, []string{`src="/settings/mail/` + inv.ID + `/html"`, "sandbox=", "Hi Ada,"}},
+		}
+		for _, p := range pages {
+			s, body := b.get(p.path)
+			if s != http.StatusOK {
+				t.Fatalf("GET %s: %d\n%s", p.path, s, body)
 			}
-			for _, p := range pages {
-				s, body := b.get(p.path)
-				if s != http.StatusOK {
-					t.Fatalf("GET %s: %d\n%s", p.path, s, body)
-				}
-				for _, w := range p.want {
-					if !strings.Contains(body, w) {
-						t.Errorf("GET %s lacks %q", p.path, w)
-					}
+			for _, w := range p.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("GET %s lacks %q", p.path, w)
 				}
 			}
-			s, body, h := b.do("GET", "/settings/mail/"+inv.ID+"/html", nil, nil)
-			if s != http.StatusOK || !strings.Contains(body, `href="`+m.Config.BaseURL+"/c/"+a.Token+`"`) {
-				t.Fatalf("html part: %d\n%s", s, body)
-			}
-			if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "sandbox") || !strings.Contains(csp, "default-src 'none'") ||
-				h.Get("X-Frame-Options") != "SAMEORIGIN" {
-				t.Fatalf("html part headers: CSP %q, XFO %q", csp, h.Get("X-Frame-Options"))
-			}
+		}
+		s, body, h := b.do("GET", "/settings/mail/"+inv.ID+"/html", nil, nil)
+		if s != http.StatusOK || !strings.Contains(body, `href="`+m.Config.BaseURL+"/c/"+a.Token+`"`) {
+			t.Fatalf("html part: %d\n%s", s, body)
+		}
+		if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "sandbox") || !strings.Contains(csp, "default-src 'none'") ||
+			h.Get("X-Frame-Options") != "SAMEORIGIN" {
+			t.Fatalf("html part headers: CSP %q, XFO %q", csp, h.Get("X-Frame-Options"))
+		}
 
-			refusals := []struct {
-				name, who, path string
-				status          int
-			}{
-				{"member opens the viewer", "member@acme.test", "/settings/mail", http.StatusForbidden},
-				{"member opens the HTML part", "member@acme.test", "/settings/mail/" + inv.ID + "/html", http.StatusForbidden},
-				{"another org's admin opens the email", "admin@other.test", "/settings/mail/" + inv.ID, http.StatusNotFound},
-				{"another org's admin opens the HTML part", "admin@other.test", "/settings/mail/" + inv.ID + "/html", http.StatusNotFound},
-			}
-			for _, c := range refusals {
-				t.Run(c.name, func(t *testing.T) {
-					ob := newBrowser(t, m)
-					ob.login(c.who, "password-"+c.who)
-					if s, body := ob.get(c.path); s != c.status || strings.Contains(body, "Hi Ada") {
-						t.Fatalf("status %d, want %d", s, c.status)
-					}
-				})
-			}
-		})
-	}
+		refusals := []struct {
+			name, who, path string
+			status          int
+		}{
+			{"member opens the viewer", "member@acme.test", "/settings/mail", http.StatusForbidden},
+			{"member opens the HTML part", "member@acme.test", "/settings/mail/" + inv.ID + "/html", http.StatusForbidden},
+			{"another org's admin opens the email", "admin@other.test", "/settings/mail/" + inv.ID, http.StatusNotFound},
+			{"another org's admin opens the HTML part", "admin@other.test", "/settings/mail/" + inv.ID + "/html", http.StatusNotFound},
+		}
+		for _, c := range refusals {
+			t.Run(c.name, func(t *testing.T) {
+				ob := newBrowser(t, m)
+				ob.login(c.who, "password-"+c.who)
+				if s, body := ob.get(c.path); s != c.status || strings.Contains(body, "Hi Ada") {
+					t.Fatalf("status %d, want %d", s, c.status)
+				}
+			})
+		}
+	})
 }
 
 // TestTemplateEditor previews, refuses with the line at fault, saves and overrides per
 // job through the pages.
 func TestTemplateEditor(t *testing.T) {
 	t.Parallel()
-	m := MustStart(t, testEnv(t, ""))
+	m := MustStart(t, testEnv(t, dbtest.SQLite.URL(t)))
 	admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
 	MustUser(t, m, "Acme", "member@acme.test", winnow.RoleMember)
 	MustUser(t, m, "Acme", "limited@acme.test", winnow.RoleLimited)
@@ -207,7 +201,7 @@ func TestTemplateEditor(t *testing.T) {
 // applicant card's buttons; only admins of the applicant's org may.
 func TestResendAndExtend(t *testing.T) {
 	t.Parallel()
-	m := MustStart(t, testEnv(t, ""))
+	m := MustStart(t, testEnv(t, dbtest.SQLite.URL(t)))
 	admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
 	MustUser(t, m, "Acme", "member@acme.test", winnow.RoleMember)
 	MustUser(t, m, "Other", "admin@other.test", winnow.RoleAdmin)
@@ -287,7 +281,7 @@ func TestResendAndExtend(t *testing.T) {
 func TestSMTPDelivery(t *testing.T) {
 	t.Parallel()
 	srv := mailtest.NewServer(t, mailtest.Options{})
-	env := testEnv(t, "")
+	env := testEnv(t, dbtest.SQLite.URL(t))
 	env["WINNOW_SMTP_URL"] = "smtp://127.0.0.1:" + strconv.Itoa(srv.Port)
 	env["WINNOW_MAIL_FROM"] = "Acme Hiring <jobs@acme.example>"
 	m := MustStart(t, env)
@@ -325,7 +319,7 @@ func TestServeChecksMailSettings(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			env := testEnv(t, "")
+			env := testEnv(t, dbtest.SQLite.URL(t))
 			env["WINNOW_SMTP_URL"], env["WINNOW_MAIL_FROM"] = c.url, c.from
 			var out strings.Builder
 			err := run(context.Background(), []string{"serve"}, nil, &out, &out, func(k string) string { return env[k] })

@@ -20,6 +20,7 @@ import (
 
 	"winnow"
 	"winnow/internal/config"
+	"winnow/internal/dbtest"
 	"winnow/internal/mail/mailtest"
 )
 
@@ -152,66 +153,63 @@ func acceptInvite(t *testing.T, m *Main, link, address string) *browser {
 // database nor the logs hold the link.
 func TestMemberInviteEmailed(t *testing.T) {
 	t.Parallel()
-	for name, dbURL := range engines(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			srv := mailtest.NewServer(t, mailtest.Options{})
-			env := testEnv(t, dbURL(t))
-			env["WINNOW_SMTP_URL"] = "smtp://127.0.0.1:" + strconv.Itoa(srv.Port)
-			env["WINNOW_MAIL_FROM"] = "Acme Hiring <jobs@acme.example>"
-			m, logs := mustStartLogged(t, env)
-			admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
-			b := signedIn(t, m, "admin@acme.test")
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		srv := mailtest.NewServer(t, mailtest.Options{})
+		env := testEnv(t, e.URL(t))
+		env["WINNOW_SMTP_URL"] = "smtp://127.0.0.1:" + strconv.Itoa(srv.Port)
+		env["WINNOW_MAIL_FROM"] = "Acme Hiring <jobs@acme.example>"
+		m, logs := mustStartLogged(t, env)
+		admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
+		b := signedIn(t, m, "admin@acme.test")
 
-			s, body, _ := b.post("/settings/members/invites", url.Values{"email": {"Grace@Acme.test"}, "role": {"member"}})
-			if s != http.StatusOK || !strings.Contains(body, "Invitation emailed to grace@acme.test") {
-				t.Fatalf("invite: %d\n%s", s, body)
-			}
-			shown := inviteLinkIn(t, m, body) // the fallback for the admin
+		s, body, _ := b.post("/settings/members/invites", url.Values{"email": {"Grace@Acme.test"}, "role": {"member"}})
+		if s != http.StatusOK || !strings.Contains(body, "Invitation emailed to grace@acme.test") {
+			t.Fatalf("invite: %d\n%s", s, body)
+		}
+		shown := inviteLinkIn(t, m, body) // the fallback for the admin
 
-			msg := srv.Wait(1, 20*time.Second)[0]
-			subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
-			if err != nil || msg.To[0] != "grace@acme.test" || subject != "Join Acme on Winnow" {
-				t.Fatalf("received %v %q (%v)", msg.To, subject, err)
-			}
-			link := inviteLinkIn(t, m, msg.Text)
-			if link != shown || !strings.Contains(msg.HTML, `href="`+link+`"`) {
-				t.Fatalf("emailed link %s, shown %s", link, shown)
-			}
-			inv := waitInviteEmail(t, m, admin.OrgID, "grace@acme.test", winnow.EmailSent)
-			if s, body := b.get("/settings/members"); s != http.StatusOK || !strings.Contains(body, "grace@acme.test") ||
-				!strings.Contains(body, ">Sent<") || strings.Contains(body, "/invite/") {
-				t.Fatalf("members page: %d\n%s", s, body)
-			}
+		msg := srv.Wait(1, 20*time.Second)[0]
+		subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+		if err != nil || msg.To[0] != "grace@acme.test" || subject != "Join Acme on Winnow" {
+			t.Fatalf("received %v %q (%v)", msg.To, subject, err)
+		}
+		link := inviteLinkIn(t, m, msg.Text)
+		if link != shown || !strings.Contains(msg.HTML, `href="`+link+`"`) {
+			t.Fatalf("emailed link %s, shown %s", link, shown)
+		}
+		inv := waitInviteEmail(t, m, admin.OrgID, "grace@acme.test", winnow.EmailSent)
+		if s, body := b.get("/settings/members"); s != http.StatusOK || !strings.Contains(body, "grace@acme.test") ||
+			!strings.Contains(body, ">Sent<") || strings.Contains(body, "/invite/") {
+			t.Fatalf("members page: %d\n%s", s, body)
+		}
 
-			// River runs the finished send job again: the email is final, nothing is sent.
-			ctx := context.Background()
-			res, err := m.River.JobList(ctx, river.NewJobListParams().Kinds("email_send"))
-			if err != nil || len(res.Jobs) != 1 {
-				t.Fatalf("send jobs: %d (%v)", len(res.Jobs), err)
-			}
-			id := res.Jobs[0].ID
-			waitJob(t, m, id, 1)
-			if _, err := m.River.JobRetry(ctx, id); err != nil {
-				t.Fatal(err)
-			}
-			waitJob(t, m, id, 2)
-			if n := len(srv.Messages()); n != 1 {
-				t.Fatalf("%d messages after the job ran again, want 1", n)
-			}
-			e, err := m.Store.FindEmailByID(ctx, admin.OrgID, inv.EmailID)
-			if err != nil || e.Attempts != 1 || e.Status != winnow.EmailSent || !e.Sealed {
-				t.Fatalf("email %+v, %v", e, err)
-			}
+		// River runs the finished send job again: the email is final, nothing is sent.
+		ctx := context.Background()
+		res, err := m.River.JobList(ctx, river.NewJobListParams().Kinds("email_send"))
+		if err != nil || len(res.Jobs) != 1 {
+			t.Fatalf("send jobs: %d (%v)", len(res.Jobs), err)
+		}
+		id := res.Jobs[0].ID
+		waitJob(t, m, id, 1)
+		if _, err := m.River.JobRetry(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		waitJob(t, m, id, 2)
+		if n := len(srv.Messages()); n != 1 {
+			t.Fatalf("%d messages after the job ran again, want 1", n)
+		}
+		em, err := m.Store.FindEmailByID(ctx, admin.OrgID, inv.EmailID)
+		if err != nil || em.Attempts != 1 || em.Status != winnow.EmailSent || !em.Sealed {
+			t.Fatalf("email %+v, %v", em, err)
+		}
 
-			assertNotStored(t, m, link)
-			acceptInvite(t, m, link, "grace@acme.test")
-			token := link[strings.LastIndex(link, "/")+1:]
-			if l := logs.String(); strings.Contains(l, token) || !strings.Contains(l, "member invited") {
-				t.Fatal("the logs hold the invitation token, or say nothing of the invitation")
-			}
-		})
-	}
+		assertNotStored(t, m, link)
+		acceptInvite(t, m, link, "grace@acme.test")
+		token := link[strings.LastIndex(link, "/")+1:]
+		if l := logs.String(); strings.Contains(l, token) || !strings.Contains(l, "member invited") {
+			t.Fatal("the logs hold the invitation token, or say nothing of the invitation")
+		}
+	})
 }
 
 // waitJob waits until River has completed job id's attempt.
@@ -237,71 +235,68 @@ func waitJob(t *testing.T, m *Main, id int64, attempt int) {
 // org's admin and for nobody else, and that link works.
 func TestMemberInviteOutbox(t *testing.T) {
 	t.Parallel()
-	for name, dbURL := range engines(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			m := MustStart(t, testEnv(t, dbURL(t)))
-			admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
-			MustUser(t, m, "Acme", "member@acme.test", winnow.RoleMember)
-			MustUser(t, m, "Other", "admin@other.test", winnow.RoleAdmin)
-			b := signedIn(t, m, "admin@acme.test")
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		m := MustStart(t, testEnv(t, e.URL(t)))
+		admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
+		MustUser(t, m, "Acme", "member@acme.test", winnow.RoleMember)
+		MustUser(t, m, "Other", "admin@other.test", winnow.RoleAdmin)
+		b := signedIn(t, m, "admin@acme.test")
 
-			s, body, _ := b.post("/settings/members/invites", url.Values{"email": {"grace@acme.test"}, "role": {"limited"}})
-			if s != http.StatusOK || !strings.Contains(body, "in the outbox") || !strings.Contains(body, "not delivered") {
-				t.Fatalf("invite: %d\n%s", s, body)
-			}
-			shown := inviteLinkIn(t, m, body)
-			inv := waitInviteEmail(t, m, admin.OrgID, "grace@acme.test", winnow.EmailOutbox)
-			if !strings.Contains(body, `href="/settings/mail/`+inv.EmailID+`"`) {
-				t.Fatalf("the page does not lead to the held email:\n%s", body)
-			}
-			assertNotStored(t, m, shown)
+		s, body, _ := b.post("/settings/members/invites", url.Values{"email": {"grace@acme.test"}, "role": {"limited"}})
+		if s != http.StatusOK || !strings.Contains(body, "in the outbox") || !strings.Contains(body, "not delivered") {
+			t.Fatalf("invite: %d\n%s", s, body)
+		}
+		shown := inviteLinkIn(t, m, body)
+		inv := waitInviteEmail(t, m, admin.OrgID, "grace@acme.test", winnow.EmailOutbox)
+		if !strings.Contains(body, `href="/settings/mail/`+inv.EmailID+`"`) {
+			t.Fatalf("the page does not lead to the held email:\n%s", body)
+		}
+		assertNotStored(t, m, shown)
 
-			pages := []struct {
-				name, path string
-				want       []string
-			}{
-				{"members page", "/settings/members", []string{"grace@acme.test", "In outbox (not delivered)", `href="/settings/mail/` + inv.EmailID + `"`}},
-				{"mail viewer list", "/settings/mail", []string{"grace@acme.test", "Join Acme on Winnow", "Member invitation"}},
-				{"mail viewer message", "/settings/mail/" + inv.EmailID, []string{"Join Acme on Winnow", shown, "as Limited member"}},
-				{"mail viewer HTML part", "/settings/mail/" + inv.EmailID + "/html", []string{`href="` + shown + `"`}},
-			}
-			for _, p := range pages {
-				t.Run(p.name, func(t *testing.T) {
-					s, body := b.get(p.path)
-					if s != http.StatusOK {
-						t.Fatalf("GET %s: %d\n%s", p.path, s, body)
+		pages := []struct {
+			name, path string
+			want       []string
+		}{
+			{"members page", "/settings/members", []string{"grace@acme.test", "In outbox (not delivered)", `href="/settings/mail/` + inv.EmailID + `"`}},
+			{"mail viewer list", "/settings/mail", []string{"grace@acme.test", "Join Acme on Winnow", "Member invitation"}},
+			{"mail viewer message", "/settings/mail/" + inv.EmailID, []string{"Join Acme on Winnow", shown, "as Limited member"}},
+			{"mail viewer HTML part", "/settings/mail/" + inv.EmailID + "/html", []string{`href="` + shown + `"`}},
+		}
+		for _, p := range pages {
+			t.Run(p.name, func(t *testing.T) {
+				s, body := b.get(p.path)
+				if s != http.StatusOK {
+					t.Fatalf("GET %s: %d\n%s", p.path, s, body)
+				}
+				for _, w := range p.want {
+					if !strings.Contains(body, w) {
+						t.Errorf("GET %s lacks %q", p.path, w)
 					}
-					for _, w := range p.want {
-						if !strings.Contains(body, w) {
-							t.Errorf("GET %s lacks %q", p.path, w)
-						}
-					}
-				})
-			}
+				}
+			})
+		}
 
-			token := shown[strings.LastIndex(shown, "/")+1:]
-			refusals := []struct {
-				name, who, path string
-				status          int
-			}{
-				{"member opens the email", "member@acme.test", "/settings/mail/" + inv.EmailID, http.StatusForbidden},
-				{"member opens the HTML part", "member@acme.test", "/settings/mail/" + inv.EmailID + "/html", http.StatusForbidden},
-				{"another org's admin opens the email", "admin@other.test", "/settings/mail/" + inv.EmailID, http.StatusNotFound},
-				{"another org's admin lists the outbox", "admin@other.test", "/settings/mail", http.StatusOK},
-			}
-			for _, c := range refusals {
-				t.Run(c.name, func(t *testing.T) {
-					if s, body := signedIn(t, m, c.who).get(c.path); s != c.status || strings.Contains(body, token) ||
-						strings.Contains(body, "grace@acme.test") {
-						t.Fatalf("status %d, want %d, or the invitation shows", s, c.status)
-					}
-				})
-			}
+		token := shown[strings.LastIndex(shown, "/")+1:]
+		refusals := []struct {
+			name, who, path string
+			status          int
+		}{
+			{"member opens the email", "member@acme.test", "/settings/mail/" + inv.EmailID, http.StatusForbidden},
+			{"member opens the HTML part", "member@acme.test", "/settings/mail/" + inv.EmailID + "/html", http.StatusForbidden},
+			{"another org's admin opens the email", "admin@other.test", "/settings/mail/" + inv.EmailID, http.StatusNotFound},
+			{"another org's admin lists the outbox", "admin@other.test", "/settings/mail", http.StatusOK},
+		}
+		for _, c := range refusals {
+			t.Run(c.name, func(t *testing.T) {
+				if s, body := signedIn(t, m, c.who).get(c.path); s != c.status || strings.Contains(body, token) ||
+					strings.Contains(body, "grace@acme.test") {
+					t.Fatalf("status %d, want %d, or the invitation shows", s, c.status)
+				}
+			})
+		}
 
-			acceptInvite(t, m, shown, "grace@acme.test")
-		})
-	}
+		acceptInvite(t, m, shown, "grace@acme.test")
+	})
 }
 
 // TestInviteExistingAccount refuses to invite an address that already signs in: a
@@ -309,39 +304,36 @@ func TestMemberInviteOutbox(t *testing.T) {
 // refusal that says nothing of that org or account. Neither leaves an invitation.
 func TestInviteExistingAccount(t *testing.T) {
 	t.Parallel()
-	for name, dbURL := range engines(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			m := MustStart(t, testEnv(t, dbURL(t)))
-			admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
-			MustUser(t, m, "Acme", "member@acme.test", winnow.RoleMember)
-			MustUser(t, m, "Globex", "hank@globex.test", winnow.RoleLimited)
-			b := signedIn(t, m, "admin@acme.test")
-			tests := []struct {
-				name, email, want string
-				never             []string
-			}{
-				{"member of this org", "Member@Acme.test", "member@acme.test is already a member of this organization.", nil},
-				{"account in another org", "hank@globex.test", winnow.MsgNotInvitable,
-					[]string{"Globex", "already", "has a Winnow account", "exists"}},
-			}
-			for _, tt := range tests {
-				t.Run(tt.name, func(t *testing.T) {
-					s, body, _ := b.post("/settings/members/invites", url.Values{"email": {tt.email}, "role": {"member"}})
-					if s != http.StatusConflict || !strings.Contains(body, html.EscapeString(tt.want)) {
-						t.Fatalf("status %d, want 409 with %q\n%s", s, tt.want, body)
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		m := MustStart(t, testEnv(t, e.URL(t)))
+		admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
+		MustUser(t, m, "Acme", "member@acme.test", winnow.RoleMember)
+		MustUser(t, m, "Globex", "hank@globex.test", winnow.RoleLimited)
+		b := signedIn(t, m, "admin@acme.test")
+		tests := []struct {
+			name, email, want string
+			never             []string
+		}{
+			{"member of this org", "Member@Acme.test", "member@acme.test is already a member of this organization.", nil},
+			{"account in another org", "hank@globex.test", winnow.MsgNotInvitable,
+				[]string{"Globex", "already", "has a Winnow account", "exists"}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s, body, _ := b.post("/settings/members/invites", url.Values{"email": {tt.email}, "role": {"member"}})
+				if s != http.StatusConflict || !strings.Contains(body, html.EscapeString(tt.want)) {
+					t.Fatalf("status %d, want 409 with %q\n%s", s, tt.want, body)
+				}
+				for _, w := range tt.never {
+					if strings.Contains(body, w) {
+						t.Fatalf("the page says %q\n%s", w, body)
 					}
-					for _, w := range tt.never {
-						if strings.Contains(body, w) {
-							t.Fatalf("the page says %q\n%s", w, body)
-						}
-					}
-				})
-			}
-			invs, err := m.Store.ListInvites(context.Background(), admin.OrgID, m.Clock.Now())
-			if err != nil || len(invs) != 0 {
-				t.Fatalf("invitations %+v (%v), want none", invs, err)
-			}
-		})
-	}
+				}
+			})
+		}
+		invs, err := m.Store.ListInvites(context.Background(), admin.OrgID, m.Clock.Now())
+		if err != nil || len(invs) != 0 {
+			t.Fatalf("invitations %+v (%v), want none", invs, err)
+		}
+	})
 }

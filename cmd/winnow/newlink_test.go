@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"winnow/internal/dbtest"
 
 	"winnow"
 )
@@ -18,15 +18,13 @@ import (
 // page says the same for known, unknown and ended addresses.
 func TestNewLinkRequest(t *testing.T) {
 	t.Parallel()
-	m := MustStart(t, testEnv(t, ""))
+	m := MustStart(t, testEnv(t, dbtest.SQLite.URL(t)))
 	ctx := context.Background()
 	admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
 	f := mustJob(t, m, admin, "Backend Engineer")
 	open := mustInvite(t, m, f, "Ada Lovelace", "ada@example.com")
 	other := mustJob(t, m, admin, "Designer")
-	b := make([]byte, 16)
-	rand.Read(b)
-	late, err := winnow.NewApplicant(other, "Ada Lovelace", "ada@example.com", hex.EncodeToString(b), m.Clock.Now().Add(-500*time.Hour))
+	late, err := winnow.NewApplicant(other, "Ada Lovelace", "ada@example.com", dbtest.RandomHex(16), m.Clock.Now().Add(-500*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"flag"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,51 +16,18 @@ import (
 
 	"winnow"
 	"winnow/internal/config"
+	"winnow/internal/dbtest"
 	"winnow/internal/password"
 )
 
 const testSecret = "test-secret-key-0123456789abcdef-0123456789"
 
-// engines returns the database URLs to run end-to-end tests on: SQLite always (empty
-// URL), and a fresh PostgreSQL database when WINNOW_TEST_POSTGRES_URL is set.
-func engines(t *testing.T) map[string]func(t *testing.T) string {
-	t.Helper()
-	e := map[string]func(t *testing.T) string{"sqlite": func(*testing.T) string { return "" }}
-	if os.Getenv("WINNOW_TEST_POSTGRES_URL") != "" {
-		e["postgres"] = freshPostgres
-	} else {
-		t.Log("WINNOW_TEST_POSTGRES_URL is not set: end-to-end tests run on SQLite only")
-	}
-	return e
-}
+// TestMain removes the template databases of dbtest when the tests end.
+func TestMain(m *testing.M) { dbtest.Main(m) }
 
-// freshPostgres creates an empty database for one test and drops it afterwards.
-func freshPostgres(t *testing.T) string {
-	t.Helper()
-	admin := os.Getenv("WINNOW_TEST_POSTGRES_URL")
-	db, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "winnow_e2e_" + hex.EncodeToString(b)
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-		db.Close()
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
-// testEnv is the environment of one test's Winnow: a temp data dir, a free port.
+// testEnv is the environment of one test's Winnow on the database at dbURL ("" for the
+// data folder's SQLite file, created and migrated at start): a temp data dir, a free
+// port.
 func testEnv(t *testing.T, dbURL string) map[string]string {
 	t.Helper()
 	return map[string]string{

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"winnow"
+	"winnow/internal/dbtest"
 	"winnow/internal/sqlstore"
 )
 
@@ -34,26 +35,15 @@ func BenchmarkScheduleReminders(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("WINNOW_BENCH_APPLICANTS")); err == nil && v > 0 {
 		n = v
 	}
-	urls := map[string]func() string{sqlstore.DialectSQLite: func() string { return "sqlite://" + b.TempDir() + "/bench.db" }}
-	if admin := os.Getenv("WINNOW_TEST_POSTGRES_URL"); admin != "" {
-		urls[sqlstore.DialectPostgres] = func() string { return freshPostgres(b, admin, "template0") }
-	}
-	for name, dbURL := range urls {
-		b.Run(name, func(b *testing.B) { benchSchedule(b, dbURL(), n) })
+	for _, e := range dbtest.Available() {
+		b.Run(e.Name, func(b *testing.B) { benchSchedule(b, e.URL(b), n) })
 	}
 }
 
 func benchSchedule(b *testing.B, dbURL string, n int) {
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, dbURL, "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	clk := &testClock{now: time.Now().UTC().Truncate(time.Second)}
+	db := dbtest.MustOpen(b, dbURL)
+	clk := dbtest.NewClock(time.Now().UTC().Truncate(time.Second))
 	store := sqlstore.NewStore(db, clk)
 	client, err := NewClient(db.RiverDriver(), Deps{Applicants: store, Clock: clk, Logger: slog.New(slog.DiscardHandler), Emails: store}, false)
 	if err != nil {

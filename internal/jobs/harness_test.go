@@ -2,17 +2,11 @@ package jobs
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
-	"database/sql"
-	"encoding/hex"
 	"log/slog"
 	"mime"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +14,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"winnow"
+	"winnow/internal/dbtest"
 	"winnow/internal/filestore"
 	"winnow/internal/mail"
 	"winnow/internal/mail/mailtest"
@@ -28,158 +23,8 @@ import (
 
 const day = 24 * time.Hour
 
-// testClock is a winnow.Clock the test moves; workers read it concurrently.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Set moves the clock to t.
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-// engines returns the databases to run a test on: SQLite always, PostgreSQL when
-// WINNOW_TEST_POSTGRES_URL is set. Each test gets a copy of a database migrated once per
-// run, because migrating is most of a small test's cost under -race.
-func engines(t *testing.T) map[string]func(t *testing.T) string {
-	t.Helper()
-	e := map[string]func(t *testing.T) string{sqlstore.DialectSQLite: copySQLiteTemplate}
-	if admin := os.Getenv("WINNOW_TEST_POSTGRES_URL"); admin != "" {
-		e[sqlstore.DialectPostgres] = func(t *testing.T) string {
-			t.Helper()
-			return freshPostgres(t, admin, postgresTemplate(t, admin))
-		}
-	}
-	return e
-}
-
-// templates are the databases migrated once per test run; TestMain removes them.
-var templates struct {
-	sqliteOnce sync.Once
-	sqliteDir  string
-	sqliteErr  error
-	pgOnce     sync.Once
-	pgAdmin    string
-	pgName     string
-	pgErr      error
-}
-
-// TestMain removes the template databases after the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if templates.sqliteDir != "" {
-		os.RemoveAll(templates.sqliteDir)
-	}
-	if templates.pgName != "" {
-		if db, err := sql.Open("pgx", templates.pgAdmin); err == nil {
-			db.Exec("DROP DATABASE IF EXISTS " + templates.pgName + " WITH (FORCE)")
-			db.Close()
-		}
-	}
-	os.Exit(code)
-}
-
-// migrate opens dbURL, migrates it and closes it.
-func migrate(dbURL string) error {
-	db, err := sqlstore.Open(context.Background(), dbURL, "")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return db.Migrate(context.Background())
-}
-
-// copySQLiteTemplate returns the URL of a copy, in the test's temp folder, of a SQLite
-// database migrated once.
-func copySQLiteTemplate(t *testing.T) string {
-	t.Helper()
-	templates.sqliteOnce.Do(func() {
-		if templates.sqliteDir, templates.sqliteErr = os.MkdirTemp("", "winnow-jobs-"); templates.sqliteErr == nil {
-			templates.sqliteErr = migrate("sqlite://" + filepath.Join(templates.sqliteDir, "winnow.db"))
-		}
-	})
-	if templates.sqliteErr != nil {
-		t.Fatalf("migrate template database: %v", templates.sqliteErr)
-	}
-	b, err := os.ReadFile(filepath.Join(templates.sqliteDir, "winnow.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "winnow.db")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return "sqlite://" + path
-}
-
-// postgresTemplate returns the name of a PostgreSQL database migrated once.
-func postgresTemplate(t testing.TB, admin string) string {
-	t.Helper()
-	templates.pgOnce.Do(func() {
-		templates.pgAdmin = admin
-		name := "winnow_jobs_tpl_" + randomHex(6)
-		db, err := sql.Open("pgx", admin)
-		if err != nil {
-			templates.pgErr = err
-			return
-		}
-		defer db.Close()
-		if _, err := db.Exec("CREATE DATABASE " + name + " TEMPLATE template0"); err != nil {
-			templates.pgErr = err
-			return
-		}
-		templates.pgName = name
-		templates.pgErr = migrate(dbURLFor(admin, name))
-	})
-	if templates.pgErr != nil {
-		t.Fatalf("migrate template database: %v", templates.pgErr)
-	}
-	return templates.pgName
-}
-
-// freshPostgres creates a database for one test as a copy of template and drops it
-// afterwards.
-func freshPostgres(t testing.TB, admin, template string) string {
-	t.Helper()
-	db, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := "winnow_jobs_" + randomHex(6)
-	if _, err := db.Exec("CREATE DATABASE " + name + " TEMPLATE " + template); err != nil {
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-		db.Close()
-	})
-	return dbURLFor(admin, name)
-}
-
-// dbURLFor is admin's URL with the database name replaced.
-func dbURLFor(admin, name string) string {
-	u, err := url.Parse(admin)
-	if err != nil {
-		panic(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
+// TestMain removes the template databases of dbtest when the tests end.
+func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // harness is a migrated database, a store and a started River client whose workers send
 // through a real SMTP server on 127.0.0.1 (or keep email in the outbox), all on one
@@ -189,7 +34,7 @@ type harness struct {
 	ctx    context.Context
 	db     *sqlstore.DB
 	store  *sqlstore.Store
-	clock  *testClock
+	clock  *dbtest.Clock
 	client *Client
 	files  *filestore.Store
 	smtp   *mailtest.Server
@@ -205,17 +50,10 @@ const testBaseURL = "https://winnow.test"
 func newHarness(t *testing.T, dbURL string, outbox bool) *harness {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, dbURL, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := dbtest.MustOpen(t, dbURL)
 	// The clock starts at the wall clock and only moves forward, so River never finds
 	// a job due by its own clock before it is due by ours.
-	clk := &testClock{now: time.Now().UTC().Truncate(time.Second)}
+	clk := dbtest.NewClock(time.Now().UTC().Truncate(time.Second))
 	store := sqlstore.NewStore(db, clk)
 	files, err := filestore.Open(filepath.Join(t.TempDir(), "uploads"))
 	if err != nil {
@@ -270,9 +108,7 @@ func oneQuestion() []winnow.Step {
 // invite creates an invited applicant with address email at the clock's time.
 func (h *harness) invite(name, email string) *winnow.Applicant {
 	h.t.Helper()
-	b := make([]byte, 16)
-	rand.Read(b)
-	a, err := winnow.NewApplicant(h.funnel, name, email, hex.EncodeToString(b), h.clock.Now())
+	a, err := winnow.NewApplicant(h.funnel, name, email, dbtest.RandomHex(16), h.clock.Now())
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"winnow"
+	"winnow/internal/dbtest"
 	"winnow/internal/keyring"
 )
 
@@ -69,11 +70,11 @@ func TestMemberInviteEmail(t *testing.T) {
 		{"outbox", true, testKeyring, winnow.EmailOutbox, 0},
 		{"sealed with another key", false, other, winnow.EmailFailed, 0},
 	}
-	for name, dbURL := range engines(t) {
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
 		for _, c := range cases {
-			t.Run(name+"/"+c.name, func(t *testing.T) {
+			t.Run(c.name, func(t *testing.T) {
 				t.Parallel()
-				h := newHarness(t, dbURL(t), c.outbox)
+				h := newHarness(t, e.URL(t), c.outbox)
 				inviter := &winnow.User{OrgID: h.org.ID, Email: "grace@acme.example", Name: "Grace Hopper", Role: winnow.RoleAdmin,
 					PasswordHash: "hash"}
 				if err := h.store.CreateUser(h.ctx, inviter); err != nil {
@@ -161,5 +162,5 @@ func TestMemberInviteEmail(t *testing.T) {
 				}
 			})
 		}
-	}
+	})
 }

@@ -11,27 +11,17 @@ import (
 	"github.com/riverqueue/river"
 
 	"winnow"
+	"winnow/internal/dbtest"
 	"winnow/internal/sqlstore"
 )
 
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) Now() time.Time { return c.t }
-
 // setup returns a store on a fresh SQLite database with an open funnel, the clock the
 // store and workers share, and a River client whose effects are wired in.
-func setup(t *testing.T) (*sqlstore.Store, *fakeClock, *Client, *winnow.Funnel) {
+func setup(t *testing.T) (*sqlstore.Store, *dbtest.Clock, *Client, *winnow.Funnel) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, copySQLiteTemplate(t), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	clk := &fakeClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	db := dbtest.SQLite.Open(t)
+	clk := dbtest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	store := sqlstore.NewStore(db, clk)
 	client, err := NewClient(db.RiverDriver(), Deps{Applicants: store, Clock: clk, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, false)
 	if err != nil {
@@ -106,7 +96,7 @@ func TestOptOutWorker(t *testing.T) {
 			if c.moved {
 				args.Deadline = a.Deadline.Add(-time.Hour)
 			}
-			clk.t = a.InvitedAt.Add(c.after)
+			clk.Set(a.InvitedAt.Add(c.after))
 			w := &optOutWorker{deps: Deps{Applicants: store, Clock: clk, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}}
 			err := w.Work(context.Background(), &river.Job[OptOutArgs]{Args: args})
 			var snooze *river.JobSnoozeError

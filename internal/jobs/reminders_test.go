@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"winnow/internal/dbtest"
+
 	"winnow"
 )
 
@@ -46,11 +48,11 @@ func TestReminderCadence(t *testing.T) {
 			{9 * day, "", 3}, {14 * day, "", 3}, {420 * time.Hour, "", 3}, {60 * day, "", 3},
 		}, []string{subjInvite, subjReminder, subjReminder}, winnow.StatusSubmitted},
 	}
-	for name, dbURL := range engines(t) {
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
 		for _, c := range cases {
-			t.Run(name+"/"+c.name, func(t *testing.T) {
+			t.Run(c.name, func(t *testing.T) {
 				t.Parallel()
-				h := newHarness(t, dbURL(t), false)
+				h := newHarness(t, e.URL(t), false)
 				start := h.clock.Now()
 				a := h.invite("Ada Lovelace", "ada@example.com")
 				for _, s := range c.steps {
@@ -102,7 +104,7 @@ func TestReminderCadence(t *testing.T) {
 				}
 			})
 		}
-	}
+	})
 }
 
 // TestExtendReschedules moves the deadline and restarts the reminders from the moment
@@ -110,46 +112,43 @@ func TestReminderCadence(t *testing.T) {
 // the old opt-out.
 func TestExtendReschedules(t *testing.T) {
 	t.Parallel()
-	for name, dbURL := range engines(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			h := newHarness(t, dbURL(t), false)
-			start := h.clock.Now()
-			a := h.invite("Ada Lovelace", "ada@example.com")
-			h.at(start, 3*day) // invitation, reminder 1
-			ext := 3*day + time.Hour
-			h.clock.Set(start.Add(ext))
-			got, err := h.store.ExtendInvitation(h.ctx, a.OrgID, a.ID, "")
-			if err != nil || !got.Deadline.Equal(start.Add(ext+420*time.Hour)) {
-				t.Fatalf("extend: %v %v", got.Deadline, err)
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		h := newHarness(t, e.URL(t), false)
+		start := h.clock.Now()
+		a := h.invite("Ada Lovelace", "ada@example.com")
+		h.at(start, 3*day) // invitation, reminder 1
+		ext := 3*day + time.Hour
+		h.clock.Set(start.Add(ext))
+		got, err := h.store.ExtendInvitation(h.ctx, a.OrgID, a.ID, "")
+		if err != nil || !got.Deadline.Equal(start.Add(ext+420*time.Hour)) {
+			t.Fatalf("extend: %v %v", got.Deadline, err)
+		}
+		steps := []struct {
+			at   time.Duration
+			want int
+		}{
+			{5 * day, 2}, {ext + 2*day, 3}, {9 * day, 4}, {ext + 9*day, 5}, {14 * day, 5},
+			{ext + 14*day, 6}, {420 * time.Hour, 6}, {ext + 420*time.Hour - time.Minute, 6},
+			{ext + 420*time.Hour, 7}, {60 * day, 7},
+		}
+		for _, s := range steps {
+			h.at(start, s.at)
+			if n := len(h.smtp.Messages()); n != s.want {
+				t.Fatalf("at %v: %d messages, want %d: %q", s.at, n, s.want, subjects(h.smtp.Messages()))
 			}
-			steps := []struct {
-				at   time.Duration
-				want int
-			}{
-				{5 * day, 2}, {ext + 2*day, 3}, {9 * day, 4}, {ext + 9*day, 5}, {14 * day, 5},
-				{ext + 14*day, 6}, {420 * time.Hour, 6}, {ext + 420*time.Hour - time.Minute, 6},
-				{ext + 420*time.Hour, 7}, {60 * day, 7},
+		}
+		want := []string{subjInvite, subjReminder, subjReminder, subjReminder, subjReminder, subjReminder, subjOptedOut}
+		if got := subjects(h.smtp.Messages()); strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Fatalf("subjects %q", got)
+		}
+		var seqs []int
+		for _, e := range h.emails(a) {
+			if e.Kind == winnow.EmailReminder && e.Status == winnow.EmailSent {
+				seqs = append(seqs, e.Seq)
 			}
-			for _, s := range steps {
-				h.at(start, s.at)
-				if n := len(h.smtp.Messages()); n != s.want {
-					t.Fatalf("at %v: %d messages, want %d: %q", s.at, n, s.want, subjects(h.smtp.Messages()))
-				}
-			}
-			want := []string{subjInvite, subjReminder, subjReminder, subjReminder, subjReminder, subjReminder, subjOptedOut}
-			if got := subjects(h.smtp.Messages()); strings.Join(got, "|") != strings.Join(want, "|") {
-				t.Fatalf("subjects %q", got)
-			}
-			var seqs []int
-			for _, e := range h.emails(a) {
-				if e.Kind == winnow.EmailReminder && e.Status == winnow.EmailSent {
-					seqs = append(seqs, e.Seq)
-				}
-			}
-			if len(seqs) != 5 || seqs[0] != 1 || seqs[4] != 8 {
-				t.Fatalf("sent reminders %v: 1 of the first round, then 5–8", seqs)
-			}
-		})
-	}
+		}
+		if len(seqs) != 5 || seqs[0] != 1 || seqs[4] != 8 {
+			t.Fatalf("sent reminders %v: 1 of the first round, then 5–8", seqs)
+		}
+	})
 }

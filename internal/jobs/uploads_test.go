@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"winnow"
+	"winnow/internal/dbtest"
 	"winnow/internal/filestore"
 )
 
@@ -94,48 +95,45 @@ func (h *harness) sweep() {
 // a day old; what an answer names stays, however old.
 func TestUploadSweep(t *testing.T) {
 	t.Parallel()
-	for name, dbURL := range engines(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			h := newHarness(t, dbURL(t), true)
-			a := h.started("Ada Lovelace", "ada@example.com")
-			now := h.clock.Now()
-			old := now.Add(-OrphanUploadAge - time.Hour)
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		h := newHarness(t, e.URL(t), true)
+		a := h.started("Ada Lovelace", "ada@example.com")
+		now := h.clock.Now()
+		old := now.Add(-OrphanUploadAge - time.Hour)
 
-			answered := h.keepFile(a, old)
-			u := h.record(a, winnow.PromptItem(0), answered)
-			if _, err := h.store.SaveStepAnswer(h.ctx, &winnow.StepAnswer{OrgID: a.OrgID, ApplicantID: a.ID, StepID: "s_video",
-				Files: map[string]string{winnow.PromptItem(0): u.ID}}); err != nil {
-				t.Fatal(err)
-			}
-			unnamed := h.keepFile(a, now)
-			h.record(a, winnow.PromptItem(1), unnamed) // recorded, but the answer naming it was never saved
-			orphan := h.keepFile(a, old)               // written, then the process stopped before the row
-			fresh := h.keepFile(a, now)                // an upload in flight, its row not written yet
+		answered := h.keepFile(a, old)
+		u := h.record(a, winnow.PromptItem(0), answered)
+		if _, err := h.store.SaveStepAnswer(h.ctx, &winnow.StepAnswer{OrgID: a.OrgID, ApplicantID: a.ID, StepID: "s_video",
+			Files: map[string]string{winnow.PromptItem(0): u.ID}}); err != nil {
+			t.Fatal(err)
+		}
+		unnamed := h.keepFile(a, now)
+		h.record(a, winnow.PromptItem(1), unnamed) // recorded, but the answer naming it was never saved
+		orphan := h.keepFile(a, old)               // written, then the process stopped before the row
+		fresh := h.keepFile(a, now)                // an upload in flight, its row not written yet
 
-			h.sweep()
-			if got := h.onDisk(answered, unnamed, orphan, fresh); len(got) != 3 || got[orphan] {
-				t.Fatalf("after the first sweep on disk: %v; want all but the day-old file without a row %s", got, orphan)
-			}
-			if n := h.uploadRows(a); n != 2 {
-				t.Fatalf("upload rows = %d, want 2 while the unnamed one is younger than a day", n)
-			}
+		h.sweep()
+		if got := h.onDisk(answered, unnamed, orphan, fresh); len(got) != 3 || got[orphan] {
+			t.Fatalf("after the first sweep on disk: %v; want all but the day-old file without a row %s", got, orphan)
+		}
+		if n := h.uploadRows(a); n != 2 {
+			t.Fatalf("upload rows = %d, want 2 while the unnamed one is younger than a day", n)
+		}
 
-			// A day later the unnamed row has aged out, and with it its file; so has the
-			// file that was in flight, whose row never came.
-			h.clock.Set(now.Add(OrphanUploadAge + time.Hour))
-			h.sweep()
-			if got := h.onDisk(answered, unnamed, orphan, fresh); len(got) != 1 || !got[answered] {
-				t.Fatalf("after a day on disk: %v; want only the answer's file %s", got, answered)
-			}
-			if n := h.uploadRows(a); n != 1 {
-				t.Fatalf("upload rows = %d, want only the answer's", n)
-			}
-			if got, err := h.store.FindUpload(h.ctx, a.OrgID, u.ID); err != nil || got.Path != answered {
-				t.Fatalf("the answer's upload: %+v, %v", got, err)
-			}
-		})
-	}
+		// A day later the unnamed row has aged out, and with it its file; so has the
+		// file that was in flight, whose row never came.
+		h.clock.Set(now.Add(OrphanUploadAge + time.Hour))
+		h.sweep()
+		if got := h.onDisk(answered, unnamed, orphan, fresh); len(got) != 1 || !got[answered] {
+			t.Fatalf("after a day on disk: %v; want only the answer's file %s", got, answered)
+		}
+		if n := h.uploadRows(a); n != 1 {
+			t.Fatalf("upload rows = %d, want only the answer's", n)
+		}
+		if got, err := h.store.FindUpload(h.ctx, a.OrgID, u.ID); err != nil || got.Path != answered {
+			t.Fatalf("the answer's upload: %+v, %v", got, err)
+		}
+	})
 }
 
 // TestUploadSweepConcurrent runs several sweeps at once over many leftovers, as several
@@ -143,70 +141,64 @@ func TestUploadSweep(t *testing.T) {
 // leftover file goes and the answer's file stays.
 func TestUploadSweepConcurrent(t *testing.T) {
 	t.Parallel()
-	for name, dbURL := range engines(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			h := newHarness(t, dbURL(t), true)
-			a := h.started("Ada Lovelace", "ada@example.com")
-			now := h.clock.Now()
-			old := now.Add(-OrphanUploadAge - time.Hour)
-			answered := h.keepFile(a, old)
-			u := h.record(a, winnow.PromptItem(0), answered)
-			if _, err := h.store.SaveStepAnswer(h.ctx, &winnow.StepAnswer{OrgID: a.OrgID, ApplicantID: a.ID, StepID: "s_video",
-				Files: map[string]string{winnow.PromptItem(0): u.ID}}); err != nil {
-				t.Fatal(err)
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		h := newHarness(t, e.URL(t), true)
+		a := h.started("Ada Lovelace", "ada@example.com")
+		now := h.clock.Now()
+		old := now.Add(-OrphanUploadAge - time.Hour)
+		answered := h.keepFile(a, old)
+		u := h.record(a, winnow.PromptItem(0), answered)
+		if _, err := h.store.SaveStepAnswer(h.ctx, &winnow.StepAnswer{OrgID: a.OrgID, ApplicantID: a.ID, StepID: "s_video",
+			Files: map[string]string{winnow.PromptItem(0): u.ID}}); err != nil {
+			t.Fatal(err)
+		}
+		var leftovers []string
+		for i := range 40 {
+			rel := h.keepFile(a, old)
+			if i%2 == 0 {
+				h.record(a, winnow.PromptItem(1), rel)
 			}
-			var leftovers []string
-			for i := range 40 {
-				rel := h.keepFile(a, old)
-				if i%2 == 0 {
-					h.record(a, winnow.PromptItem(1), rel)
-				}
-				leftovers = append(leftovers, rel)
-			}
-			h.clock.Set(now.Add(OrphanUploadAge + time.Hour))
+			leftovers = append(leftovers, rel)
+		}
+		h.clock.Set(now.Add(OrphanUploadAge + time.Hour))
 
-			const n = 4
-			rows := make([]int, n)
-			errs := make([]error, n)
-			var wg sync.WaitGroup
-			for i := range n {
-				wg.Go(func() {
-					rows[i], _, errs[i] = sweepUploads(h.ctx, h.store, h.files, h.clock.Now().Add(-OrphanUploadAge))
-				})
+		const n = 4
+		rows := make([]int, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				rows[i], _, errs[i] = sweepUploads(h.ctx, h.store, h.files, h.clock.Now().Add(-OrphanUploadAge))
+			})
+		}
+		wg.Wait()
+		total := 0
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("sweep %d: %v", i, errs[i])
 			}
-			wg.Wait()
-			total := 0
-			for i := range n {
-				if errs[i] != nil {
-					t.Fatalf("sweep %d: %v", i, errs[i])
-				}
-				total += rows[i]
-			}
-			if total != 20 {
-				t.Fatalf("the sweeps deleted %d rows between them, want each of the 20 once", total)
-			}
-			if got := h.onDisk(append(leftovers, answered)...); len(got) != 1 || !got[answered] {
-				t.Fatalf("on disk after the sweeps: %d files; want only the answer's", len(got))
-			}
-		})
-	}
+			total += rows[i]
+		}
+		if total != 20 {
+			t.Fatalf("the sweeps deleted %d rows between them, want each of the 20 once", total)
+		}
+		if got := h.onDisk(append(leftovers, answered)...); len(got) != 1 || !got[answered] {
+			t.Fatalf("on disk after the sweeps: %d files; want only the answer's", len(got))
+		}
+	})
 }
 
 // TestUploadSweepIsPeriodic checks that a working client schedules the sweep.
 func TestUploadSweepIsPeriodic(t *testing.T) {
 	t.Parallel()
-	for name, dbURL := range engines(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			h := newHarness(t, dbURL(t), true)
-			c, err := NewClient(h.db.RiverDriver(), h.deps, true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !c.PeriodicJobs().RemoveByID("uploads_sweep") {
-				t.Fatal("the client has no periodic upload sweep")
-			}
-		})
-	}
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		h := newHarness(t, e.URL(t), true)
+		c, err := NewClient(h.db.RiverDriver(), h.deps, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.PeriodicJobs().RemoveByID("uploads_sweep") {
+			t.Fatal("the client has no periodic upload sweep")
+		}
+	})
 }

@@ -1,13 +1,13 @@
 package sqlstore_test
 
 import (
-	"os"
 	"reflect"
 	"testing"
 	"time"
 
+	"winnow/internal/dbtest"
+
 	"winnow"
-	"winnow/internal/sqlstore"
 )
 
 // TestAnswerStore runs the answer, upload and step-snapshot conformance cases on SQLite
@@ -26,27 +26,11 @@ func TestAnswerStore(t *testing.T) {
 		{"ApplicantSteps", testApplicantSteps},
 		{"AnswerIsolation", testAnswerIsolation},
 	}
-	run := func(t *testing.T, e engine) {
-		env := e.open(t)
+	dbtest.Engines(t, func(t *testing.T, e engine) {
+		env := open(t, e)
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) { tt.fn(t, env) })
 		}
-	}
-	t.Run(sqlstore.DialectSQLite, func(t *testing.T) {
-		t.Parallel()
-		run(t, engine{name: sqlstore.DialectSQLite, newURL: func(t *testing.T) string {
-			return "sqlite://" + t.TempDir() + "/winnow.db"
-		}})
-	})
-	t.Run(sqlstore.DialectPostgres, func(t *testing.T) {
-		t.Parallel()
-		admin := os.Getenv(envPostgresURL)
-		if admin == "" {
-			t.Skip("set " + envPostgresURL + " to run the PostgreSQL suite")
-		}
-		run(t, engine{name: sqlstore.DialectPostgres, newURL: func(t *testing.T) string {
-			return newPostgresDatabase(t, admin)
-		}})
 	})
 }
 

@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"winnow"
+	"winnow/internal/dbtest"
 	"winnow/internal/sqlstore"
 )
 
 func testApplicants(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	admin := mustUser(t, env, org, winnow.RoleAdmin)
@@ -105,7 +106,7 @@ func testApplicants(t *testing.T, e engine) {
 }
 
 func testApplicantConflicts(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	f1, f2 := mustFunnel(t, env, org, nil), mustFunnel(t, env, org, nil)
@@ -143,7 +144,7 @@ func testApplicantConflicts(t *testing.T, e engine) {
 }
 
 func testApplicantValidation(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org, other := mustOrg(t, env), mustOrg(t, env)
 	f := mustFunnel(t, env, org, nil)
@@ -182,7 +183,7 @@ func testApplicantValidation(t *testing.T, e engine) {
 }
 
 func testTransitions(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	reviewer := mustUser(t, env, org, winnow.RoleMember)
@@ -281,7 +282,7 @@ func testTransitions(t *testing.T, e engine) {
 // testConcurrentTransitions races several transitions of one applicant: the row lock
 // (FOR UPDATE on PostgreSQL, the immediate transaction on SQLite) lets exactly one win.
 func testConcurrentTransitions(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	org := mustOrg(t, env)
 	a := mustApplicant(t, env, mustFunnel(t, env, org, nil), "")
 	const racers = 4
@@ -318,7 +319,7 @@ func testConcurrentTransitions(t *testing.T, e engine) {
 // why, leaving one applicant and one invited event. The same address in another job,
 // and applicants without an address (Lever opportunities may have none), are fine.
 func testApplicantEmailRace(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	f, other := mustFunnel(t, env, org, nil), mustFunnel(t, env, org, nil)
@@ -380,12 +381,12 @@ func testApplicantEmailRace(t *testing.T, e engine) {
 // applicant, and refuses new duplicates of the addresses it found.
 func testMigrateDuplicateEmails(t *testing.T, e engine) {
 	ctx := t.Context()
-	db := mustOpen(t, e.newURL(t))
+	db := dbtest.MustOpen(t, e.EmptyURL(t))
 	const before = 6 // the last migration without the index
 	if err := db.MigrateTo(ctx, before); err != nil {
 		t.Fatal(err)
 	}
-	env := &testEnv{DB: db, Clock: &fakeClock{now: time.Date(2026, 11, 28, 9, 30, 0, 0, time.UTC)}}
+	env := &testEnv{DB: db, Clock: dbtest.NewClock(time.Time{})}
 	env.Store = sqlstore.NewStore(db, env.Clock)
 	org := mustOrg(t, env)
 	f := mustFunnel(t, env, org, nil)

@@ -2,24 +2,19 @@ package sqlstore_test
 
 import (
 	"database/sql"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"winnow"
-	"winnow/internal/sqlstore"
 )
 
 // TestEmailStore runs the email, invitation and template conformance cases on SQLite
 // always and on PostgreSQL when WINNOW_TEST_POSTGRES_URL is set, each on a fresh
 // database, like TestStore.
 func TestEmailStore(t *testing.T) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, e engine)
-	}{
+	runSuite(t, []suiteCase{
 		{"AddEmails", testAddEmails},
 		{"ClaimAndFinish", testClaimAndFinish},
 		{"ClaimSkips", testClaimSkips},
@@ -28,30 +23,6 @@ func TestEmailStore(t *testing.T) {
 		{"RequestNewLink", testRequestNewLink},
 		{"Templates", testTemplates},
 		{"EmailIsolation", testEmailIsolation},
-	}
-	run := func(t *testing.T, e engine) {
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				t.Parallel()
-				tt.fn(t, e)
-			})
-		}
-	}
-	t.Run(sqlstore.DialectSQLite, func(t *testing.T) {
-		t.Parallel()
-		run(t, engine{name: sqlstore.DialectSQLite, newURL: func(t *testing.T) string {
-			return "sqlite://" + t.TempDir() + "/winnow.db"
-		}})
-	})
-	t.Run(sqlstore.DialectPostgres, func(t *testing.T) {
-		t.Parallel()
-		admin := os.Getenv(envPostgresURL)
-		if admin == "" {
-			t.Skip("set " + envPostgresURL + " to run the PostgreSQL suite")
-		}
-		run(t, engine{name: sqlstore.DialectPostgres, newURL: func(t *testing.T) string {
-			return newPostgresDatabase(t, admin)
-		}})
 	})
 }
 
@@ -103,7 +74,7 @@ func eventKinds(t *testing.T, env *testEnv, a *winnow.Applicant) []winnow.EventK
 }
 
 func testAddEmails(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	a := mustApplicant(t, env, mustFunnel(t, env, org, nil), "")
@@ -159,7 +130,7 @@ func testAddEmails(t *testing.T, e engine) {
 }
 
 func testClaimAndFinish(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	a := mustApplicant(t, env, mustFunnel(t, env, org, nil), "")
@@ -208,7 +179,7 @@ func testClaimAndFinish(t *testing.T, e engine) {
 }
 
 func testClaimSkips(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	f := mustFunnel(t, env, org, nil)
@@ -258,7 +229,7 @@ func reminder(a *winnow.Applicant, deadline time.Time) *winnow.Email {
 }
 
 func testUnknownOutcome(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	a := mustApplicant(t, env, mustFunnel(t, env, org, nil), "")
@@ -293,7 +264,7 @@ func testUnknownOutcome(t *testing.T, e engine) {
 }
 
 func testResendExtend(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	user := mustUser(t, env, org, winnow.RoleAdmin)
@@ -328,7 +299,7 @@ func testResendExtend(t *testing.T, e engine) {
 }
 
 func testRequestNewLink(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	orgA, orgB := mustOrg(t, env), mustOrg(t, env)
 	fa, fb := mustFunnel(t, env, orgA, nil), mustFunnel(t, env, orgB, nil)
@@ -399,7 +370,7 @@ func testRequestNewLink(t *testing.T, e engine) {
 }
 
 func testTemplates(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	f := mustFunnel(t, env, org, nil)
@@ -479,7 +450,7 @@ func testTemplates(t *testing.T, e engine) {
 }
 
 func testEmailIsolation(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	a, b := mustTenant(t, env), mustTenant(t, env)
 	emailOf := func(tn *tenant) *winnow.Email {

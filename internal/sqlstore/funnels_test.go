@@ -35,7 +35,7 @@ func fullFunnel(org *winnow.Org, team ...string) *winnow.Funnel {
 }
 
 func testFunnelRoundTrip(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	u1, u2 := mustUser(t, env, org, winnow.RoleLimited), mustUser(t, env, org, winnow.RoleMember)
@@ -72,7 +72,7 @@ func testFunnelRoundTrip(t *testing.T, e engine) {
 }
 
 func testFunnelUpdate(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	u1, u2 := mustUser(t, env, org, winnow.RoleLimited), mustUser(t, env, org, winnow.RoleLimited)
@@ -123,7 +123,7 @@ func testFunnelUpdate(t *testing.T, e engine) {
 }
 
 func testFunnelValidation(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	org := mustOrg(t, env)
 	other := mustOrg(t, env)
 	stranger := mustUser(t, env, other, winnow.RoleMember)
@@ -159,7 +159,7 @@ func testFunnelValidation(t *testing.T, e engine) {
 }
 
 func testListFunnels(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org, other := mustOrg(t, env), mustOrg(t, env)
 	admin := mustUser(t, env, org, winnow.RoleAdmin)

@@ -92,7 +92,7 @@ func (f *inviteFixture) mustInviteWithEmail(t *testing.T, org *winnow.Org, email
 }
 
 func testInviteWithEmail(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	f := newInviteFixture(t, env)
 	inv, email, token := f.mustInviteWithEmail(t, f.org, "Grace@Example.com")
@@ -176,7 +176,7 @@ func testInviteWithEmail(t *testing.T, e engine) {
 }
 
 func testInviteWithEmailRollback(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	f := newInviteFixture(t, env)
 	taken, _, _ := f.mustInviteWithEmail(t, f.org, "taken@example.com")
@@ -239,7 +239,7 @@ func testInviteWithEmailRollback(t *testing.T, e engine) {
 }
 
 func testInviteEmailIsolation(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	f := newInviteFixture(t, env)
 	other := mustOrg(t, env)

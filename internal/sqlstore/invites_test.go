@@ -9,7 +9,7 @@ import (
 )
 
 func testInvites(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	admin := mustUser(t, env, org, winnow.RoleAdmin)
@@ -83,7 +83,7 @@ func testInvites(t *testing.T, e engine) {
 }
 
 func testAcceptInvite(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	taken := mustUser(t, env, org, winnow.RoleMember)

@@ -52,7 +52,7 @@ func snapshot(t *testing.T, env *testEnv, tn *tenant) []any {
 }
 
 func testTenantIsolation(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	a, b := mustTenant(t, env), mustTenant(t, env)
 	before := snapshot(t, env, b)

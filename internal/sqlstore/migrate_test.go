@@ -10,13 +10,14 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 
 	"winnow"
+	"winnow/internal/dbtest"
 	"winnow/internal/sqlstore"
 )
 
 func testMigrate(t *testing.T, e engine) {
-	env := e.open(t) // migrated once
-	if got := env.DB.Dialect(); got != e.name {
-		t.Fatalf("Dialect() = %q, want %q", got, e.name)
+	env := open(t, e) // migrated once
+	if got := env.DB.Dialect(); got != e.Name {
+		t.Fatalf("Dialect() = %q, want %q", got, e.Name)
 	}
 	gooseRows, riverRows := count(t, env, "goose_db_version", ""), count(t, env, "river_migration", "")
 	if riverRows == 0 {
@@ -47,12 +48,12 @@ func testMigrate(t *testing.T, e engine) {
 }
 
 func testMigrateConcurrently(t *testing.T, e engine) {
-	if e.name != sqlstore.DialectPostgres && runtime.GOOS == "windows" {
+	if e.Name != sqlstore.DialectPostgres && runtime.GOOS == "windows" {
 		t.Skip("SQLite migrations are serialised with a Unix file lock")
 	}
-	url := e.newURL(t)
+	url := e.EmptyURL(t)
 	// Four pools stand for four processes, such as serve and user create starting together.
-	dbs := []*sqlstore.DB{mustOpen(t, url), mustOpen(t, url), mustOpen(t, url), mustOpen(t, url)}
+	dbs := []*sqlstore.DB{dbtest.MustOpen(t, url), dbtest.MustOpen(t, url), dbtest.MustOpen(t, url), dbtest.MustOpen(t, url)}
 	var wg sync.WaitGroup
 	errs := make([]error, len(dbs))
 	for i, db := range dbs {

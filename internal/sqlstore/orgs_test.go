@@ -9,7 +9,7 @@ import (
 )
 
 func testOrgs(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	o := &winnow.Org{Name: "  Acme Corp  "}
 	if err := env.Store.CreateOrg(ctx, o); err != nil {

@@ -1,7 +1,6 @@
 package sqlstore_test
 
 import (
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,37 +14,13 @@ import (
 // review mode of jobs on SQLite always and on PostgreSQL when WINNOW_TEST_POSTGRES_URL
 // is set, with subtests named for the engine like TestStore's.
 func TestStoreReviewsTokens(t *testing.T) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, e engine)
-	}{
+	runSuite(t, []suiteCase{
 		{"FunnelOpenReview", testFunnelOpenReview},
 		{"Reviews", testReviews},
 		{"ReviewRules", testReviewRules},
 		{"APITokens", testAPITokens},
 		{"ReviewTokenIsolation", testReviewTokenIsolation},
-	}
-	engines := []engine{{name: sqlstore.DialectSQLite, newURL: func(t *testing.T) string {
-		return "sqlite://" + t.TempDir() + "/winnow.db"
-	}}}
-	admin := os.Getenv(envPostgresURL)
-	engines = append(engines, engine{name: sqlstore.DialectPostgres, newURL: func(t *testing.T) string {
-		return newPostgresDatabase(t, admin)
-	}})
-	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
-			t.Parallel()
-			if e.name == sqlstore.DialectPostgres && admin == "" {
-				t.Skip("set " + envPostgresURL + " to run the PostgreSQL suite")
-			}
-			for _, tt := range tests {
-				t.Run(tt.name, func(t *testing.T) {
-					t.Parallel()
-					tt.fn(t, e)
-				})
-			}
-		})
-	}
+	})
 }
 
 // mustSubmitted returns a new applicant of f moved to submitted through the domain's
@@ -66,7 +41,7 @@ func mustSubmitted(t *testing.T, env *testEnv, f *winnow.Funnel) *winnow.Applica
 }
 
 func testFunnelOpenReview(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	blind := mustFunnel(t, env, org, nil)
@@ -104,7 +79,7 @@ func testFunnelOpenReview(t *testing.T, e engine) {
 }
 
 func testReviews(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	ada, bob := mustUser(t, env, org, winnow.RoleMember), mustUser(t, env, org, winnow.RoleLimited)
@@ -171,7 +146,7 @@ func testReviews(t *testing.T, e engine) {
 }
 
 func testReviewRules(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	other := mustOrg(t, env)
@@ -223,7 +198,7 @@ func testReviewRules(t *testing.T, e engine) {
 }
 
 func testAPITokens(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	admin := mustUser(t, env, org, winnow.RoleAdmin)
@@ -296,7 +271,7 @@ func testAPITokens(t *testing.T, e engine) {
 }
 
 func testReviewTokenIsolation(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	a, b := mustTenant(t, env), mustTenant(t, env)
 	bSubmitted := mustSubmitted(t, env, b.funnel)

@@ -33,7 +33,7 @@ func (w *effectWorker) Work(ctx context.Context, job *river.Job[effectArgs]) err
 }
 
 func testRiverEffects(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	worker := &effectWorker{done: make(chan effectArgs, 10)}
 	workers := river.NewWorkers()

@@ -9,7 +9,7 @@ import (
 )
 
 func testSessions(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	u := mustUser(t, env, org, winnow.RoleMember)

@@ -1,63 +1,46 @@
 package sqlstore_test
 
 import (
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
-	"net/url"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"winnow"
+	"winnow/internal/dbtest"
 	"winnow/internal/sqlstore"
 )
 
-// envPostgresURL names the admin URL of a PostgreSQL server for the PostgreSQL suite.
-// Each test creates its own database there and drops it afterwards.
-const envPostgresURL = "WINNOW_TEST_POSTGRES_URL"
+// TestMain removes the template databases of dbtest when the tests end.
+func TestMain(m *testing.M) { dbtest.Main(m) }
 
-// engine is one database engine the conformance suite runs on. newURL returns the URL
-// of a fresh, empty database that is removed when the test ends.
-type engine struct {
-	name   string
-	newURL func(t *testing.T) string
+// engine is one database engine the conformance suite runs on.
+type engine = dbtest.Engine
+
+// suiteCase is one conformance case, run on each engine.
+type suiteCase struct {
+	name string
+	fn   func(t *testing.T, e engine)
 }
 
-// TestStore runs the conformance suite on SQLite always and on PostgreSQL when
-// WINNOW_TEST_POSTGRES_URL is set. The subtests are named for the engine, so that CI can
-// tell that the PostgreSQL suite ran rather than skipped.
-func TestStore(t *testing.T) {
-	t.Run(sqlstore.DialectSQLite, func(t *testing.T) {
-		t.Parallel()
-		t.Log("running the conformance suite on SQLite")
-		testStore(t, engine{name: sqlstore.DialectSQLite, newURL: func(t *testing.T) string {
-			return "sqlite://" + t.TempDir() + "/winnow.db"
-		}})
-	})
-	t.Run(sqlstore.DialectPostgres, func(t *testing.T) {
-		t.Parallel()
-		admin := os.Getenv(envPostgresURL)
-		if admin == "" {
-			t.Skip("set " + envPostgresURL + " to run the PostgreSQL suite")
+// runSuite runs every case on SQLite always and on PostgreSQL when
+// WINNOW_TEST_POSTGRES_URL is set, each in parallel on its own database. The subtests
+// are named for the engine, so that CI can tell that the PostgreSQL suite ran.
+func runSuite(t *testing.T, cases []suiteCase) {
+	dbtest.Engines(t, func(t *testing.T, e engine) {
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				t.Parallel()
+				c.fn(t, e)
+			})
 		}
-		t.Log("running the conformance suite on PostgreSQL")
-		testStore(t, engine{name: sqlstore.DialectPostgres, newURL: func(t *testing.T) string {
-			return newPostgresDatabase(t, admin)
-		}})
 	})
 }
 
-// testStore runs every conformance test on e, each on its own fresh database.
-func testStore(t *testing.T, e engine) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, e engine)
-	}{
+// TestStore runs the conformance suite of orgs, users, sessions, invitations, funnels
+// and applicants.
+func TestStore(t *testing.T) {
+	runSuite(t, []suiteCase{
 		{"Migrate", testMigrate},
 		{"MigrateConcurrently", testMigrateConcurrently},
 		{"Orgs", testOrgs},
@@ -85,104 +68,27 @@ func testStore(t *testing.T, e engine) {
 		{"ConcurrentTransitions", testConcurrentTransitions},
 		{"TenantIsolation", testTenantIsolation},
 		{"RiverEffects", testRiverEffects},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			tt.fn(t, e)
-		})
-	}
+	})
 }
 
 // testEnv is a migrated database with a store whose clock the test controls.
 type testEnv struct {
 	DB    *sqlstore.DB
 	Store *sqlstore.Store
-	Clock *fakeClock
+	Clock *dbtest.Clock
 }
 
-// open returns a fresh, migrated database of engine e and a store on it.
-func (e engine) open(t *testing.T) *testEnv {
+// open returns a fresh, migrated database of engine e and a store on it. The clock has
+// nanoseconds, which the store must drop as both engines do.
+func open(t *testing.T, e engine) *testEnv {
 	t.Helper()
-	db := mustOpen(t, e.newURL(t))
-	if err := db.Migrate(t.Context()); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	clock := &fakeClock{now: time.Date(2026, 11, 28, 9, 30, 0, 123456789, time.UTC)}
+	db := e.Open(t)
+	clock := dbtest.NewClock(time.Date(2026, 11, 28, 9, 30, 0, 123456789, time.UTC))
 	return &testEnv{DB: db, Store: sqlstore.NewStore(db, clock), Clock: clock}
 }
 
-// mustOpen opens url and closes it when the test ends.
-func mustOpen(t *testing.T, url string) *sqlstore.DB {
-	t.Helper()
-	db, err := sqlstore.Open(t.Context(), url, "")
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-var (
-	pgAdminOnce sync.Once
-	pgAdmin     *sql.DB
-	pgAdminErr  error
-)
-
-// newPostgresDatabase creates an empty database winnow_test_<random> on the server of
-// adminURL, so that the test's tables, River's included, and its advisory locks are its
-// own, and drops it when the test ends.
-func newPostgresDatabase(t *testing.T, adminURL string) string {
-	t.Helper()
-	pgAdminOnce.Do(func() { pgAdmin, pgAdminErr = sql.Open("pgx", adminURL) })
-	if pgAdminErr != nil {
-		t.Fatalf("open admin connection: %v", pgAdminErr)
-	}
-	name := "winnow_test_" + randomHex(8)
-	if _, err := pgAdmin.ExecContext(t.Context(), `CREATE DATABASE `+name+` TEMPLATE template0`); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		// WITH (FORCE) ends connections a failed test may have left behind.
-		if _, err := pgAdmin.ExecContext(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(adminURL)
-	if err != nil {
-		t.Fatalf("parse %s: %v", envPostgresURL, err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
-// fakeClock is a winnow.Clock that moves only when told.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d and returns the new time.
-func (c *fakeClock) Advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	return c.now
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
-}
+// randomHex returns n random bytes in hex.
+func randomHex(n int) string { return dbtest.RandomHex(n) }
 
 // wantCode fails the test unless err carries the winnow error code want.
 func wantCode(t *testing.T, err error, want string) {

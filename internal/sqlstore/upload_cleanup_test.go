@@ -20,7 +20,7 @@ func uploadOf(t *testing.T, env *testEnv, a *winnow.Applicant, item string, size
 // upload the answer named before and returns it, keeps what it still names, and in the
 // end one row is left for one answer.
 func testReplacedUploads(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	a := mustStarted(t, env, mustFunnel(t, env, org, nil))
@@ -86,7 +86,7 @@ func testReplacedUploads(t *testing.T, e engine) {
 // applicant's uploads together never go past it, and what would is ETOOLARGE and
 // recorded not.
 func testUploadBudget(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	a := mustStarted(t, env, mustFunnel(t, env, org, nil))
@@ -137,7 +137,7 @@ func testUploadBudget(t *testing.T, e engine) {
 // testUnusedUploads finds the upload rows that no answer names once they are older
 // than the cutoff, across orgs, deletes each once, and tells known paths from unknown.
 func testUnusedUploads(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	orgA, orgB := mustOrg(t, env), mustOrg(t, env)
 	a := mustStarted(t, env, mustFunnel(t, env, orgA, nil))

@@ -8,7 +8,7 @@ import (
 )
 
 func testUsers(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
 	bob := &winnow.User{OrgID: org.ID, Email: " Bob@Example.com ", Name: "Bob", Role: winnow.RoleMember, PasswordHash: "h1"}
@@ -72,7 +72,7 @@ func testUsers(t *testing.T, e engine) {
 }
 
 func testUserValidation(t *testing.T, e engine) {
-	env := e.open(t)
+	env := open(t, e)
 	org := mustOrg(t, env)
 	valid := func() *winnow.User {
 		return &winnow.User{OrgID: org.ID, Email: "v@example.com", Name: "V", Role: winnow.RoleMember, PasswordHash: "h"}

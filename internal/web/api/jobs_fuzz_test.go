@@ -2,30 +2,27 @@ package api_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"winnow"
+	"winnow/internal/dbtest"
 	"winnow/internal/keyring"
 	"winnow/internal/sqlstore"
 	"winnow/internal/web/api"
 )
 
-const envPostgresURL = "WINNOW_TEST_POSTGRES_URL"
+// TestMain removes the template databases of dbtest when the tests end.
+func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // apiWorld is an API handler on a migrated database with one org, its admin and an
 // API token, serving the job routes as internal/web/routes.go mounts them.
@@ -38,14 +35,7 @@ type apiWorld struct {
 func newAPIWorld(tb testing.TB, dbURL string) *apiWorld {
 	tb.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, dbURL, "")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
+	db := dbtest.MustOpen(tb, dbURL)
 	store := sqlstore.NewStore(db, nil)
 	kr, err := keyring.New("fuzz-secret-key-0123456789abcdef-0123456789")
 	if err != nil {
@@ -139,40 +129,18 @@ func fuzzing() bool {
 // and on PostgreSQL when WINNOW_TEST_POSTGRES_URL is set. Fuzzing itself runs on SQLite
 // only, without fsync, so that a few seconds try thousands of bodies.
 func FuzzCreateJob(f *testing.F) {
-	worlds := map[string]*apiWorld{
-		sqlstore.DialectSQLite: newAPIWorld(f, "sqlite://"+filepath.Join(f.TempDir(), "winnow.db")+"?_pragma=synchronous(OFF)"),
-	}
-	if admin := os.Getenv(envPostgresURL); admin != "" && !fuzzing() {
-		worlds[sqlstore.DialectPostgres] = newAPIWorld(f, newPostgresDatabase(f, admin))
+	var worlds []*apiWorld
+	for _, e := range dbtest.Available() {
+		switch {
+		case e == dbtest.SQLite:
+			worlds = append(worlds, newAPIWorld(f, e.URL(f)+"?_pragma=synchronous(OFF)"))
+		case !fuzzing():
+			worlds = append(worlds, newAPIWorld(f, e.URL(f)))
+		}
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, w := range worlds {
 			checkCreateJob(t, w, body)
 		}
 	})
-}
-
-// newPostgresDatabase creates an empty database on the server of adminURL, dropped
-// when the test ends, and returns its URL.
-func newPostgresDatabase(tb testing.TB, adminURL string) string {
-	tb.Helper()
-	admin, err := sql.Open("pgx", adminURL)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	name := fmt.Sprintf("winnow_api_%d", time.Now().UnixNano())
-	if _, err := admin.Exec(`CREATE DATABASE ` + name + ` TEMPLATE template0`); err != nil {
-		admin.Close()
-		tb.Fatalf("create database: %v", err)
-	}
-	tb.Cleanup(func() {
-		admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
-		admin.Close()
-	})
-	u, err := url.Parse(adminURL)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
 }

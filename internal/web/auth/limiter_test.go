@@ -7,16 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"winnow/internal/dbtest"
 	"winnow/internal/web/auth"
 )
 
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) Now() time.Time { return c.t }
-
-func newLimiter(t *testing.T) (*auth.LoginLimiter, *fakeClock) {
+func newLimiter(t *testing.T) (*auth.LoginLimiter, *dbtest.Clock) {
 	t.Helper()
-	clk := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := dbtest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	return auth.NewLoginLimiter(3, 10, 10*time.Minute, clk), clk
 }
 
@@ -37,14 +34,14 @@ func TestLoginLimiterAccount(t *testing.T) {
 	l, clk := newLimiter(t)
 	for i := range 3 {
 		mustReserve(t, l, "ada@example.com", fmt.Sprintf("192.0.2.%d", i)).Failed()
-		clk.t = clk.t.Add(time.Minute)
+		clk.Advance(time.Minute)
 	}
 	a, wait := l.Reserve("ada@example.com", "198.51.100.1")
 	if a != nil || wait != 7*time.Minute {
 		t.Fatalf("attempt %v wait %v, want refused for 7m", a, wait)
 	}
 	mustReserve(t, l, "grace@example.com", "192.0.2.0").Failed() // another account, same address
-	clk.t = clk.t.Add(7 * time.Minute)
+	clk.Advance(7 * time.Minute)
 	mustReserve(t, l, "ada@example.com", "192.0.2.0").Failed()
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"winnow"
+	"winnow/internal/dbtest"
 	"winnow/internal/web/candidate"
 )
 
@@ -21,8 +22,8 @@ import (
 // prompts' files the same way.
 func TestResaveKeepsOneFile(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, nil)
+	dbtest.Engines(t, func(t *testing.T, eng dbtest.Engine) {
+		e := newEnv(t, eng, nil)
 		a := e.mustApplicant(stepVideo)
 		c := "/c/" + a.Token
 		wantPage(t, e.post(c+"/start", nil), http.StatusSeeOther, c+"/steps/s3")
@@ -83,8 +84,8 @@ func TestUploadBudget(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			forEachEngine(t, func(t *testing.T, dialect string) {
-				e := newEnv(t, dialect, func(h *candidate.Handler) {
+			dbtest.Engines(t, func(t *testing.T, eng dbtest.Engine) {
+				e := newEnv(t, eng, func(h *candidate.Handler) {
 					h.MaxVideoBytes = videoLimit
 					if tt.raced {
 						h.Answers = staleSums{h.Answers}
@@ -120,8 +121,8 @@ func TestUploadBudget(t *testing.T) {
 
 	t.Run("completing without a file", func(t *testing.T) {
 		t.Parallel()
-		forEachEngine(t, func(t *testing.T, dialect string) {
-			e := newEnv(t, dialect, func(h *candidate.Handler) { h.MaxVideoBytes = videoLimit })
+		dbtest.Engines(t, func(t *testing.T, eng dbtest.Engine) {
+			e := newEnv(t, eng, func(h *candidate.Handler) { h.MaxVideoBytes = videoLimit })
 			a := e.mustApplicant(stepVideo)
 			c := "/c/" + a.Token
 			wantPage(t, e.post(c+"/start", nil), http.StatusSeeOther, c+"/steps/s3")

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"winnow/internal/dbtest"
+
 	"winnow"
 )
 
@@ -18,8 +20,8 @@ import (
 // submission.
 func TestWalkthrough(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, nil)
+	dbtest.Engines(t, func(t *testing.T, eng dbtest.Engine) {
+		e := newEnv(t, eng, nil)
 		a := e.mustApplicant(stepQuestions, stepHomework, stepVideo)
 		c := "/c/" + a.Token
 
@@ -160,8 +162,8 @@ func wantUpload(t *testing.T, e *env, a *winnow.Applicant, id, name, contentType
 // not found, and nothing is stored by a refused post.
 func TestStepOrder(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, nil)
+	dbtest.Engines(t, func(t *testing.T, eng dbtest.Engine) {
+		e := newEnv(t, eng, nil)
 		a := e.mustApplicant(stepQuestions, stepHomework, stepVideo)
 		c := "/c/" + a.Token
 		wantPage(t, e.get(c+"/steps/s1"), http.StatusSeeOther, c) // not started yet
@@ -208,8 +210,8 @@ func TestStepOrder(t *testing.T) {
 // submission: submitted, then qualified by nobody, in that order.
 func TestQuestionsOnlyQualifies(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, nil)
+	dbtest.Engines(t, func(t *testing.T, eng dbtest.Engine) {
+		e := newEnv(t, eng, nil)
 		a := e.mustApplicant(stepQuestions)
 		c := "/c/" + a.Token
 		wantPage(t, e.get(c), http.StatusOK, "", "Time needed:</strong> about 8 minutes<")
@@ -237,7 +239,7 @@ func TestQuestionsOnlyQualifies(t *testing.T) {
 // the candidate sees a kind page that does not give the reason.
 func TestKnockout(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, dialect string) {
+	dbtest.Engines(t, func(t *testing.T, eng dbtest.Engine) {
 		tests := []struct {
 			name   string
 			edit   func(url.Values)
@@ -250,7 +252,7 @@ func TestKnockout(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				e := newEnv(t, dialect, nil)
+				e := newEnv(t, eng, nil)
 				a := e.mustApplicant(stepQuestions, stepHomework)
 				c := "/c/" + a.Token
 				wantPage(t, e.post(c+"/start", nil), http.StatusSeeOther, c+"/steps/s1")

@@ -3,12 +3,11 @@ package candidate_test
 import (
 	"log/slog"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
 	"winnow"
-	"winnow/internal/sqlstore"
+	"winnow/internal/dbtest"
 	"winnow/internal/web/candidate"
 )
 
@@ -19,10 +18,6 @@ import (
 // corpus is in testdata/fuzz/FuzzSaveQuestions; .ci/run fuzzes for a few seconds.
 func FuzzSaveQuestions(f *testing.F) {
 	f.Add("yes", "Remote", "4", "German", "ada", "Line one\r\nline two", "")
-	dialects := []string{sqlstore.DialectSQLite}
-	if os.Getenv(envPostgresURL) != "" {
-		dialects = append(dialects, sqlstore.DialectPostgres)
-	}
 	quiet := func(h *candidate.Handler) { h.Logger = slog.New(slog.DiscardHandler) }
 	// One funnel per engine; each input gets a new candidate, started in the store.
 	type world struct {
@@ -30,8 +25,8 @@ func FuzzSaveQuestions(f *testing.F) {
 		funnel *winnow.Funnel
 	}
 	var worlds []world
-	for _, d := range dialects {
-		e := newEnv(f, d, quiet)
+	for _, eng := range dbtest.Available() {
+		e := newEnv(f, eng, quiet)
 		fn := &winnow.Funnel{OrgID: e.org.ID, Title: "Backend Engineer", Status: winnow.FunnelOpen, Steps: winnow.CopySteps([]winnow.Step{stepQuestions})}
 		if err := e.store.CreateFunnel(f.Context(), fn); err != nil {
 			f.Fatal(err)

@@ -2,11 +2,6 @@ package candidate_test
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -23,6 +18,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"winnow"
+	"winnow/internal/dbtest"
 	"winnow/internal/filestore"
 	"winnow/internal/sqlstore"
 	"winnow/internal/web/candidate"
@@ -30,101 +26,8 @@ import (
 	"winnow/ui"
 )
 
-const envPostgresURL = "WINNOW_TEST_POSTGRES_URL"
-
-// databases are the package's migrated databases, one per engine, shared by every test:
-// each test works in its own org, so tests cannot see each other's rows.
-var (
-	dbOnce    = map[string]*sync.Once{sqlstore.DialectSQLite: {}, sqlstore.DialectPostgres: {}}
-	dbs       = map[string]*sqlstore.DB{}
-	dbErrs    = map[string]error{}
-	dropAfter []func()
-	tmpRoot   string
-)
-
-func TestMain(m *testing.M) {
-	var err error
-	if tmpRoot, err = os.MkdirTemp("", "winnow-candidate-"); err != nil {
-		panic(err)
-	}
-	code := m.Run()
-	for _, db := range dbs {
-		db.Close()
-	}
-	for _, drop := range dropAfter {
-		drop()
-	}
-	os.RemoveAll(tmpRoot)
-	os.Exit(code)
-}
-
-// sharedDB returns the engine's migrated database, creating it on first use.
-func sharedDB(t testing.TB, dialect string) *sqlstore.DB {
-	t.Helper()
-	dbOnce[dialect].Do(func() {
-		ctx := context.Background()
-		var u string
-		switch dialect {
-		case sqlstore.DialectSQLite:
-			u = "sqlite://" + filepath.Join(tmpRoot, "winnow.db")
-		default:
-			u, dbErrs[dialect] = newPostgresDatabase(os.Getenv(envPostgresURL))
-			if dbErrs[dialect] != nil {
-				return
-			}
-		}
-		db, err := sqlstore.Open(ctx, u, "")
-		if err == nil {
-			err = db.Migrate(ctx)
-		}
-		dbs[dialect], dbErrs[dialect] = db, err
-	})
-	if err := dbErrs[dialect]; err != nil {
-		t.Fatalf("open %s: %v", dialect, err)
-	}
-	return dbs[dialect]
-}
-
-// newPostgresDatabase creates an empty database on the server of adminURL and arranges
-// for it to be dropped when the package's tests end.
-func newPostgresDatabase(adminURL string) (string, error) {
-	admin, err := sql.Open("pgx", adminURL)
-	if err != nil {
-		return "", err
-	}
-	name := "winnow_candidate_" + randomHex(6)
-	if _, err := admin.Exec(`CREATE DATABASE ` + name + ` TEMPLATE template0`); err != nil {
-		admin.Close()
-		return "", fmt.Errorf("create database: %w", err)
-	}
-	dropAfter = append(dropAfter, func() {
-		admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
-		admin.Close()
-	})
-	u, err := url.Parse(adminURL)
-	if err != nil {
-		return "", err
-	}
-	u.Path = "/" + name
-	return u.String(), nil
-}
-
-// forEachEngine runs fn as a subtest on SQLite always and on PostgreSQL when
-// WINNOW_TEST_POSTGRES_URL is set; the subtests are named for the engine.
-func forEachEngine(t *testing.T, fn func(t *testing.T, dialect string)) {
-	t.Helper()
-	t.Run(sqlstore.DialectSQLite, func(t *testing.T) {
-		t.Parallel()
-		fn(t, sqlstore.DialectSQLite)
-	})
-	t.Run(sqlstore.DialectPostgres, func(t *testing.T) {
-		t.Parallel()
-		if os.Getenv(envPostgresURL) == "" {
-			t.Skip("set " + envPostgresURL + " to run on PostgreSQL")
-		}
-		fn(t, sqlstore.DialectPostgres)
-	})
-}
+// TestMain removes the databases of dbtest when the tests end.
+func TestMain(m *testing.M) { dbtest.Main(m) }
 
 var (
 	rendererOnce sync.Once
@@ -132,31 +35,13 @@ var (
 	rendererErr  error
 )
 
-// fakeClock is a winnow.Clock that moves only when told.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // env is one test's world: its own org, clock, uploads folder and server, on the
-// engine's shared database.
+// engine's shared database (dbtest's Shared: tests keep to their own orgs).
 type env struct {
 	t       testing.TB
 	db      *sqlstore.DB
 	store   *sqlstore.Store
-	clock   *fakeClock
+	clock   *dbtest.Clock
 	files   *filestore.Store
 	handler *candidate.Handler
 	server  *httptest.Server
@@ -164,14 +49,14 @@ type env struct {
 }
 
 // newEnv builds the test's world. edit, when set, changes the handler before it serves.
-func newEnv(t testing.TB, dialect string, edit func(*candidate.Handler)) *env {
+func newEnv(t testing.TB, eng dbtest.Engine, edit func(*candidate.Handler)) *env {
 	t.Helper()
-	db := sharedDB(t, dialect)
+	db := eng.Shared(t)
 	rendererOnce.Do(func() { renderer, rendererErr = render.New(ui.Templates, slog.New(slog.DiscardHandler)) })
 	if rendererErr != nil {
 		t.Fatalf("templates: %v", rendererErr)
 	}
-	clock := &fakeClock{now: time.Date(2026, 11, 28, 9, 30, 0, 0, time.UTC)}
+	clock := dbtest.NewClock(time.Time{})
 	store := sqlstore.NewStore(db, clock)
 	files, err := filestore.Open(filepath.Join(t.TempDir(), "uploads"))
 	if err != nil {
@@ -218,11 +103,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
+func randomHex(n int) string { return dbtest.RandomHex(n) }
 
 // Step fixtures: every question type, knockouts, homework and video.
 var (

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"winnow/internal/dbtest"
+
 	"winnow"
 )
 
@@ -111,7 +113,7 @@ func uploadVideo(tb testing.TB, e *env, size int64) uint64 {
 // not parallel on purpose: it measures the whole process's heap, which tests running
 // beside it would move.
 func TestUploadMemory(t *testing.T) {
-	e := newEnv(t, "sqlite", nil)
+	e := newEnv(t, dbtest.SQLite, nil)
 	growth := uploadVideo(t, e, 20<<20)
 	t.Logf("peak heap growth while uploading 20 MB: %.2f MB", float64(growth)/(1<<20))
 	if growth > maxHeapGrowth {
@@ -124,7 +126,7 @@ func TestUploadMemory(t *testing.T) {
 // Run it with: go test -run '^$' -bench Upload200MB ./internal/web/candidate/
 func BenchmarkUpload200MB(b *testing.B) {
 	const size = 200 << 20
-	e := newEnv(b, "sqlite", nil)
+	e := newEnv(b, dbtest.SQLite, nil)
 	b.SetBytes(size)
 	var worst uint64
 	for b.Loop() {

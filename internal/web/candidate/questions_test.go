@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"winnow/internal/dbtest"
+
 	"winnow"
 )
 
@@ -31,8 +33,8 @@ func TestLargestQuestionsStep(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			forEachEngine(t, func(t *testing.T, dialect string) {
-				e := newEnv(t, dialect, nil)
+			dbtest.Engines(t, func(t *testing.T, eng dbtest.Engine) {
+				e := newEnv(t, eng, nil)
 				step := winnow.Step{ID: "big", Kind: winnow.StepQuestions}
 				form := url.Values{}
 				for i := range winnow.MaxQuestionsPerStep {

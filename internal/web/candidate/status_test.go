@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"winnow/internal/dbtest"
+
 	"winnow"
 )
 
@@ -15,11 +17,11 @@ import (
 // with the reason on the timeline, and the link says so afterwards.
 func TestOptOut(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, dialect string) {
+	dbtest.Engines(t, func(t *testing.T, eng dbtest.Engine) {
 		for _, started := range []bool{false, true} {
 			name := map[bool]string{false: "invited", true: "in progress"}[started]
 			t.Run(name, func(t *testing.T) {
-				e := newEnv(t, dialect, nil)
+				e := newEnv(t, eng, nil)
 				a := e.mustApplicant(stepQuestions, stepVideo)
 				c := "/c/" + a.Token
 				want := []winnow.EventKind{winnow.EventInvited}
@@ -55,8 +57,8 @@ func TestOptOut(t *testing.T) {
 // link, and every post is refused (410) without storing anything.
 func TestExpired(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, nil)
+	dbtest.Engines(t, func(t *testing.T, eng dbtest.Engine) {
+		e := newEnv(t, eng, nil)
 		invited := e.mustApplicant(stepQuestions, stepHomework)
 		started := e.mustApplicant(stepQuestions, stepHomework)
 		wantPage(t, e.post("/c/"+started.Token+"/start", nil), http.StatusSeeOther, "")
@@ -100,8 +102,8 @@ func TestExpired(t *testing.T) {
 // that says the link is not valid, for every candidate route, and change nothing.
 func TestInvalidLink(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, nil)
+	dbtest.Engines(t, func(t *testing.T, eng dbtest.Engine) {
+		e := newEnv(t, eng, nil)
 		a := e.mustApplicant(stepQuestions)
 		last := a.Token[len(a.Token)-1:]
 		flipped := map[string]string{"0": "1"}[last]

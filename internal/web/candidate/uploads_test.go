@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"winnow"
+	"winnow/internal/dbtest"
 	"winnow/internal/web/candidate"
 )
 
@@ -17,7 +18,7 @@ import (
 // no answer; the candidate can then try again.
 func TestUploadRefused(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, dialect string) {
+	dbtest.Engines(t, func(t *testing.T, eng dbtest.Engine) {
 		const videoLimit = 256 << 10
 		tests := []struct {
 			name     string
@@ -48,7 +49,7 @@ func TestUploadRefused(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
-				e := newEnv(t, dialect, func(h *candidate.Handler) { h.MaxVideoBytes = videoLimit })
+				e := newEnv(t, eng, func(h *candidate.Handler) { h.MaxVideoBytes = videoLimit })
 				a := e.mustApplicant(stepHomework, stepVideo)
 				c := "/c/" + a.Token
 				wantPage(t, e.post(c+"/start", nil), http.StatusSeeOther, c+"/steps/s2")
@@ -90,7 +91,7 @@ func TestUploadRefused(t *testing.T) {
 // limit is refused before it is read.
 func TestUploadTooLargeAnnounced(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, "sqlite", func(h *candidate.Handler) { h.MaxVideoBytes = 64 << 10 })
+	e := newEnv(t, dbtest.SQLite, func(h *candidate.Handler) { h.MaxVideoBytes = 64 << 10 })
 	a := e.mustApplicant(stepVideo)
 	c := "/c/" + a.Token
 	wantPage(t, e.post(c+"/start", nil), http.StatusSeeOther, c+"/steps/s3")
@@ -128,8 +129,8 @@ func TestUploadTooLargeAnnounced(t *testing.T) {
 // required answer and its length limit.
 func TestHomeworkText(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, nil)
+	dbtest.Engines(t, func(t *testing.T, eng dbtest.Engine) {
+		e := newEnv(t, eng, nil)
 		textOnly := winnow.Step{ID: "hw", Kind: winnow.StepHomework, Homework: &winnow.Homework{Instructions: "Explain.", AcceptText: true}}
 		a := e.mustApplicant(textOnly)
 		c := "/c/" + a.Token
