@@ -74,7 +74,15 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := db.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate database: %w", err)
 	}
-	m.Store = sqlstore.NewStore(db, m.Clock)
+	// The workers need the store and the store needs its effects, which only insert
+	// jobs: so an insert-only River client first, then the effects, the store, and the
+	// working client last.
+	inserter, err := jobs.NewInserter(db.RiverDriver(), m.Logger)
+	if err != nil {
+		return err
+	}
+	effects := jobs.NewEffects[*sqlstore.Tx](inserter, jobs.OptOutPlanner{}, jobs.EmailPlanner{})
+	m.Store = sqlstore.NewStore(db, m.Clock, effects)
 	sender, mode, err := newMailer(m.Config)
 	if err != nil {
 		return err
@@ -87,12 +95,11 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Files = files
 	client, err := jobs.NewClient(db.RiverDriver(), jobs.Deps{Applicants: m.Store, Clock: m.Clock, Logger: m.Logger,
 		Emails: m.Store, Sender: sender, From: mode.From, Sealer: kr, BaseURL: func() string { return m.Config.BaseURL },
-		Uploads: m.Store, Files: files}, true)
+		Uploads: m.Store, Files: files})
 	if err != nil {
 		return err
 	}
 	m.River = client
-	m.Store.SetEffects(jobs.Effects(client, m.Store))
 	return nil
 }
 
@@ -126,7 +133,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Sessions: sessions, Limiter: auth.NewLoginLimiter(auth.MaxAccountAttempts, auth.MaxAddressAttempts, auth.LoginWindow, m.Clock),
 			Keyring: m.Keyring, Proxies: auth.Proxies(m.Config.TrustedProxyPrefixes()),
 			Render: renderer, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL, MailMode: m.MailMode,
-			MemberInvites: &jobs.MemberInvites{Client: m.River, Store: m.Store, Sealer: m.Keyring, Logger: m.Logger}},
+			MemberInvites: &jobs.MemberInvites{Store: m.Store, Sealer: m.Keyring, Logger: m.Logger}},
 		API: &api.Handler{Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Reviews: m.Store, Tokens: m.Store, Invitations: m.Store, Files: files,
 			Users: m.Store, Keyring: m.Keyring, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL},
 		Candidate: &candidate.Handler{Orgs: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Links: m.Store, Files: files,

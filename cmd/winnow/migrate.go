@@ -34,7 +34,8 @@ func migrateCommand(ctx context.Context, args []string, e env) error {
 }
 
 // openStore opens and migrates the configured database for a command that runs once,
-// such as user create or token create. The caller closes the DB.
+// such as user create or token create. Those change nothing that has effects, so the
+// store plans none. The caller closes the DB.
 func openStore(ctx context.Context, cfg *config.Config) (*sqlstore.DB, *sqlstore.Store, error) {
 	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
@@ -44,5 +45,5 @@ func openStore(ctx context.Context, cfg *config.Config) (*sqlstore.DB, *sqlstore
 		db.Close()
 		return nil, nil, fmt.Errorf("migrate: %w", err)
 	}
-	return db, sqlstore.NewStore(db, winnow.SystemClock{}), nil
+	return db, sqlstore.NewStore(db, winnow.SystemClock{}, nil), nil
 }

@@ -14,6 +14,18 @@ import (
 	"winnow/internal/mail"
 )
 
+// EmailStore is what the email worker needs from the store; *sqlstore.Store implements
+// it, and its methods of the same names document each.
+type EmailStore interface {
+	FindEmailByID(ctx context.Context, orgID, id string) (*winnow.Email, error)
+	ClaimEmail(ctx context.Context, orgID, id string, content *winnow.RenderedEmail) (*winnow.Email, bool, error)
+	FinishEmail(ctx context.Context, orgID, id string, o winnow.EmailOutcome) error
+	FindApplicantByID(ctx context.Context, orgID, id string) (*winnow.Applicant, error)
+	FindFunnelByID(ctx context.Context, orgID, id string) (*winnow.Funnel, error)
+	FindOrgByID(ctx context.Context, id string) (*winnow.Org, error)
+	FindTemplate(ctx context.Context, orgID, funnelID string, kind winnow.EmailKind) (*winnow.Template, error)
+}
+
 // SendEmailArgs sends one email row. The row is the authority: the job is unique per
 // email (hence per applicant, kind and sequence), and a job that finds its email final
 // (sent, held, skipped, cancelled, …) does nothing, so a retried or duplicated job sends

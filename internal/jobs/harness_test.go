@@ -26,6 +26,17 @@ const day = 24 * time.Hour
 // TestMain removes the template databases of dbtest when the tests end.
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
+// newStore returns a store on db with clock clk whose effects are planners', as
+// cmd/winnow builds it: an insert-only River client, the effects, then the store.
+func newStore(t testing.TB, db *sqlstore.DB, clk winnow.Clock, planners ...Planner) (*sqlstore.Store, *Client) {
+	t.Helper()
+	inserter, err := NewInserter(db.RiverDriver(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sqlstore.NewStore(db, clk, NewEffects[*sqlstore.Tx](inserter, planners...)), inserter
+}
+
 // harness is a migrated database, a store and a started River client whose workers send
 // through a real SMTP server on 127.0.0.1 (or keep email in the outbox), all on one
 // injected clock.
@@ -54,7 +65,7 @@ func newHarness(t *testing.T, dbURL string, outbox bool) *harness {
 	// The clock starts at the wall clock and only moves forward, so River never finds
 	// a job due by its own clock before it is due by ours.
 	clk := dbtest.NewClock(time.Now().UTC().Truncate(time.Second))
-	store := sqlstore.NewStore(db, clk)
+	store, _ := newStore(t, db, clk, OptOutPlanner{}, EmailPlanner{})
 	files, err := filestore.Open(filepath.Join(t.TempDir(), "uploads"))
 	if err != nil {
 		t.Fatal(err)
@@ -76,11 +87,10 @@ func newHarness(t *testing.T, dbURL string, outbox bool) *harness {
 		}
 		h.deps.Sender = sender
 	}
-	h.client, err = NewClient(db.RiverDriver(), h.deps, true)
+	h.client, err = NewClient(db.RiverDriver(), h.deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store.SetEffects(Effects(h.client, store))
 	if err := h.client.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

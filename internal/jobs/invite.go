@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,19 +26,17 @@ type InviteStore interface {
 	FindOrgByID(ctx context.Context, id string) (*winnow.Org, error)
 	FindUserByID(ctx context.Context, orgID, id string) (*winnow.User, error)
 	FindTemplate(ctx context.Context, orgID, funnelID string, kind winnow.EmailKind) (*winnow.Template, error)
-	CreateInviteWithEmail(ctx context.Context, inv *winnow.Invite, e *winnow.Email,
-		enqueue func(ctx context.Context, tx *sql.Tx, e *winnow.Email) error) error
+	CreateInviteWithEmail(ctx context.Context, inv *winnow.Invite, e *winnow.Email) error
 }
 
 // MemberInvites invites people to an org by email; it implements
 // winnow.MemberInviteService. The link exists in plain text only in memory: the email
 // is rendered from the org's member invitation template while the link is at hand,
-// sealed with Sealer, and stored with the invitation and its send job in one
-// transaction. The send worker opens it right before handing it to the mail server,
+// sealed with Sealer, and stored with the invitation in one transaction, in which the
+// store's effects (EmailPlanner) plan its send job. The send worker opens it right before handing it to the mail server,
 // outside any transaction; in outbox mode it stays sealed and the mail viewer opens it.
 // Every field must be set.
 type MemberInvites struct {
-	Client *Client
 	Store  InviteStore
 	Sealer Sealer
 	Logger *slog.Logger
@@ -66,12 +63,7 @@ func (mi *MemberInvites) InviteMember(ctx context.Context, inv *winnow.Invite, l
 			return nil, fmt.Errorf("seal member invitation: %w", err)
 		}
 	}
-	err = mi.Store.CreateInviteWithEmail(ctx, inv, e, func(ctx context.Context, tx *sql.Tx, e *winnow.Email) error {
-		_, err := mi.Client.InsertTx(ctx, tx, SendEmailArgs{OrgID: e.OrgID, EmailID: e.ID, InviteID: e.InviteID,
-			EmailKind: string(e.Kind), Seq: e.Seq}, nil)
-		return err
-	})
-	if err != nil {
+	if err := mi.Store.CreateInviteWithEmail(ctx, inv, e); err != nil {
 		return nil, err
 	}
 	return e, nil

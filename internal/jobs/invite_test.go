@@ -28,7 +28,7 @@ func mustKeyring(secret string) *keyring.Keyring {
 // sealer, and returns the invitation, its email and the invitation link's token.
 func (h *harness) memberInvite(sealer Sealer, inviter *winnow.User, address string) (*winnow.Invite, *winnow.Email, string) {
 	h.t.Helper()
-	mi := &MemberInvites{Client: h.client, Store: h.store, Sealer: sealer, Logger: slog.New(slog.DiscardHandler)}
+	mi := &MemberInvites{Store: h.store, Sealer: sealer, Logger: slog.New(slog.DiscardHandler)}
 	token := keyring.Token()
 	inv := &winnow.Invite{OrgID: h.org.ID, Email: address, Role: winnow.RoleLimited, TokenHash: testKeyring.Hash(token),
 		InvitedBy: inviter.ID}

@@ -1,6 +1,7 @@
 // Package jobs holds Winnow's background work as River job kinds and their workers, and
-// the Effects function that enqueues them in the same transaction as the state change
-// that calls for them.
+// the store's Effects: planners (one per kind of effect: emails, the opt-out at the
+// deadline, …) composed into the function that enqueues their jobs in the same
+// transaction as the change that calls for them.
 //
 // Time. Jobs that must wait (reminders, the opt-out at the deadline, retries) are
 // scheduled with River at times computed from the injected winnow.Clock: ScheduledAt for
@@ -12,7 +13,6 @@
 package jobs
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"log/slog"
@@ -49,17 +49,32 @@ type Deps struct {
 	// BaseURL returns the public URL that candidate links start with. It is a function
 	// because serve learns its address only after listening.
 	BaseURL func() string
-	// PollInterval is how often workers look for new jobs; zero means half a second.
-	// There is no LISTEN/NOTIFY on SQLite or through database/sql.
+	// PollInterval is how often workers look for new jobs; zero means half a second
+	// (defaultPollInterval). There is no LISTEN/NOTIFY on SQLite or through
+	// database/sql.
 	PollInterval time.Duration
 }
 
 // Client is River's client over database/sql, the same type on SQLite and PostgreSQL.
 type Client = river.Client[*sql.Tx]
 
-// NewClient builds the River client with every worker registered. With work false the
-// client only inserts jobs (a web-only process); with work true it also works them.
-func NewClient(driver riverdriver.Driver[*sql.Tx], deps Deps, work bool) (*Client, error) {
+// NewInserter builds a River client that only inserts jobs: no queues, no workers. It
+// exists before the store, for the store's effects (see NewEffects), since the workers
+// need the store; it is also all a web-only process needs.
+func NewInserter(driver riverdriver.Driver[*sql.Tx], logger *slog.Logger) (*Client, error) {
+	c, err := river.NewClient(driver, &river.Config{
+		Logger: logger.With("component", "river"),
+		// The kinds' workers live on the working client, built after the store.
+		SkipUnknownJobCheck: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("river inserter: %w", err)
+	}
+	return c, nil
+}
+
+// NewClient builds the River client that works jobs, with every worker registered.
+func NewClient(driver riverdriver.Driver[*sql.Tx], deps Deps) (*Client, error) {
 	if deps.Clock == nil {
 		deps.Clock = winnow.SystemClock{}
 	}
@@ -68,33 +83,33 @@ func NewClient(driver riverdriver.Driver[*sql.Tx], deps Deps, work bool) (*Clien
 	}
 	poll := deps.PollInterval
 	if poll <= 0 {
-		poll = 500 * time.Millisecond
+		poll = defaultPollInterval
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &optOutWorker{deps: deps})
 	river.AddWorker(workers, &sendEmailWorker{deps: deps})
 	river.AddWorker(workers, &sweepUploadsWorker{deps: deps})
-	cfg := &river.Config{
+	c, err := river.NewClient(driver, &river.Config{
 		Workers:           workers,
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers}},
 		Logger:            deps.Logger.With("component", "river"),
 		FetchCooldown:     min(50*time.Millisecond, poll),
 		FetchPollInterval: poll,
-		MaxAttempts:       10,
-	}
-	if work {
-		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 20}}
+		MaxAttempts:       defaultMaxAttempts,
 		// River's leader inserts periodic jobs, so one sweep starts per interval however
 		// many processes work; the sweep is safe to run in several at once anyway.
-		cfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(uploadSweepInterval),
-			func() (river.JobArgs, *river.InsertOpts) { return SweepUploadsArgs{}, nil }, &river.PeriodicJobOpts{ID: "uploads_sweep"})}
-	}
-	c, err := river.NewClient(driver, cfg)
+		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(uploadSweepInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return SweepUploadsArgs{}, nil }, &river.PeriodicJobOpts{ID: "uploads_sweep"})},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
 	}
 	return c, nil
 }
 
-// EffectsFunc is the signature of sqlstore's effects hook: it runs inside the
-// transaction of every applicant change.
-type EffectsFunc = func(ctx context.Context, tx *sql.Tx, a *winnow.Applicant, ev *winnow.Event) error
+// The working client's settings.
+const (
+	defaultPollInterval = 500 * time.Millisecond
+	maxWorkers          = 20 // jobs worked at once by one process
+	defaultMaxAttempts  = 10 // for kinds that do not set their own
+)

@@ -29,6 +29,27 @@ func (OptOutArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
+// OptOutPlanner plans the opt-out job at the applicant's deadline when they are
+// invited, and again when their invitation is extended (the job planned before finds
+// the deadline moved and does nothing).
+type OptOutPlanner struct{}
+
+var _ Planner = OptOutPlanner{}
+
+// Plan returns the opt-out job an invitation or an extension calls for.
+func (OptOutPlanner) Plan(ctx context.Context, tx Tx, c Change) ([]river.InsertManyParams, error) {
+	if c.Event == nil || (c.Event.Kind != winnow.EventInvited && c.Event.Kind != winnow.EventInvitationExtended) {
+		return nil, nil
+	}
+	return []river.InsertManyParams{optOutParams(c.Applicant)}, nil
+}
+
+// optOutParams is the opt-out job of applicant a, at their deadline.
+func optOutParams(a *winnow.Applicant) river.InsertManyParams {
+	return river.InsertManyParams{Args: OptOutArgs{OrgID: a.OrgID, ApplicantID: a.ID, Deadline: a.Deadline},
+		InsertOpts: &river.InsertOpts{ScheduledAt: a.Deadline}}
+}
+
 type optOutWorker struct {
 	river.WorkerDefaults[OptOutArgs]
 	deps Deps

@@ -15,19 +15,14 @@ import (
 	"winnow/internal/sqlstore"
 )
 
-// setup returns a store on a fresh SQLite database with an open funnel, the clock the
-// store and workers share, and a River client whose effects are wired in.
-func setup(t *testing.T) (*sqlstore.Store, *dbtest.Clock, *Client, *winnow.Funnel) {
+// setup returns a store on a fresh SQLite database, whose effects plan only the opt-out,
+// with an open funnel, and the clock the store and workers share.
+func setup(t *testing.T) (*sqlstore.Store, *dbtest.Clock, *winnow.Funnel) {
 	t.Helper()
 	ctx := context.Background()
 	db := dbtest.SQLite.Open(t)
 	clk := dbtest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
-	store := sqlstore.NewStore(db, clk)
-	client, err := NewClient(db.RiverDriver(), Deps{Applicants: store, Clock: clk, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store.SetEffects(Effects(client, nil))
+	store, _ := newStore(t, db, clk, OptOutPlanner{})
 	org := &winnow.Org{Name: "Acme"}
 	if err := store.CreateOrg(ctx, org); err != nil {
 		t.Fatal(err)
@@ -36,7 +31,7 @@ func setup(t *testing.T) (*sqlstore.Store, *dbtest.Clock, *Client, *winnow.Funne
 	if err := store.CreateFunnel(ctx, f); err != nil {
 		t.Fatal(err)
 	}
-	return store, clk, client, f
+	return store, clk, f
 }
 
 func invite(t *testing.T, store *sqlstore.Store, f *winnow.Funnel, now time.Time) *winnow.Applicant {
@@ -53,7 +48,7 @@ func invite(t *testing.T, store *sqlstore.Store, f *winnow.Funnel, now time.Time
 
 func TestInvitationSchedulesOptOut(t *testing.T) {
 	t.Parallel()
-	store, clk, _, f := setup(t)
+	store, clk, f := setup(t)
 	a := invite(t, store, f, clk.Now())
 	var kind string
 	var scheduled time.Time
@@ -87,7 +82,7 @@ func TestOptOutWorker(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			store, clk, _, f := setup(t)
+			store, clk, f := setup(t)
 			a := invite(t, store, f, clk.Now())
 			if c.prepare != nil {
 				c.prepare(t, store, a, clk.Now().Add(time.Hour))

@@ -193,7 +193,7 @@ func TestUploadSweepIsPeriodic(t *testing.T) {
 	t.Parallel()
 	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
 		h := newHarness(t, e.URL(t), true)
-		c, err := NewClient(h.db.RiverDriver(), h.deps, true)
+		c, err := NewClient(h.db.RiverDriver(), h.deps)
 		if err != nil {
 			t.Fatal(err)
 		}

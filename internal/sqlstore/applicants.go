@@ -68,7 +68,7 @@ func (s *Store) CreateApplicant(ctx context.Context, a *winnow.Applicant, actorI
 	if err := s.insertEvent(ctx, tx, &ev); err != nil {
 		return err
 	}
-	if err := s.runEffects(ctx, tx, &na, &ev); err != nil {
+	if err := s.applicantChanged(ctx, tx, &na, &ev); err != nil {
 		return err
 	}
 	if err := commit(tx); err != nil {
@@ -240,7 +240,7 @@ func (s *Store) TransitionApplicant(ctx context.Context, orgID, id string, fn fu
 	if err := s.insertEvent(ctx, tx, &ev); err != nil {
 		return nil, err
 	}
-	if err := s.runEffects(ctx, tx, a, &ev); err != nil {
+	if err := s.applicantChanged(ctx, tx, a, &ev); err != nil {
 		return nil, err
 	}
 	if err := commit(tx); err != nil {

@@ -387,7 +387,7 @@ func testMigrateDuplicateEmails(t *testing.T, e engine) {
 		t.Fatal(err)
 	}
 	env := &testEnv{DB: db, Clock: dbtest.NewClock(time.Time{})}
-	env.Store = sqlstore.NewStore(db, env.Clock)
+	env.Store = sqlstore.NewStore(db, env.Clock, nil)
 	org := mustOrg(t, env)
 	f := mustFunnel(t, env, org, nil)
 	var dups []*winnow.Applicant

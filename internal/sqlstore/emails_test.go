@@ -1,11 +1,12 @@
 package sqlstore_test
 
 import (
-	"database/sql"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"winnow/internal/sqlstore"
 
 	"winnow"
 )
@@ -30,26 +31,18 @@ func TestEmailStore(t *testing.T) {
 func mustAddEmails(t *testing.T, env *testEnv, emails ...*winnow.Email) []*winnow.Email {
 	t.Helper()
 	var added []*winnow.Email
-	inTx(t, env, func(tx *sql.Tx) error {
+	inTx(t, env, func(tx *sqlstore.Tx) error {
 		var err error
-		added, err = env.Store.AddEmailsTx(t.Context(), tx, emails)
+		added, err = tx.AddEmails(t.Context(), emails)
 		return err
 	})
 	return added
 }
 
-// inTx runs fn in a transaction and commits it.
-func inTx(t *testing.T, env *testEnv, fn func(tx *sql.Tx) error) {
+// inTx runs fn in a transaction's view and commits it.
+func inTx(t *testing.T, env *testEnv, fn func(tx *sqlstore.Tx) error) {
 	t.Helper()
-	tx, err := env.DB.SQL().BeginTx(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
+	if err := env.Store.WithTx(t.Context(), fn); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -120,7 +113,7 @@ func testAddEmails(t *testing.T, e engine) {
 	if err != nil || counts[winnow.EmailQueued] != 2 || counts[winnow.EmailScheduled] != 4 {
 		t.Fatalf("counts %v %v", counts, err)
 	}
-	inTx(t, env, func(tx *sql.Tx) error { return env.Store.CancelScheduledEmailsTx(ctx, tx, org.ID, a.ID) })
+	inTx(t, env, func(tx *sqlstore.Tx) error { return tx.CancelScheduledEmails(ctx, org.ID, a.ID) })
 	counts, _ = env.Store.CountEmails(ctx, org.ID)
 	if counts[winnow.EmailCancelled] != 4 || counts[winnow.EmailQueued] != 2 {
 		t.Fatalf("after cancel %v", counts)
@@ -425,9 +418,9 @@ func testTemplates(t *testing.T, e engine) {
 	if len(jobList) != len(winnow.EmailKinds)-1 || jobList[0].Source != winnow.SourceJob {
 		t.Fatalf("job list has %d, first from %s", len(jobList), jobList[0].Source)
 	}
-	inTx(t, env, func(tx *sql.Tx) error {
+	inTx(t, env, func(tx *sqlstore.Tx) error {
 		for kind, want := range map[winnow.EmailKind]bool{winnow.EmailQualified: true, winnow.EmailUnqualified: false, winnow.EmailReminder: true} {
-			if on, err := env.Store.TemplateEnabledTx(ctx, tx, org.ID, f.ID, kind); err != nil || on != want {
+			if on, err := tx.TemplateEnabled(ctx, org.ID, f.ID, kind); err != nil || on != want {
 				t.Errorf("%s enabled = %v (%v), want %v", kind, on, err, want)
 			}
 		}
@@ -519,19 +512,18 @@ func testEmailIsolation(t *testing.T, e engine) {
 		}
 	})
 	t.Run("writes aimed at the other org", func(t *testing.T) {
-		inTx(t, env, func(tx *sql.Tx) error { return env.Store.CancelScheduledEmailsTx(ctx, tx, a.org.ID, b.applicant.ID) })
+		inTx(t, env, func(tx *sqlstore.Tx) error { return tx.CancelScheduledEmails(ctx, a.org.ID, b.applicant.ID) })
 		if err := env.Store.DeleteTemplate(ctx, a.org.ID, b.funnel.ID, winnow.EmailReminder); err != nil {
 			t.Fatal(err)
 		}
 		// An email for their applicant under our org breaks the composite key.
-		tx, err := env.DB.SQL().BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback()
 		forged := queued(b.applicant, winnow.EmailInvitation)
 		forged.OrgID = a.org.ID
-		if _, err := env.Store.AddEmailsTx(ctx, tx, []*winnow.Email{forged}); err == nil {
+		err := env.Store.WithTx(ctx, func(tx *sqlstore.Tx) error {
+			_, err := tx.AddEmails(ctx, []*winnow.Email{forged})
+			return err
+		})
+		if err == nil {
 			t.Fatal("an email for another org's applicant was stored")
 		}
 	})

@@ -1,8 +1,6 @@
 package sqlstore_test
 
 import (
-	"context"
-	"database/sql"
 	"errors"
 	"log/slog"
 	"reflect"
@@ -13,6 +11,7 @@ import (
 
 	"winnow"
 	"winnow/internal/keyring"
+	"winnow/internal/sqlstore"
 )
 
 // inviteEmailArgs is the job the member invitation cases enqueue with the email.
@@ -22,14 +21,16 @@ type inviteEmailArgs struct {
 
 func (inviteEmailArgs) Kind() string { return "sqlstore_test_invite_email" }
 
-// inviteFixture is an org, its admin, a River client that only inserts, and a keyring
-// to seal email content with as the caller of CreateInviteWithEmail does.
+// inviteFixture is an org, its admin, a store whose effects enqueue a job per
+// invitation with a River client that only inserts, and a keyring to seal email
+// content with as the caller of CreateInviteWithEmail does.
 type inviteFixture struct {
-	env    *testEnv
-	org    *winnow.Org
-	admin  *winnow.User
-	client *river.Client[*sql.Tx]
-	kr     *keyring.Keyring
+	env   *testEnv
+	org   *winnow.Org
+	admin *winnow.User
+	fx    *testEffects
+	store *sqlstore.Store
+	kr    *keyring.Keyring
 }
 
 func newInviteFixture(t *testing.T, env *testEnv) *inviteFixture {
@@ -43,13 +44,9 @@ func newInviteFixture(t *testing.T, env *testEnv) *inviteFixture {
 		t.Fatal(err)
 	}
 	org := mustOrg(t, env)
-	return &inviteFixture{env: env, org: org, admin: mustUser(t, env, org, winnow.RoleAdmin), client: client, kr: kr}
-}
-
-// enqueue inserts the email's job in the invitation's transaction.
-func (f *inviteFixture) enqueue(ctx context.Context, tx *sql.Tx, e *winnow.Email) error {
-	_, err := f.client.InsertTx(ctx, tx, inviteEmailArgs{EmailID: e.ID}, nil)
-	return err
+	fx := &testEffects{client: client}
+	return &inviteFixture{env: env, org: org, admin: mustUser(t, env, org, winnow.RoleAdmin), fx: fx,
+		store: sqlstore.NewStore(env.DB, env.Clock, fx), kr: kr}
 }
 
 // jobs counts the enqueued invitation email jobs.
@@ -85,7 +82,7 @@ func (f *inviteFixture) invite(t *testing.T, org *winnow.Org, email string) (*wi
 func (f *inviteFixture) mustInviteWithEmail(t *testing.T, org *winnow.Org, email string) (*winnow.Invite, *winnow.Email, string) {
 	t.Helper()
 	inv, e, token := f.invite(t, org, email)
-	if err := f.env.Store.CreateInviteWithEmail(t.Context(), inv, e, f.enqueue); err != nil {
+	if err := f.store.CreateInviteWithEmail(t.Context(), inv, e); err != nil {
 		t.Fatalf("create invite with email: %v", err)
 	}
 	return inv, e, token
@@ -184,18 +181,13 @@ func testInviteWithEmailRollback(t *testing.T, e engine) {
 	boom := errors.New("queue full")
 
 	tests := []struct {
-		name    string
-		edit    func(inv *winnow.Invite, e *winnow.Email)
-		enqueue func(ctx context.Context, tx *sql.Tx, e *winnow.Email) error
-		is      error  // the error returned, when it is a sentinel
-		code    string // else its code
+		name string
+		edit func(inv *winnow.Invite, e *winnow.Email)
+		fail error  // what the effects return after inserting the job
+		is   error  // the error returned, when it is a sentinel
+		code string // else its code
 	}{
-		{"enqueue fails after inserting the job", nil, func(ctx context.Context, tx *sql.Tx, e *winnow.Email) error {
-			if err := f.enqueue(ctx, tx, e); err != nil {
-				return err
-			}
-			return boom
-		}, boom, ""},
+		{"effects fail after inserting the job", nil, boom, boom, ""},
 		{"token already used", func(inv *winnow.Invite, _ *winnow.Email) { inv.TokenHash = taken.TokenHash }, nil, nil, winnow.ECONFLICT},
 		{"unknown org", func(inv *winnow.Invite, _ *winnow.Email) { inv.OrgID = "no-such-org" }, nil, nil, winnow.ENOTFOUND},
 		{"invalid invitation", func(inv *winnow.Invite, _ *winnow.Email) { inv.Email = "not an address" }, nil, nil, winnow.EINVALID},
@@ -209,15 +201,9 @@ func testInviteWithEmailRollback(t *testing.T, e engine) {
 			if tt.edit != nil {
 				tt.edit(inv, email)
 			}
-			called := false
-			enqueue := func(ctx context.Context, tx *sql.Tx, e *winnow.Email) error {
-				called = true
-				if tt.enqueue != nil {
-					return tt.enqueue(ctx, tx, e)
-				}
-				return f.enqueue(ctx, tx, e)
-			}
-			err := env.Store.CreateInviteWithEmail(ctx, inv, email, enqueue)
+			f.fx.calls, f.fx.err = 0, tt.fail
+			err := f.store.CreateInviteWithEmail(ctx, inv, email)
+			called := f.fx.calls > 0
 			if tt.is != nil {
 				if !errors.Is(err, tt.is) {
 					t.Fatalf("error = %v, want %v", err, tt.is)

@@ -26,18 +26,17 @@ func (s *Store) CreateInvite(ctx context.Context, inv *winnow.Invite) error {
 }
 
 // CreateInviteWithEmail stores a new invitation, as CreateInvite does, and the email that
-// carries its link, in one transaction; inside it, after both rows are written, it calls
-// enqueue (when not nil) to insert the River job that sends the email with InsertTx. So
-// the invitation, its email and the job commit together or not at all, and an error from
-// enqueue rolls all three back.
+// carries its link, in one transaction; inside it, after both rows are written, the
+// store's Effects plan the job that sends the email (InviteCreated). So the invitation,
+// its email and the job commit together or not at all, and an error from the effects
+// rolls all three back.
 //
 // e must be a member invitation with its content rendered: the store does not render
 // or encrypt; the caller passes the content sealed and says so with e.Sealed. The store
 // fills in e's ID, org, invitation, recipient (the invitation's address), sequence 1,
 // status queued and times. The invitation's email is unique per invitation, so there is
 // never a second one for the same link.
-func (s *Store) CreateInviteWithEmail(ctx context.Context, inv *winnow.Invite, e *winnow.Email,
-	enqueue func(ctx context.Context, tx *sql.Tx, e *winnow.Email) error) error {
+func (s *Store) CreateInviteWithEmail(ctx context.Context, inv *winnow.Invite, e *winnow.Email) error {
 	if err := inv.Validate(); err != nil {
 		return err
 	}
@@ -72,15 +71,13 @@ func (s *Store) CreateInviteWithEmail(ctx context.Context, inv *winnow.Invite, e
 	} else if err != nil {
 		return fmt.Errorf("insert invite email: %w", err)
 	}
-	if enqueue != nil {
-		if err := enqueue(ctx, tx, &ne); err != nil {
-			return fmt.Errorf("enqueue invite email: %w", err)
-		}
+	ni.EmailID, ni.EmailStatus = ne.ID, ne.Status
+	if err := s.inviteCreated(ctx, tx, &ni, &ne); err != nil {
+		return err
 	}
 	if err := commit(tx); err != nil {
 		return err
 	}
-	ni.EmailID, ni.EmailStatus = ne.ID, ne.Status
 	*inv, *e = ni, ne
 	return nil
 }

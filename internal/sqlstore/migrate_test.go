@@ -65,7 +65,7 @@ func testMigrateConcurrently(t *testing.T, e engine) {
 			t.Fatalf("migrate %d: %v", i, err)
 		}
 	}
-	store := sqlstore.NewStore(dbs[0], nil)
+	store := sqlstore.NewStore(dbs[0], nil, nil)
 	if err := store.CreateOrg(t.Context(), &winnow.Org{Name: "After racing migrations"}); err != nil {
 		t.Fatalf("create org after migrating: %v", err)
 	}

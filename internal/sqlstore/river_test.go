@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"winnow/internal/sqlstore"
+
 	"github.com/riverqueue/river"
 
 	"winnow"
@@ -32,6 +34,30 @@ func (w *effectWorker) Work(ctx context.Context, job *river.Job[effectArgs]) err
 	return nil
 }
 
+// testEffects is an Effects that enqueues one test job per change with client, then
+// fails with err when it is set, and counts the calls.
+type testEffects struct {
+	client *river.Client[*sql.Tx]
+	err    error
+	calls  int
+}
+
+func (fx *testEffects) ApplicantChanged(ctx context.Context, tx *sqlstore.Tx, a *winnow.Applicant, ev *winnow.Event) error {
+	return fx.insert(ctx, tx, effectArgs{ApplicantID: a.ID, Event: string(ev.Kind)})
+}
+
+func (fx *testEffects) InviteCreated(ctx context.Context, tx *sqlstore.Tx, inv *winnow.Invite, e *winnow.Email) error {
+	return fx.insert(ctx, tx, inviteEmailArgs{EmailID: e.ID})
+}
+
+func (fx *testEffects) insert(ctx context.Context, tx *sqlstore.Tx, args river.JobArgs) error {
+	fx.calls++
+	if _, err := fx.client.InsertTx(ctx, tx.SQL(), args, nil); err != nil {
+		return err
+	}
+	return fx.err
+}
+
 func testRiverEffects(t *testing.T, e engine) {
 	env := open(t, e)
 	ctx := t.Context()
@@ -49,15 +75,12 @@ func testRiverEffects(t *testing.T, e engine) {
 	if err != nil {
 		t.Fatalf("new river client: %v", err)
 	}
-	enqueue := func(ctx context.Context, tx *sql.Tx, a *winnow.Applicant, ev *winnow.Event) error {
-		_, err := client.InsertTx(ctx, tx, effectArgs{ApplicantID: a.ID, Event: string(ev.Kind)}, nil)
-		return err
-	}
+	fx := &testEffects{client: client}
+	env.Store = sqlstore.NewStore(env.DB, env.Clock, fx)
 	jobs := func() int { return count(t, env, "river_job", "kind = $1", effectArgs{}.Kind()) }
 
 	org := mustOrg(t, env)
 	f := mustFunnel(t, env, org, nil)
-	env.Store.SetEffects(enqueue)
 	a := mustApplicant(t, env, f, "")
 	started, err := env.Store.TransitionApplicant(ctx, org.ID, a.ID, func(x *winnow.Applicant) (winnow.Event, error) {
 		return x.Start(env.Clock.Now())
@@ -72,12 +95,7 @@ func testRiverEffects(t *testing.T, e engine) {
 	// An effects failure rolls back the status change, the event and the job inserted
 	// before the failure.
 	boom := errors.New("queue full")
-	env.Store.SetEffects(func(ctx context.Context, tx *sql.Tx, a *winnow.Applicant, ev *winnow.Event) error {
-		if err := enqueue(ctx, tx, a, ev); err != nil {
-			return err
-		}
-		return boom
-	})
+	fx.err = boom
 	_, err = env.Store.TransitionApplicant(ctx, org.ID, a.ID, func(x *winnow.Applicant) (winnow.Event, error) {
 		return x.Submit(env.Clock.Now())
 	})
@@ -98,7 +116,6 @@ func testRiverEffects(t *testing.T, e engine) {
 	if n, m, j := count(t, env, "applicants", ""), count(t, env, "applicant_events", ""), jobs(); n != 1 || m != 2 || j != 2 {
 		t.Fatalf("after failed effects: applicants %d, events %d, jobs %d; want 1, 2, 2", n, m, j)
 	}
-	env.Store.SetEffects(nil)
 
 	// The committed jobs are worked.
 	if err := client.Start(ctx); err != nil {

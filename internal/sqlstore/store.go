@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -12,20 +11,27 @@ import (
 	"winnow"
 )
 
-// EffectsFunc is called inside the transaction of every applicant change (creation
-// and each transition), after the applicant row and its event are written, so that the
-// caller can enqueue the River jobs carrying the change's effects with
-// client.InsertManyTx(ctx, tx, …). Returning an error rolls the whole change back.
-// It must use only tx: on SQLite the pool may have no connection to spare.
-type EffectsFunc func(ctx context.Context, tx *sql.Tx, a *winnow.Applicant, ev *winnow.Event) error
+// Effects plans the background work that changes call for. The store calls it inside
+// the transaction of each such change, after the change is written, with the
+// transaction's view tx, so that the jobs carrying the change's effects (River's
+// InsertManyTx on tx.SQL()) commit or roll back with it. An error rolls the whole
+// change back. It must use only tx: on SQLite the pool may have no connection to spare.
+// internal/jobs builds the one Winnow uses.
+type Effects interface {
+	// ApplicantChanged is called for every applicant change: its creation (ev is the
+	// invited event) and each transition.
+	ApplicantChanged(ctx context.Context, tx *Tx, a *winnow.Applicant, ev *winnow.Event) error
+	// InviteCreated is called for a member invitation stored with its email.
+	InviteCreated(ctx context.Context, tx *Tx, inv *winnow.Invite, e *winnow.Email) error
+}
 
 // Store implements the domain's OrgService, UserService, SessionService,
-// InviteService, FunnelService, ApplicantService, AnswerService, ReviewService and
-// APITokenService on a DB.
+// InviteService, FunnelService, ApplicantService, AnswerService, ReviewService,
+// APITokenService, EmailService, InvitationService and TemplateService on a DB.
 type Store struct {
 	db      *DB
 	clock   winnow.Clock
-	effects atomic.Pointer[EffectsFunc]
+	effects Effects
 }
 
 var (
@@ -40,36 +46,38 @@ var (
 	_ winnow.APITokenService  = (*Store)(nil)
 )
 
-// NewStore returns a Store on db that stamps new rows with clock's time. A nil clock
-// means the system clock.
-func NewStore(db *DB, clock winnow.Clock) *Store {
+// NewStore returns a Store on db that stamps new rows with clock's time and plans the
+// effects of changes with effects. A nil clock means the system clock; nil effects
+// plan nothing, which only tests and the run-once commands want.
+func NewStore(db *DB, clock winnow.Clock, effects Effects) *Store {
 	if clock == nil {
 		clock = winnow.SystemClock{}
 	}
-	return &Store{db: db, clock: clock}
+	return &Store{db: db, clock: clock, effects: effects}
 }
 
 // DB returns the database the store writes to.
 func (s *Store) DB() *DB { return s.db }
 
-// SetEffects sets the function called inside every applicant change's transaction;
-// nil removes it. It is safe to call while the store is in use.
-func (s *Store) SetEffects(fn EffectsFunc) {
-	if fn == nil {
-		s.effects.Store(nil)
-		return
-	}
-	s.effects.Store(&fn)
+// applicantChanged plans the effects of an applicant change in tx, if the store has
+// effects.
+func (s *Store) applicantChanged(ctx context.Context, tx *sql.Tx, a *winnow.Applicant, ev *winnow.Event) error {
+	return s.plan("applicant", func(fx Effects) error { return fx.ApplicantChanged(ctx, s.view(tx), a, ev) })
 }
 
-// runEffects calls the effects function, if any, inside tx.
-func (s *Store) runEffects(ctx context.Context, tx *sql.Tx, a *winnow.Applicant, ev *winnow.Event) error {
-	fn := s.effects.Load()
-	if fn == nil {
+// inviteCreated plans the effects of a new member invitation in tx, if the store has
+// effects.
+func (s *Store) inviteCreated(ctx context.Context, tx *sql.Tx, inv *winnow.Invite, e *winnow.Email) error {
+	return s.plan("invite", func(fx Effects) error { return fx.InviteCreated(ctx, s.view(tx), inv, e) })
+}
+
+// plan runs call with the store's effects, if it has any; what names the change.
+func (s *Store) plan(what string, call func(Effects) error) error {
+	if s.effects == nil {
 		return nil
 	}
-	if err := (*fn)(ctx, tx, a, ev); err != nil {
-		return fmt.Errorf("applicant effects: %w", err)
+	if err := call(s.effects); err != nil {
+		return fmt.Errorf("%s effects: %w", what, err)
 	}
 	return nil
 }

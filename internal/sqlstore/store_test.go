@@ -84,7 +84,7 @@ func open(t *testing.T, e engine) *testEnv {
 	t.Helper()
 	db := e.Open(t)
 	clock := dbtest.NewClock(time.Date(2026, 11, 28, 9, 30, 0, 123456789, time.UTC))
-	return &testEnv{DB: db, Store: sqlstore.NewStore(db, clock), Clock: clock}
+	return &testEnv{DB: db, Store: sqlstore.NewStore(db, clock, nil), Clock: clock}
 }
 
 // randomHex returns n random bytes in hex.

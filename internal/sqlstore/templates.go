@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"winnow"
@@ -15,16 +14,6 @@ const templateColumns = `org_id, funnel_id, kind, subject, body, enabled, update
 // finds nothing of that org: only orgID's rows are read.
 func (s *Store) FindTemplate(ctx context.Context, orgID, funnelID string, kind winnow.EmailKind) (*winnow.Template, error) {
 	return findTemplate(ctx, s.db.db, orgID, funnelID, kind)
-}
-
-// TemplateEnabledTx reports, in tx, whether the template in force for kind is switched
-// on; it decides whether a closing message is queued at all.
-func (s *Store) TemplateEnabledTx(ctx context.Context, tx *sql.Tx, orgID, funnelID string, kind winnow.EmailKind) (bool, error) {
-	t, err := findTemplate(ctx, tx, orgID, funnelID, kind)
-	if err != nil {
-		return false, err
-	}
-	return t.Enabled, nil
 }
 
 func findTemplate(ctx context.Context, q querier, orgID, funnelID string, kind winnow.EmailKind) (*winnow.Template, error) {

@@ -36,7 +36,7 @@ func newAPIWorld(tb testing.TB, dbURL string) *apiWorld {
 	tb.Helper()
 	ctx := context.Background()
 	db := dbtest.MustOpen(tb, dbURL)
-	store := sqlstore.NewStore(db, nil)
+	store := sqlstore.NewStore(db, nil, nil)
 	kr, err := keyring.New("fuzz-secret-key-0123456789abcdef-0123456789")
 	if err != nil {
 		tb.Fatal(err)

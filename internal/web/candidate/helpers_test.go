@@ -57,7 +57,7 @@ func newEnv(t testing.TB, eng dbtest.Engine, edit func(*candidate.Handler)) *env
 		t.Fatalf("templates: %v", rendererErr)
 	}
 	clock := dbtest.NewClock(time.Time{})
-	store := sqlstore.NewStore(db, clock)
+	store := sqlstore.NewStore(db, clock, nil)
 	files, err := filestore.Open(filepath.Join(t.TempDir(), "uploads"))
 	if err != nil {
 		t.Fatal(err)
