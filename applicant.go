@@ -92,7 +92,9 @@ const (
 	EventOptedOut    EventKind = "opted_out"
 )
 
-// Event is one entry on an applicant's timeline.
+// Event is one entry on an applicant's timeline. Message is for people and holds no
+// contact details; what an entry is about is in its structured fields, so that pages
+// can show it or hold it back (blind review).
 type Event struct {
 	ID          string
 	OrgID       string
@@ -102,7 +104,18 @@ type Event struct {
 	To          ApplicantStatus // status after, for transitions
 	Message     string
 	ActorID     string // the user who caused it, if any
+	EmailID     string // the email an email event is about
+	Call        *Call  // the outbound API call an integration event records (Lever)
 	At          time.Time
+}
+
+// Call is one outbound API call as a timeline records it: what was asked of another
+// service and what it answered.
+type Call struct {
+	Method   string
+	Path     string // the path only: never a query string or a credential
+	Status   int    // the HTTP status; 0 when no answer came
+	Duration time.Duration
 }
 
 // NewApplicant returns an invited applicant for the funnel, with its deadline set from

@@ -231,6 +231,64 @@ func (e *Email) StillApplies(a *Applicant) bool {
 	return true
 }
 
+// Messages an email keeps as its last error when a claim does not send it.
+const (
+	msgExtendedSincePlanned = "Not sent: the invitation was extended since it was planned."
+	msgLostContactTwice     = "Lost contact with the mail server twice after handing the message over; it may or may not have arrived."
+)
+
+// Claim decides whether e may be sent now, to its applicant a (nil for a member
+// invitation), and changes e to match:
+//
+//   - a final email (sent, held, … — a retried job lands here) stays as it is and is
+//     not sent;
+//   - an email that no longer applies to the applicant (see StillApplies) is skipped,
+//     with the reason;
+//   - an email found sending is an attempt that died before its outcome was recorded:
+//     an unknown outcome. The first is retried once; after that the email is unknown;
+//   - otherwise e becomes sending with one more attempt, and takes content (the
+//     rendered template) if it has none yet.
+//
+// The decision's event, if any, records on the timeline what happened to e; a
+// scheduled reminder that goes out now records that it is queued.
+func (e *Email) Claim(a *Applicant, content *RenderedEmail, now time.Time) Claim {
+	if e.Status.Final() {
+		return Claim{}
+	}
+	c := Claim{Changed: true}
+	switch {
+	case !e.StillApplies(a):
+		e.Status, e.LastError = EmailSkipped, "Not sent: the candidate is "+strings.ToLower(a.Status.Label())+" by now."
+		if e.Kind == EmailReminder && a.AwaitsSubmission() {
+			e.LastError = msgExtendedSincePlanned
+		}
+	case e.Status == EmailSending && e.Uncertain >= 1:
+		e.Status, e.LastError = EmailUnknown, msgLostContactTwice
+		c.Event = e.Event(EventEmailUnknown, e.Name()+" email: delivery unknown after one retry; not sent again", now)
+	case e.Status == EmailSending:
+		e.Uncertain++
+		c.Event = e.Event(EventEmailUnknown, e.Name()+" email: the last attempt stopped before its outcome was known; trying once more", now)
+	case e.Status == EmailScheduled:
+		c.Event = e.Event(EventEmailQueued, e.Name()+" email queued", now)
+	}
+	if e.Status != EmailSkipped && e.Status != EmailUnknown {
+		e.Status, c.Send = EmailSending, true
+		e.Attempts++
+		if !e.Rendered() && content != nil {
+			e.Subject, e.Text, e.HTML = content.Subject, content.Text, content.HTML
+		}
+	}
+	e.UpdatedAt = now
+	return c
+}
+
+// Event returns the timeline entry of kind about e, on its applicant's timeline. The
+// message names the email, never its address: the card adds the address from the
+// email itself where the applicant's identity may be shown.
+func (e *Email) Event(kind EventKind, msg string, at time.Time) *Event {
+	return &Event{OrgID: e.OrgID, ApplicantID: e.ApplicantID, Kind: kind, Message: msg, EmailID: e.ID, At: at}
+}
+
 // EmailOutcome is what became of one attempt to send an email, as the email worker
 // records it.
 type EmailOutcome struct {
@@ -257,6 +315,9 @@ type EmailService interface {
 	FindEmailByID(ctx context.Context, orgID, id string) (*Email, error)
 	// CountEmails returns how many of the org's emails are in each status.
 	CountEmails(ctx context.Context, orgID string) (map[EmailStatus]int, error)
+	// EmailAddresses returns, by email ID, the address each of the applicant's emails
+	// went (or goes) to, so that a timeline can say where an email event's email went.
+	EmailAddresses(ctx context.Context, orgID, applicantID string) (map[string]string, error)
 }
 
 // InvitationService acts on candidates' invitations beside the status machine. Each

@@ -1,6 +1,7 @@
 package winnow_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -149,6 +150,81 @@ func TestLateLinkRequest(t *testing.T) {
 			}
 			if err == nil && (ev.Kind != winnow.EventLateLinkRequested || a.Status != c.a.Status) {
 				t.Errorf("event %+v, status %s", ev, a.Status)
+			}
+		})
+	}
+}
+
+// TestEmailClaim decides, for one attempt, whether an email goes out, what it becomes
+// and what its timeline says.
+func TestEmailClaim(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	deadline := now.Add(72 * time.Hour)
+	invited := &winnow.Applicant{ID: "a1", OrgID: "o1", Status: winnow.StatusInvited, Deadline: deadline}
+	submitted := &winnow.Applicant{ID: "a1", OrgID: "o1", Status: winnow.StatusSubmitted, Deadline: deadline}
+	extended := &winnow.Applicant{ID: "a1", OrgID: "o1", Status: winnow.StatusInvited, Deadline: deadline.Add(time.Hour)}
+	content := &winnow.RenderedEmail{Subject: "Hello", Text: "Hi", HTML: "<p>Hi</p>"}
+	cases := []struct {
+		name       string
+		email      winnow.Email
+		a          *winnow.Applicant
+		wantSend   bool
+		wantStatus winnow.EmailStatus
+		wantEvent  winnow.EventKind
+		wantError  string // LastError afterwards
+	}{
+		{"queued invitation", winnow.Email{Kind: winnow.EmailInvitation, Seq: 1, Status: winnow.EmailQueued}, invited,
+			true, winnow.EmailSending, "", ""},
+		{"scheduled reminder that is due", winnow.Email{Kind: winnow.EmailReminder, Seq: 1, Status: winnow.EmailScheduled, Deadline: &deadline}, invited,
+			true, winnow.EmailSending, winnow.EventEmailQueued, ""},
+		{"already sent", winnow.Email{Kind: winnow.EmailInvitation, Seq: 1, Status: winnow.EmailSent}, invited,
+			false, winnow.EmailSent, "", ""},
+		{"reminder after submission", winnow.Email{Kind: winnow.EmailReminder, Seq: 2, Status: winnow.EmailScheduled, Deadline: &deadline}, submitted,
+			false, winnow.EmailSkipped, "", "Not sent: the candidate is submitted by now."},
+		{"reminder after an extension", winnow.Email{Kind: winnow.EmailReminder, Seq: 2, Status: winnow.EmailScheduled, Deadline: &deadline}, extended,
+			false, winnow.EmailSkipped, "", "Not sent: the invitation was extended since it was planned."},
+		{"found sending once", winnow.Email{Kind: winnow.EmailInvitation, Seq: 1, Status: winnow.EmailSending}, invited,
+			true, winnow.EmailSending, winnow.EventEmailUnknown, ""},
+		{"found sending after a retry", winnow.Email{Kind: winnow.EmailInvitation, Seq: 1, Status: winnow.EmailSending, Uncertain: 1}, invited,
+			false, winnow.EmailUnknown, winnow.EventEmailUnknown,
+			"Lost contact with the mail server twice after handing the message over; it may or may not have arrived."},
+		{"member invitation", winnow.Email{Kind: winnow.EmailMemberInvite, Seq: 1, Status: winnow.EmailQueued, InviteID: "i1"}, nil,
+			true, winnow.EmailSending, "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := c.email
+			e.ID, e.OrgID, e.To = "e1", "o1", "ada@example.com"
+			if c.a != nil {
+				e.ApplicantID = c.a.ID
+			}
+			before := e
+			claim := e.Claim(c.a, content, now)
+			if claim.Send != c.wantSend || e.Status != c.wantStatus || e.LastError != c.wantError {
+				t.Fatalf("send %v, status %s, error %q; want %v, %s, %q", claim.Send, e.Status, e.LastError, c.wantSend, c.wantStatus, c.wantError)
+			}
+			switch {
+			case c.wantEvent == "" && claim.Event != nil:
+				t.Fatalf("unexpected event %+v", claim.Event)
+			case c.wantEvent != "" && (claim.Event == nil || claim.Event.Kind != c.wantEvent):
+				t.Fatalf("event %+v, want %s", claim.Event, c.wantEvent)
+			case claim.Event != nil && (claim.Event.EmailID != "e1" || claim.Event.ApplicantID != "a1" || !claim.Event.At.Equal(now) ||
+				strings.Contains(claim.Event.Message, "ada@")):
+				t.Fatalf("event %+v: want it about e1 at %v, without the address", claim.Event, now)
+			}
+			if before.Status.Final() {
+				if claim.Changed || e != before {
+					t.Fatalf("a final email changed: %+v", e)
+				}
+				return
+			}
+			if !claim.Changed || !e.UpdatedAt.Equal(now) {
+				t.Fatalf("changed %v, updated %v", claim.Changed, e.UpdatedAt)
+			}
+			if c.wantSend && (e.Attempts != before.Attempts+1 || e.Subject != "Hello") {
+				t.Fatalf("attempts %d, subject %q after a claim that sends", e.Attempts, e.Subject)
 			}
 		})
 	}

@@ -124,6 +124,70 @@ func TestOutboxEmail(t *testing.T) {
 	})
 }
 
+// TestCardEmailAddresses shows on the applicant card where each email went, from the
+// email itself: the address under open review, never under blind review. The
+// timeline's messages name no address at all, so blind review needs no scrubbing.
+func TestCardEmailAddresses(t *testing.T) {
+	t.Parallel()
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		m := MustStart(t, testEnv(t, e.URL(t)))
+		ctx := context.Background()
+		admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
+		blind := mustJob(t, m, admin, "Backend Engineer")
+		open := mustJob(t, m, admin, "Designer")
+		open.OpenReview = true
+		if err := m.Store.UpdateFunnel(ctx, open); err != nil {
+			t.Fatal(err)
+		}
+		b := signedIn(t, m, "admin@acme.test")
+		for _, c := range []struct {
+			job    *winnow.Funnel
+			email  string
+			showTo bool
+		}{{blind, "ada@example.com", false}, {open, "grace@example.com", true}} {
+			a := mustInvite(t, m, c.job, "Someone", c.email)
+			waitEmails(t, m, a, winnow.EmailOutbox, 1)
+			events, err := m.Store.ListEvents(ctx, a.OrgID, a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ev := range events {
+				if strings.Contains(ev.Message, "@") {
+					t.Errorf("event %s names an address: %q", ev.Kind, ev.Message)
+				}
+			}
+			s, body := b.get("/applicants/" + a.ID)
+			if s != http.StatusOK {
+				t.Fatalf("card: %d\n%s", s, body)
+			}
+			held := mustDoc(t, body).Find("ol.timeline li.ev-" + string(winnow.EventEmailHeld))
+			if held.Length() != 1 || !strings.Contains(held.Text(), "kept in the outbox") {
+				t.Fatalf("%s: timeline entries of the held email: %d %q", c.job.Title, held.Length(), held.Text())
+			}
+			if got := strings.Contains(held.Text(), "to "+c.email); got != c.showTo {
+				t.Errorf("%s: the held email's entry shows the address: %v, want %v (%q)", c.job.Title, got, c.showTo, held.Text())
+			}
+			if !c.showTo && strings.Contains(body, c.email) {
+				t.Errorf("%s: the blind card holds the address", c.job.Title)
+			}
+
+			// An integration's entry shows the call it records, on either card.
+			_, err = m.Store.TransitionApplicant(ctx, a.OrgID, a.ID, func(x *winnow.Applicant) (winnow.Event, error) {
+				return winnow.Event{Kind: "lever_note_added", Message: "Note added in Lever",
+					Call: &winnow.Call{Method: "POST", Path: "/opportunities/opp-1/notes", Status: 201, Duration: 42 * time.Millisecond}}, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, body = b.get("/applicants/" + a.ID)
+			call := mustDoc(t, body).Find("ol.timeline li.ev-lever_note_added code.call")
+			if got := call.Text(); got != "POST /opportunities/opp-1/notes → 201, 42ms" {
+				t.Errorf("%s: the call shows as %q", c.job.Title, got)
+			}
+		}
+	})
+}
+
 // TestTemplateEditor previews, refuses with the line at fault, saves and overrides per
 // job through the pages.
 func TestTemplateEditor(t *testing.T) {

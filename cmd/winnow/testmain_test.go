@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"winnow"
@@ -151,4 +152,15 @@ func (b *browser) login(email, pw string) {
 	if status != http.StatusSeeOther || h.Get("Location") != "/jobs" {
 		b.t.Fatalf("login %s: status %d location %q\n%s", email, status, h.Get("Location"), body)
 	}
+}
+
+// mustDoc parses an HTML page, so that tests assert its structure (an element, a link,
+// a form field, a table row) rather than a substring.
+func mustDoc(t *testing.T, body string) *goquery.Document {
+	t.Helper()
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("parse page: %v", err)
+	}
+	return doc
 }

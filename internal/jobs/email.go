@@ -127,7 +127,7 @@ func (w *sendEmailWorker) Work(ctx context.Context, job *river.Job[SendEmailArgs
 	}
 	if d.Sender == nil {
 		return w.finish(ctx, e, winnow.EmailOutcome{Status: winnow.EmailOutbox, Event: winnow.EventEmailHeld,
-			Message: e.Name() + " email to " + e.To + " kept in the outbox: no SMTP server is configured, so it was not delivered"})
+			Message: e.Name() + " email kept in the outbox: no SMTP server is configured, so it was not delivered"})
 	}
 	// Sealed content (a member invitation's link) is opened only now, after the claim's
 	// transaction, and only in memory; it is never logged.
@@ -135,7 +135,7 @@ func (w *sendEmailWorker) Work(ctx context.Context, job *river.Job[SendEmailArgs
 	if err != nil {
 		log.ErrorContext(ctx, "email not sent: its content does not open", "kind", string(e.Kind), "error", err)
 		if ferr := w.finish(ctx, e, winnow.EmailOutcome{Status: winnow.EmailFailed, Error: msgUnsealFailed,
-			Event: winnow.EventEmailFailed, Message: e.Name() + " email to " + e.To + " failed. " + msgUnsealFailed}); ferr != nil {
+			Event: winnow.EventEmailFailed, Message: e.Name() + " email failed. " + msgUnsealFailed}); ferr != nil {
 			return ferr
 		}
 		return river.JobCancel(err)
@@ -165,7 +165,7 @@ func (w *sendEmailWorker) Work(ctx context.Context, job *river.Job[SendEmailArgs
 func outcome(e *winnow.Email, err error, job *river.Job[SendEmailArgs]) (winnow.EmailOutcome, error) {
 	name := e.Name() + " email"
 	if err == nil {
-		return winnow.EmailOutcome{Status: winnow.EmailSent, Event: winnow.EventEmailSent, Message: name + " sent to " + e.To}, nil
+		return winnow.EmailOutcome{Status: winnow.EmailSent, Event: winnow.EventEmailSent, Message: name + " sent"}, nil
 	}
 	reason := mail.Reason(err)
 	switch mail.OutcomeOf(err) {
@@ -178,11 +178,11 @@ func outcome(e *winnow.Email, err error, job *river.Job[SendEmailArgs]) (winnow.
 			Message: name + ": " + reason + " Trying once more."}, err
 	case mail.Refused:
 		return winnow.EmailOutcome{Status: winnow.EmailFailed, Error: reason, Event: winnow.EventEmailFailed,
-			Message: name + " to " + e.To + " failed: " + reason}, river.JobCancel(err)
+			Message: name + " failed: " + reason}, river.JobCancel(err)
 	}
 	if job.Attempt >= job.MaxAttempts {
 		return winnow.EmailOutcome{Status: winnow.EmailFailed, Error: reason, Event: winnow.EventEmailFailed,
-			Message: name + " to " + e.To + " failed after " + strconv.Itoa(job.Attempt) + " attempts: " + reason}, err
+			Message: name + " failed after " + strconv.Itoa(job.Attempt) + " attempts: " + reason}, err
 	}
 	o := winnow.EmailOutcome{Status: winnow.EmailQueued, Error: reason}
 	if e.LastError == "" {

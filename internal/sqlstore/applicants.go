@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"winnow"
 )
@@ -13,7 +14,8 @@ import (
 const applicantColumns = `id, org_id, funnel_id, name, email, status, token, lever_opportunity_id,
 	reason, invited_at, started_at, submitted_at, decided_at, deadline, created_at, updated_at, steps`
 
-const eventColumns = `id, org_id, applicant_id, kind, from_status, to_status, message, actor_id, at`
+const eventColumns = `id, org_id, applicant_id, kind, from_status, to_status, message, actor_id, at,
+	email_id, call_method, call_path, call_status, call_duration_ms`
 
 // minTokenLength is the shortest candidate link token accepted, as in winnow.NewApplicant.
 const minTokenLength = 20
@@ -252,9 +254,14 @@ func (s *Store) TransitionApplicant(ctx context.Context, orgID, id string, fn fu
 // insertEvent stores ev on tx, filling in its ID and normalising its time.
 func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, ev *winnow.Event) error {
 	ev.ID, ev.At = newID(), dbTime(ev.At)
+	var call winnow.Call
+	if ev.Call != nil {
+		call = *ev.Call
+	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO applicant_events (`+eventColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		ev.ID, ev.OrgID, ev.ApplicantID, string(ev.Kind), string(ev.From), string(ev.To), ev.Message, ev.ActorID, ev.At)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		ev.ID, ev.OrgID, ev.ApplicantID, string(ev.Kind), string(ev.From), string(ev.To), ev.Message, ev.ActorID, ev.At,
+		ev.EmailID, call.Method, call.Path, call.Status, call.Duration.Milliseconds())
 	if err != nil {
 		return fmt.Errorf("insert applicant event: %w", err)
 	}
@@ -272,13 +279,11 @@ func (s *Store) ListEvents(ctx context.Context, orgID, applicantID string) ([]*w
 	defer rows.Close()
 	var events []*winnow.Event
 	for rows.Next() {
-		var ev winnow.Event
-		var kind, from, to string
-		if err := rows.Scan(&ev.ID, &ev.OrgID, &ev.ApplicantID, &kind, &from, &to, &ev.Message, &ev.ActorID, &ev.At); err != nil {
+		ev, err := scanEvent(rows)
+		if err != nil {
 			return nil, fmt.Errorf("list events: %w", err)
 		}
-		ev.Kind, ev.From, ev.To, ev.At = winnow.EventKind(kind), winnow.ApplicantStatus(from), winnow.ApplicantStatus(to), ev.At.UTC()
-		events = append(events, &ev)
+		events = append(events, ev)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
@@ -291,6 +296,23 @@ func (s *Store) ListEvents(ctx context.Context, orgID, applicantID string) ([]*w
 		}
 	}
 	return events, nil
+}
+
+func scanEvent(r scanner) (*winnow.Event, error) {
+	var ev winnow.Event
+	var kind, from, to string
+	var call winnow.Call
+	var ms int64
+	if err := r.Scan(&ev.ID, &ev.OrgID, &ev.ApplicantID, &kind, &from, &to, &ev.Message, &ev.ActorID, &ev.At,
+		&ev.EmailID, &call.Method, &call.Path, &call.Status, &ms); err != nil {
+		return nil, err
+	}
+	ev.Kind, ev.From, ev.To, ev.At = winnow.EventKind(kind), winnow.ApplicantStatus(from), winnow.ApplicantStatus(to), ev.At.UTC()
+	if call.Method != "" {
+		call.Duration = time.Duration(ms) * time.Millisecond
+		ev.Call = &call
+	}
+	return &ev, nil
 }
 
 func scanApplicant(r scanner) (*winnow.Applicant, error) {

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"winnow"
-	"winnow/internal/dbtest"
-	"winnow/internal/sqlstore"
 )
 
 func testApplicants(t *testing.T, e engine) {
@@ -381,35 +379,21 @@ func testApplicantEmailRace(t *testing.T, e engine) {
 // applicant, and refuses new duplicates of the addresses it found.
 func testMigrateDuplicateEmails(t *testing.T, e engine) {
 	ctx := t.Context()
-	db := dbtest.MustOpen(t, e.EmptyURL(t))
 	const before = 6 // the last migration without the index
-	if err := db.MigrateTo(ctx, before); err != nil {
-		t.Fatal(err)
-	}
-	env := &testEnv{DB: db, Clock: dbtest.NewClock(time.Time{})}
-	env.Store = sqlstore.NewStore(db, env.Clock, nil)
-	org := mustOrg(t, env)
-	f := mustFunnel(t, env, org, nil)
-	var dups []*winnow.Applicant
+	env, f := openAt(t, e, before)
+	var dups []string
 	for range 3 {
-		a, err := winnow.NewApplicant(f, "Ada Lovelace", "ada@example.com", randomHex(16), env.Clock.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := env.Store.CreateApplicant(ctx, a, ""); err != nil {
-			t.Fatalf("duplicate before the index: %v", err)
-		}
-		dups = append(dups, a)
+		dups = append(dups, insertOldApplicant(t, env, f, "ada@example.com"))
 		env.Clock.Advance(time.Second)
 	}
-	if err := db.Migrate(ctx); err != nil {
+	if err := env.DB.Migrate(ctx); err != nil {
 		t.Fatalf("migrate with duplicates in place: %v", err)
 	}
 	if got := count(t, env, "applicants", "funnel_id = $1", f.ID); got != 3 {
 		t.Fatalf("applicants after the migration = %d, want the 3 there were", got)
 	}
 	if got := count(t, env, "applicants", "funnel_id = $1 AND NOT duplicate_email", f.ID); got != 1 ||
-		count(t, env, "applicants", "id = $1 AND NOT duplicate_email", dups[0].ID) != 1 {
+		count(t, env, "applicants", "id = $1 AND NOT duplicate_email", dups[0]) != 1 {
 		t.Fatal("the oldest applicant of the address is not the one kept in the index")
 	}
 	a, err := winnow.NewApplicant(f, "Ada Again", "ada@example.com", randomHex(16), env.Clock.Now())

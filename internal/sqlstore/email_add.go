@@ -65,9 +65,7 @@ func (t *Tx) AddEmails(ctx context.Context, emails []*winnow.Email) ([]*winnow.E
 			continue
 		}
 		if ne.Status == winnow.EmailQueued && ne.ApplicantID != "" {
-			ev := winnow.Event{OrgID: ne.OrgID, ApplicantID: ne.ApplicantID, Kind: winnow.EventEmailQueued,
-				Message: ne.Name() + " email queued for " + ne.To, At: now}
-			if err := t.s.insertEvent(ctx, tx, &ev); err != nil {
+			if err := t.s.insertEvent(ctx, tx, ne.Event(winnow.EventEmailQueued, ne.Name()+" email queued", now)); err != nil {
 				return nil, err
 			}
 		}

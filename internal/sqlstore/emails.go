@@ -91,6 +91,28 @@ func (s *Store) CountEmails(ctx context.Context, orgID string) (map[winnow.Email
 	return counts, nil
 }
 
+// EmailAddresses returns, by email ID, the address each of the org's applicant's emails
+// went to.
+func (s *Store) EmailAddresses(ctx context.Context, orgID, applicantID string) (map[string]string, error) {
+	rows, err := s.db.db.QueryContext(ctx, `SELECT id, to_address FROM emails WHERE org_id = $1 AND applicant_id = $2`, orgID, applicantID)
+	if err != nil {
+		return nil, fmt.Errorf("email addresses: %w", err)
+	}
+	defer rows.Close()
+	to := map[string]string{}
+	for rows.Next() {
+		var id, addr string
+		if err := rows.Scan(&id, &addr); err != nil {
+			return nil, fmt.Errorf("email addresses: %w", err)
+		}
+		to[id] = addr
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("email addresses: %w", err)
+	}
+	return to, nil
+}
+
 func scanEmail(r scanner) (*winnow.Email, error) {
 	var e winnow.Email
 	var applicantID, inviteID sql.NullString

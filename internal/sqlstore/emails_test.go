@@ -511,6 +511,14 @@ func testEmailIsolation(t *testing.T, e engine) {
 			t.Fatalf("org A's list %+v", list)
 		}
 	})
+	t.Run("EmailAddresses", func(t *testing.T) {
+		if to, err := env.Store.EmailAddresses(ctx, a.org.ID, b.applicant.ID); err != nil || len(to) != 0 {
+			t.Fatalf("org A sees where org B's emails went: %v (%v)", to, err)
+		}
+		if to, err := env.Store.EmailAddresses(ctx, b.org.ID, b.applicant.ID); err != nil || to[eb.ID] != b.applicant.Email {
+			t.Fatalf("org B's own: %v (%v), want %s for %s", to, err, b.applicant.Email, eb.ID)
+		}
+	})
 	t.Run("writes aimed at the other org", func(t *testing.T) {
 		inTx(t, env, func(tx *sqlstore.Tx) error { return tx.CancelScheduledEmails(ctx, a.org.ID, b.applicant.ID) })
 		if err := env.Store.DeleteTemplate(ctx, a.org.ID, b.funnel.ID, winnow.EmailReminder); err != nil {

@@ -43,6 +43,7 @@ func TestStore(t *testing.T) {
 	runSuite(t, []suiteCase{
 		{"Migrate", testMigrate},
 		{"MigrateConcurrently", testMigrateConcurrently},
+		{"MigrateEventAddresses", testMigrateEventAddresses},
 		{"Orgs", testOrgs},
 		{"Users", testUsers},
 		{"UserValidation", testUserValidation},

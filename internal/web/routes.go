@@ -44,7 +44,6 @@ func (s *Server) routes(m *metrics) *http.ServeMux {
 // are wrapped in s.upload or s.download, which give them time by the byte (timeouts.go).
 func (s *Server) table() []route {
 	rec, api := s.Recruiter, s.API
-	mail := s.Mail
 	static, _ := fs.Sub(ui.Static, "static")
 	return []route{
 		{"GET /healthz", public, s.healthz},
@@ -88,17 +87,17 @@ func (s *Server) table() []route {
 		// Email: delivery status and the org's templates, a job's own templates, the
 		// mail viewer (outbox mode only; the handlers answer 404 otherwise), and resend
 		// and extend on the applicant card.
-		{"GET /settings/emails", admin, mail.EmailSettings},
-		{"GET /settings/emails/{kind}", admin, mail.OrgTemplate},
-		{"POST /settings/emails/{kind}", admin, mail.SaveOrgTemplate},
-		{"GET /settings/mail", admin, mail.MailList},
-		{"GET /settings/mail/{id}", admin, mail.MailMessage},
-		{"GET /settings/mail/{id}/html", admin, mail.MailHTML},
-		{"GET /jobs/{id}/emails", member, mail.JobTemplates},
-		{"GET /jobs/{id}/emails/{kind}", member, mail.JobTemplate},
-		{"POST /jobs/{id}/emails/{kind}", member, mail.SaveJobTemplate},
-		{"POST /applicants/{id}/resend", admin, mail.Resend},
-		{"POST /applicants/{id}/extend", admin, mail.Extend},
+		{"GET /settings/emails", admin, rec.EmailSettings},
+		{"GET /settings/emails/{kind}", admin, rec.OrgTemplate},
+		{"POST /settings/emails/{kind}", admin, rec.SaveOrgTemplate},
+		{"GET /settings/mail", admin, rec.MailList},
+		{"GET /settings/mail/{id}", admin, rec.MailMessage},
+		{"GET /settings/mail/{id}/html", admin, rec.MailHTML},
+		{"GET /jobs/{id}/emails", member, rec.JobTemplates},
+		{"GET /jobs/{id}/emails/{kind}", member, rec.JobTemplate},
+		{"POST /jobs/{id}/emails/{kind}", member, rec.SaveJobTemplate},
+		{"POST /applicants/{id}/resend", admin, rec.Resend},
+		{"POST /applicants/{id}/extend", admin, rec.Extend},
 
 		// Candidates have no account: the unguessable link token is their credential.
 		{"GET /c/{token}", public, s.Candidate.Landing},

@@ -21,7 +21,6 @@ import (
 // Timeouts, Secure and MetricsToken.
 type Server struct {
 	Recruiter *recruiter.Handler
-	Mail      *recruiter.Mail // email pages; shares Recruiter's helpers
 	API       *api.Handler
 	Candidate *candidate.Handler
 	Sessions  *auth.Sessions

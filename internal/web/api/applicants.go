@@ -90,7 +90,18 @@ type event struct {
 	To         string    `json:"to,omitempty"`
 	Message    string    `json:"message"`
 	ActorEmail string    `json:"actorEmail,omitempty"`
+	EmailID    string    `json:"emailId,omitempty"`
+	EmailTo    string    `json:"emailTo,omitempty"`
+	Call       *call     `json:"call,omitempty"`
 	At         time.Time `json:"at"`
+}
+
+// call is an outbound API call on the timeline.
+type call struct {
+	Method     string `json:"method"`
+	Path       string `json:"path"`
+	Status     int    `json:"status"`
+	DurationMs int64  `json:"durationMs"`
 }
 
 // applicantList is the answer to GET /api/v1/jobs/{id}/applicants.
@@ -207,6 +218,11 @@ func (h *Handler) GetApplicant(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	sentTo, err := h.Emails.EmailAddresses(ctx, t.OrgID, a.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	steps := a.Steps
 	if len(steps) == 0 {
 		f, err := h.Funnels.FindFunnelByID(ctx, t.OrgID, a.FunnelID)
@@ -233,8 +249,7 @@ func (h *Handler) GetApplicant(w http.ResponseWriter, r *http.Request) {
 		out.Reviews = append(out.Reviews, reviewOut(rv, emails))
 	}
 	for _, ev := range events {
-		out.Timeline = append(out.Timeline, event{Kind: string(ev.Kind), From: string(ev.From), To: string(ev.To),
-			Message: ev.Message, ActorEmail: emails[ev.ActorID], At: ev.At})
+		out.Timeline = append(out.Timeline, eventOut(ev, emails, sentTo))
 	}
 	h.writeJSON(w, r, http.StatusOK, out)
 }
@@ -387,6 +402,17 @@ func applicantOut(a *winnow.Applicant) applicant {
 	return applicant{ID: a.ID, JobID: a.FunnelID, Name: a.Name, Email: a.Email, Status: string(a.Status), Reason: a.Reason,
 		LeverOpportunityID: a.LeverOpportunityID, InvitedAt: a.InvitedAt, StartedAt: a.StartedAt, SubmittedAt: a.SubmittedAt,
 		DecidedAt: a.DecidedAt, Deadline: a.Deadline}
+}
+
+// eventOut is ev as the API answers it: actor by address, and the address an email
+// event's email went to (sentTo, by email ID).
+func eventOut(ev *winnow.Event, users, sentTo map[string]string) event {
+	out := event{Kind: string(ev.Kind), From: string(ev.From), To: string(ev.To), Message: ev.Message,
+		ActorEmail: users[ev.ActorID], EmailID: ev.EmailID, EmailTo: sentTo[ev.EmailID], At: ev.At}
+	if c := ev.Call; c != nil {
+		out.Call = &call{Method: c.Method, Path: c.Path, Status: c.Status, DurationMs: c.Duration.Milliseconds()}
+	}
+	return out
 }
 
 // reviewOut is rv as the API answers it.

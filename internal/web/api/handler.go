@@ -34,11 +34,13 @@ type Handler struct {
 	Files UploadServer
 	// Invitations resends and extends invitations.
 	Invitations winnow.InvitationService
-	Tokens      winnow.APITokenService
-	Users       winnow.UserService
-	Keyring     *keyring.Keyring
-	Clock       winnow.Clock
-	Logger      *slog.Logger
+	// Emails says where an applicant's emails went, for their timeline.
+	Emails  winnow.EmailService
+	Tokens  winnow.APITokenService
+	Users   winnow.UserService
+	Keyring *keyring.Keyring
+	Clock   winnow.Clock
+	Logger  *slog.Logger
 	// BaseURL is the public URL of the server, for candidate links and file URLs.
 	BaseURL string
 }

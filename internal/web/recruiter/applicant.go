@@ -3,7 +3,6 @@ package recruiter
 import (
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"winnow"
@@ -90,11 +89,15 @@ type ReviewView struct {
 	Mine     bool
 }
 
-// EventView is one entry of the timeline.
+// EventView is one entry of the timeline. To is the address an email event's email
+// went to, shown only when the applicant's identity is; Call is the outbound API call
+// an integration event records.
 type EventView struct {
 	Kind    string
 	Message string
 	Actor   string
+	To      string
+	Call    *winnow.Call
 	At      time.Time
 }
 
@@ -215,13 +218,16 @@ func (h *Handler) renderCard(w http.ResponseWriter, r *http.Request, status int,
 	if len(reviews) > 0 {
 		page.Average = fmt.Sprintf("%.1f", float64(total)/float64(len(reviews)))
 	}
-	for _, ev := range events {
-		msg := ev.Message
-		if view.Blind {
-			msg = scrubIdentity(msg, a)
+	var to map[string]string // email ID → address, for email events
+	if !view.Blind {
+		if to, err = h.Emails.EmailAddresses(ctx, a.OrgID, a.ID); err != nil {
+			h.fail(w, r, err)
+			return
 		}
-		page.Events = append(page.Events, EventView{Kind: string(ev.Kind), Message: msg, At: ev.At,
-			Actor: nameOr(names, ev.ActorID, "")})
+	}
+	for _, ev := range events {
+		page.Events = append(page.Events, EventView{Kind: string(ev.Kind), Message: ev.Message, At: ev.At,
+			Actor: nameOr(names, ev.ActorID, ""), To: to[ev.EmailID], Call: ev.Call})
 	}
 	steps := a.Steps
 	if len(steps) == 0 {
@@ -298,35 +304,4 @@ func nameOr(names map[string]string, id, fallback string) string {
 		return ""
 	}
 	return fallback
-}
-
-// scrubIdentity takes a's name and email out of a timeline message, for blind review:
-// messages about emails name the address they went to.
-func scrubIdentity(msg string, a *winnow.Applicant) string {
-	for _, id := range []struct{ value, with string }{{a.Email, "the candidate's address"}, {a.Name, "the candidate"}} {
-		if strings.TrimSpace(id.value) != "" {
-			msg = replaceFold(msg, id.value, id.with)
-		}
-	}
-	return msg
-}
-
-// replaceFold replaces every case-insensitive occurrence of old in s with new.
-func replaceFold(s, old, new string) string {
-	lower, lowerOld := strings.ToLower(s), strings.ToLower(old)
-	if len(lower) != len(s) || len(lowerOld) != len(old) {
-		// Case mapping changed byte lengths; fall back to exact matches.
-		return strings.ReplaceAll(s, old, new)
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(lower, lowerOld)
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		b.WriteString(s[:i])
-		b.WriteString(new)
-		s, lower = s[i+len(old):], lower[i+len(old):]
-	}
 }

@@ -36,6 +36,12 @@ type Handler struct {
 	// email is delivered or kept in the outbox.
 	MemberInvites winnow.MemberInviteService
 	MailMode      winnow.MailMode
+	// The email pages: Settings → Emails (how email leaves Winnow, what went wrong,
+	// the org's templates), a job's own templates, the mail viewer, and resend and
+	// extend on the applicant card, whose timeline also shows where emails went.
+	Templates   winnow.TemplateService
+	Emails      winnow.EmailService
+	Invitations winnow.InvitationService
 }
 
 // base returns the shared page data for the signed-in user.
