@@ -262,6 +262,24 @@ func (a *Applicant) Disqualify(now time.Time, reason, actorID string) (Event, er
 	return ev, err
 }
 
+// Decide records the job team's decision on a submitted applicant: outcome is
+// "qualified", or "unqualified" with a reason. A knockout may end an application in
+// progress (Disqualify), but a decision is taken only on what was submitted.
+func (a *Applicant) Decide(now time.Time, outcome, reason, actorID string) (Event, error) {
+	if a.Status != StatusSubmitted {
+		return Event{}, Errorf(ECONFLICT, "Only submitted applicants wait for a decision; this one is %s.", strings.ToLower(a.Status.Label()))
+	}
+	switch ApplicantStatus(outcome) {
+	case StatusQualified:
+		return a.Qualify(now, actorID)
+	case StatusUnqualified:
+		return a.Disqualify(now, reason, actorID)
+	case "":
+		return Event{}, Errorf(EINVALID, "Choose qualified or unqualified.")
+	}
+	return Event{}, Errorf(EINVALID, "Unknown outcome %q: choose qualified or unqualified.", outcome)
+}
+
 // OptOut records that the candidate declined or let the deadline pass: invited or in
 // progress → opted out. reason says which.
 func (a *Applicant) OptOut(now time.Time, reason string) (Event, error) {

@@ -141,3 +141,41 @@ func TestNewApplicantSnapshotsSteps(t *testing.T) {
 		t.Fatalf("snapshot follows the funnel's edits: %+v", a.Steps)
 	}
 }
+
+// TestApplicantDecide takes the team's decision only on a submitted applicant, with a
+// reason when unqualified.
+func TestApplicantDecide(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name            string
+		status          winnow.ApplicantStatus
+		outcome, reason string
+		want            winnow.ApplicantStatus // "" for an error
+		code            string
+	}{
+		{"qualified", winnow.StatusSubmitted, "qualified", "", winnow.StatusQualified, ""},
+		{"unqualified with a reason", winnow.StatusSubmitted, "unqualified", "Too junior", winnow.StatusUnqualified, ""},
+		{"unqualified without a reason", winnow.StatusSubmitted, "unqualified", " ", "", winnow.EINVALID},
+		{"no outcome", winnow.StatusSubmitted, "", "", "", winnow.EINVALID},
+		{"unknown outcome", winnow.StatusSubmitted, "maybe", "", "", winnow.EINVALID},
+		{"in progress", winnow.StatusInProgress, "unqualified", "No", "", winnow.ECONFLICT},
+		{"already decided", winnow.StatusQualified, "unqualified", "No", "", winnow.ECONFLICT},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			a := &winnow.Applicant{ID: "a1", OrgID: "o1", Status: c.status}
+			ev, err := a.Decide(now, c.outcome, c.reason, "u1")
+			if c.want == "" {
+				if winnow.ErrorCode(err) != c.code || a.Status != c.status {
+					t.Fatalf("error %v (status %s), want code %s and no change", err, a.Status, c.code)
+				}
+				return
+			}
+			if err != nil || a.Status != c.want || ev.ActorID != "u1" || a.DecidedAt == nil {
+				t.Fatalf("status %s, event %+v, %v; want %s decided by u1", a.Status, ev, err, c.want)
+			}
+		})
+	}
+}

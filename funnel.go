@@ -154,6 +154,14 @@ func (f *Funnel) VisibleTo(u *User) bool {
 	return false
 }
 
+// MayDecide reports whether u may review and decide on the funnel's applicants:
+// admins, and the job team (limited members on it included). Members off the team may
+// look but not score or decide, so that a job's decision stays with the people it
+// names.
+func (f *Funnel) MayDecide(u *User) bool {
+	return f.VisibleTo(u) && (u.IsAdmin() || f.OnTeam(u.ID))
+}
+
 // NeedsReview reports whether a submitted applicant waits for the job team: true when
 // the funnel has Homework or Video steps, false when it has only Questions.
 func (f *Funnel) NeedsReview() bool {

@@ -48,26 +48,33 @@ func TestFunnelValidate(t *testing.T) {
 	}
 }
 
-func TestFunnelVisibleTo(t *testing.T) {
+// TestFunnelAccess says who may see a funnel's applicants and who may review and
+// decide on them.
+func TestFunnelAccess(t *testing.T) {
 	t.Parallel()
-	f := &winnow.Funnel{OrgID: "o", Team: []string{"lim-on"}}
+	f := &winnow.Funnel{OrgID: "o", Team: []string{"lim-on", "mem-on"}}
 	cases := []struct {
-		name string
-		u    *winnow.User
-		want bool
+		name             string
+		u                *winnow.User
+		visible, decides bool
 	}{
-		{"admin", &winnow.User{ID: "a", OrgID: "o", Role: winnow.RoleAdmin}, true},
-		{"member", &winnow.User{ID: "m", OrgID: "o", Role: winnow.RoleMember}, true},
-		{"limited on team", &winnow.User{ID: "lim-on", OrgID: "o", Role: winnow.RoleLimited}, true},
-		{"limited off team", &winnow.User{ID: "lim-off", OrgID: "o", Role: winnow.RoleLimited}, false},
-		{"other org admin", &winnow.User{ID: "x", OrgID: "p", Role: winnow.RoleAdmin}, false},
-		{"nobody", nil, false},
+		{"admin", &winnow.User{ID: "a", OrgID: "o", Role: winnow.RoleAdmin}, true, true},
+		{"member on team", &winnow.User{ID: "mem-on", OrgID: "o", Role: winnow.RoleMember}, true, true},
+		{"member off team", &winnow.User{ID: "m", OrgID: "o", Role: winnow.RoleMember}, true, false},
+		{"limited on team", &winnow.User{ID: "lim-on", OrgID: "o", Role: winnow.RoleLimited}, true, true},
+		{"limited off team", &winnow.User{ID: "lim-off", OrgID: "o", Role: winnow.RoleLimited}, false, false},
+		{"other org admin", &winnow.User{ID: "x", OrgID: "p", Role: winnow.RoleAdmin}, false, false},
+		{"other org user with a team member's ID", &winnow.User{ID: "mem-on", OrgID: "p", Role: winnow.RoleMember}, false, false},
+		{"nobody", nil, false, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			if got := f.VisibleTo(c.u); got != c.want {
-				t.Fatalf("VisibleTo = %v, want %v", got, c.want)
+			if got := f.VisibleTo(c.u); got != c.visible {
+				t.Errorf("VisibleTo = %v, want %v", got, c.visible)
+			}
+			if got := f.MayDecide(c.u); got != c.decides {
+				t.Errorf("MayDecide = %v, want %v", got, c.decides)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package winnow
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -37,6 +38,19 @@ func (r *Review) Validate() error {
 		return Errorf(EINVALID, "Comment must be at most %s characters.", thousands(MaxCommentLength))
 	}
 	return nil
+}
+
+// AverageScore is the mean score of reviews as pages show it, to one decimal ("3.5"),
+// or "" when there are none.
+func AverageScore(reviews []*Review) string {
+	if len(reviews) == 0 {
+		return ""
+	}
+	total := 0
+	for _, r := range reviews {
+		total += r.Score
+	}
+	return strconv.FormatFloat(float64(total)/float64(len(reviews)), 'f', 1, 64)
 }
 
 // ReviewService stores reviews.

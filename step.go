@@ -20,6 +20,19 @@ const (
 	StepVideo     StepKind = "video"     // recorded or uploaded video answers to prompts
 )
 
+// Label is the step kind as people read it.
+func (k StepKind) Label() string {
+	switch k {
+	case StepQuestions:
+		return "Questions"
+	case StepHomework:
+		return "Homework"
+	case StepVideo:
+		return "Video interview"
+	}
+	return string(k)
+}
+
 // Step is one stage of a funnel. Exactly one of Questions, Homework and Video is used,
 // according to Kind.
 type Step struct {
@@ -29,6 +42,14 @@ type Step struct {
 	Questions []Question `json:"questions,omitempty"`
 	Homework  *Homework  `json:"homework,omitempty"`
 	Video     *Video     `json:"video,omitempty"`
+}
+
+// DisplayTitle is the step's own title, or its kind's label when it has none.
+func (s Step) DisplayTitle() string {
+	if s.Title != "" {
+		return s.Title
+	}
+	return s.Kind.Label()
 }
 
 // QuestionType is the form a question's answer takes.

@@ -235,13 +235,9 @@ func (w *sendEmailWorker) render(ctx context.Context, e *winnow.Email, a *winnow
 	}
 	data := CandidateData(a, f, o, d.BaseURL())
 	data.ReminderNumber = strconv.Itoa(e.Seq)
-	r, err := t.Render(data)
+	r, err := renderTemplate(ctx, d.Logger.With("org_id", a.OrgID, "funnel_id", a.FunnelID), t, data)
 	if err != nil {
-		d.Logger.WarnContext(ctx, "template does not render; using the built-in one", "org_id", a.OrgID, "funnel_id", a.FunnelID,
-			"kind", string(e.Kind), "error", err)
-		if r, err = winnow.DefaultTemplate(a.OrgID, e.Kind).Render(data); err != nil {
-			return nil, fmt.Errorf("render default template: %w", err)
-		}
+		return nil, err
 	}
 	return &r, nil
 }

@@ -89,13 +89,5 @@ func (mi *MemberInvites) render(ctx context.Context, inv *winnow.Invite, link st
 	if err != nil {
 		return winnow.RenderedEmail{}, fmt.Errorf("load template: %w", err)
 	}
-	r, err := t.Render(data)
-	if err != nil {
-		mi.Logger.WarnContext(ctx, "template does not render; using the built-in one", "org_id", inv.OrgID,
-			"kind", string(winnow.EmailMemberInvite), "error", err)
-		if r, err = winnow.DefaultTemplate(inv.OrgID, winnow.EmailMemberInvite).Render(data); err != nil {
-			return winnow.RenderedEmail{}, fmt.Errorf("render default template: %w", err)
-		}
-	}
-	return r, nil
+	return renderTemplate(ctx, mi.Logger.With("org_id", inv.OrgID), t, data)
 }

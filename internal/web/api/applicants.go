@@ -313,18 +313,7 @@ func (h *Handler) Decide(w http.ResponseWriter, r *http.Request) {
 	t := token(r)
 	now := h.Clock.Now()
 	a, err := h.Applicants.TransitionApplicant(r.Context(), t.OrgID, r.PathValue("id"), func(x *winnow.Applicant) (winnow.Event, error) {
-		if x.Status != winnow.StatusSubmitted {
-			// The domain lets a knockout end an application in progress; a decision
-			// is taken only on what was submitted.
-			return winnow.Event{}, winnow.Errorf(winnow.ECONFLICT, "Only submitted applicants wait for a decision; this one is %s.", strings.ToLower(x.Status.Label()))
-		}
-		switch in.Outcome {
-		case string(winnow.StatusQualified):
-			return x.Qualify(now, t.CreatedBy)
-		case string(winnow.StatusUnqualified):
-			return x.Disqualify(now, in.Reason, t.CreatedBy)
-		}
-		return winnow.Event{}, winnow.Errorf(winnow.EINVALID, `Unknown outcome %q: use "qualified" or "unqualified".`, in.Outcome)
+		return x.Decide(now, in.Outcome, in.Reason, t.CreatedBy)
 	})
 	if err != nil {
 		h.fail(w, r, err)
@@ -360,7 +349,7 @@ func (h *Handler) SaveReview(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if !f.VisibleTo(reviewer) || (!reviewer.IsAdmin() && !f.OnTeam(reviewer.ID)) {
+	if !f.MayDecide(reviewer) {
 		h.fail(w, r, winnow.Errorf(winnow.EFORBIDDEN, "%s is neither an admin nor on the team of this job, so cannot review its applicants.", reviewer.Email))
 		return
 	}

@@ -16,22 +16,6 @@ const (
 	minutesPerPrompt   = 2 // when the prompt sets no maximum length
 )
 
-// stepTitle is the step's own title or a name for its kind.
-func stepTitle(s winnow.Step) string {
-	if s.Title != "" {
-		return s.Title
-	}
-	switch s.Kind {
-	case winnow.StepQuestions:
-		return "Questions"
-	case winnow.StepHomework:
-		return "Homework"
-	case winnow.StepVideo:
-		return "Video interview"
-	}
-	return string(s.Kind)
-}
-
 // stepMinutes is the estimate for a step, and false for homework, whose time only its
 // task decides.
 func stepMinutes(s winnow.Step) (int, bool) {
@@ -66,7 +50,7 @@ func summarize(steps []winnow.Step) ([]StepSummary, string) {
 	var list []StepSummary
 	total, homework := 0, false
 	for i, s := range steps {
-		sum := StepSummary{Number: i + 1, Kind: s.Kind, Title: stepTitle(s)}
+		sum := StepSummary{Number: i + 1, Kind: s.Kind, Title: s.DisplayTitle()}
 		m, known := stepMinutes(s)
 		switch s.Kind {
 		case winnow.StepQuestions:

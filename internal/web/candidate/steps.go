@@ -58,8 +58,8 @@ func (c *stepContext) progress() Progress {
 
 // page is the frame of the step's form.
 func (c *stepContext) page(errs ...string) StepPage {
-	return StepPage{Chrome: c.chrome(stepTitle(c.step)), Progress: c.progress(), Step: c.step,
-		Heading: stepTitle(c.step), Action: c.stepURL(c.index), Errors: errs}
+	return StepPage{Chrome: c.chrome(c.step.DisplayTitle()), Progress: c.progress(), Step: c.step,
+		Heading: c.step.DisplayTitle(), Action: c.stepURL(c.index), Errors: errs}
 }
 
 // Step serves GET /c/{token}/steps/{step}: the form of the next step. Another step of

@@ -41,7 +41,7 @@ func (h *Handler) Review(w http.ResponseWriter, r *http.Request) {
 
 // reviewStep is one step's answers as the review page shows them.
 func (h *Handler) reviewStep(r *http.Request, v *visit, i int, s winnow.Step, ans *winnow.StepAnswer) ReviewStep {
-	rs := ReviewStep{Number: i + 1, Title: stepTitle(s), Kind: s.Kind}
+	rs := ReviewStep{Number: i + 1, Title: s.DisplayTitle(), Kind: s.Kind}
 	fileName := func(item string) string {
 		if ans == nil || ans.Files[item] == "" {
 			return ""
@@ -104,7 +104,7 @@ func (h *Handler) Submit(w http.ResponseWriter, r *http.Request) {
 	}
 	if next := nextStep(v.a.Steps, answers); next < len(v.a.Steps) {
 		h.errorPage(w, r, v, http.StatusConflict, "Your application isn't complete yet",
-			"Please complete "+stepTitle(v.a.Steps[next])+" (step "+strconv.Itoa(next+1)+") before you submit.", v.stepURL(next), "Continue your application")
+			"Please complete "+v.a.Steps[next].DisplayTitle()+" (step "+strconv.Itoa(next+1)+") before you submit.", v.stepURL(next), "Continue your application")
 		return
 	}
 	a, err := h.transition(r, v, func(a *winnow.Applicant) (winnow.Event, error) { return a.Submit(v.now) })

@@ -1,7 +1,6 @@
 package recruiter
 
 import (
-	"fmt"
 	"net/http"
 	"time"
 
@@ -190,7 +189,7 @@ func (h *Handler) renderCard(w http.ResponseWriter, r *http.Request, status int,
 	}
 	view := viewApplicant(a, f)
 	page := CardPage{Base: h.base(r, view.Display, "applicants"), Job: f, Applicant: view,
-		CanDecide: canDecide(u, f), Open: a.Status == winnow.StatusSubmitted, Review: rf, Decision: df}
+		CanDecide: f.MayDecide(u), Open: a.Status == winnow.StatusSubmitted, Review: rf, Decision: df}
 	if status == http.StatusOK {
 		page.Notice = cardNotices[r.URL.Query().Get("done")]
 	}
@@ -205,19 +204,15 @@ func (h *Handler) renderCard(w http.ResponseWriter, r *http.Request, status int,
 	for _, v := range []int{1, 2, 3, 4} {
 		page.Scores = append(page.Scores, ScoreOption{Value: v, Label: winnow.ScoreLabels[v]})
 	}
-	total := 0
 	for _, rv := range reviews {
 		mine := rv.ReviewerID == u.ID
 		page.Reviews = append(page.Reviews, ReviewView{Reviewer: nameOr(names, rv.ReviewerID, "A former member"), Score: rv.Score,
 			Label: winnow.ScoreLabels[rv.Score], Comment: rv.Comment, At: rv.UpdatedAt, Mine: mine})
-		total += rv.Score
 		if mine && page.Review.Score == 0 && page.Review.Error == "" {
 			page.Review.Score, page.Review.Comment = rv.Score, rv.Comment
 		}
 	}
-	if len(reviews) > 0 {
-		page.Average = fmt.Sprintf("%.1f", float64(total)/float64(len(reviews)))
-	}
+	page.Average = winnow.AverageScore(reviews)
 	var to map[string]string // email ID → address, for email events
 	if !view.Blind {
 		if to, err = h.Emails.EmailAddresses(ctx, a.OrgID, a.ID); err != nil {
@@ -246,7 +241,7 @@ func (h *Handler) renderCard(w http.ResponseWriter, r *http.Request, status int,
 // answerStep puts step i of a's funnel f together with their answer to it, sa (nil
 // when they have not reached it).
 func (h *Handler) answerStep(r *http.Request, a *winnow.Applicant, f *winnow.Funnel, i int, s winnow.Step, sa *winnow.StepAnswer) AnswerStep {
-	as := AnswerStep{Number: i + 1, Kind: string(s.Kind), KindLabel: stepKindLabel(s.Kind), Title: stepTitle(s)}
+	as := AnswerStep{Number: i + 1, Kind: string(s.Kind), KindLabel: s.Kind.Label(), Title: s.DisplayTitle()}
 	if sa == nil {
 		sa = &winnow.StepAnswer{}
 	} else {

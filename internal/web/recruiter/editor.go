@@ -278,7 +278,7 @@ func (h *Handler) renderEditor(w http.ResponseWriter, r *http.Request, status in
 
 // stepForm fills a step's form from the step.
 func stepForm(s winnow.Step) StepForm {
-	sf := StepForm{ID: s.ID, Kind: string(s.Kind), KindLabel: stepKindLabel(s.Kind), Title: s.Title,
+	sf := StepForm{ID: s.ID, Kind: string(s.Kind), KindLabel: s.Kind.Label(), Title: s.Title,
 		New: QuestionForm{Type: string(winnow.QuestionYesNo)}}
 	for i, q := range s.Questions {
 		qf := questionForm(q)

@@ -146,7 +146,7 @@ func (h *Handler) renderJob(w http.ResponseWriter, r *http.Request, status int, 
 
 // summarizeStep describes step i of a job in one line.
 func summarizeStep(i int, s winnow.Step) StepSummary {
-	sum := StepSummary{Number: i + 1, Kind: stepKindLabel(s.Kind), Title: s.Title}
+	sum := StepSummary{Number: i + 1, Kind: s.Kind.Label(), Title: s.Title}
 	switch s.Kind {
 	case winnow.StepQuestions:
 		knockouts := 0

@@ -58,7 +58,7 @@ func (h *Handler) PreviewJob(w http.ResponseWriter, r *http.Request) {
 
 // previewStep draws step i of a job for the preview.
 func previewStep(i int, s winnow.Step) PreviewStep {
-	p := PreviewStep{Number: i + 1, Kind: string(s.Kind), KindLabel: stepKindLabel(s.Kind), Title: stepTitle(s)}
+	p := PreviewStep{Number: i + 1, Kind: string(s.Kind), KindLabel: s.Kind.Label(), Title: s.DisplayTitle()}
 	for _, q := range s.Questions {
 		p.Questions = append(p.Questions, PreviewQuestion{ID: q.ID, Text: q.Text, Type: string(q.Type), Choices: q.Choices,
 			Required: q.Required || q.Knockout != nil})

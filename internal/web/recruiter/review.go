@@ -1,7 +1,6 @@
 package recruiter
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -52,7 +51,7 @@ func (h *Handler) ReviewQueue(w http.ResponseWriter, r *http.Request) {
 	for _, m := range users {
 		names[m.ID] = userName(m)
 	}
-	page := QueuePage{Base: h.base(r, "Review: "+f.Title, "jobs"), Job: f, CanDecide: canDecide(u, f)}
+	page := QueuePage{Base: h.base(r, "Review: "+f.Title, "jobs"), Job: f, CanDecide: f.MayDecide(u)}
 	for _, a := range apps {
 		switch a.Status {
 		case winnow.StatusQualified, winnow.StatusUnqualified:
@@ -80,23 +79,18 @@ func (h *Handler) queueRow(r *http.Request, a *winnow.Applicant, f *winnow.Funne
 	if err != nil {
 		return row, err
 	}
-	total := 0
 	for _, rv := range reviews {
-		total += rv.Score
 		row.Reviewers = append(row.Reviewers, nameOr(names, rv.ReviewerID, "a former member"))
 		if rv.ReviewerID == me(r).ID {
 			row.MyScore, row.MyLabel = rv.Score, winnow.ScoreLabels[rv.Score]
 		}
 	}
-	row.Reviews = len(reviews)
-	if row.Reviews > 0 {
-		row.Average = fmt.Sprintf("%.1f", float64(total)/float64(row.Reviews))
-	}
+	row.Reviews, row.Average = len(reviews), winnow.AverageScore(reviews)
 	return row, nil
 }
 
 // SaveReview stores the signed-in reviewer's score and comment on a submitted
-// applicant. Admins and the job team may review; see canDecide.
+// applicant. Admins and the job team may review; see winnow.Funnel.MayDecide.
 func (h *Handler) SaveReview(w http.ResponseWriter, r *http.Request) {
 	a, f, ok := h.decidableApplicant(w, r)
 	if !ok {
@@ -124,18 +118,7 @@ func (h *Handler) Decide(w http.ResponseWriter, r *http.Request) {
 	outcome, reason := r.PostFormValue("outcome"), strings.TrimSpace(r.PostFormValue("reason"))
 	now := h.Clock.Now()
 	decided, err := h.Applicants.TransitionApplicant(r.Context(), u.OrgID, a.ID, func(x *winnow.Applicant) (winnow.Event, error) {
-		if x.Status != winnow.StatusSubmitted {
-			// The domain lets a knockout end an application in progress; the team
-			// decides only on what was submitted.
-			return winnow.Event{}, winnow.Errorf(winnow.ECONFLICT, "Only submitted applicants wait for a decision; this one is %s.", strings.ToLower(x.Status.Label()))
-		}
-		switch outcome {
-		case string(winnow.StatusQualified):
-			return x.Qualify(now, u.ID)
-		case string(winnow.StatusUnqualified):
-			return x.Disqualify(now, reason, u.ID)
-		}
-		return winnow.Event{}, winnow.Errorf(winnow.EINVALID, "Choose qualified or unqualified.")
+		return x.Decide(now, outcome, reason, u.ID)
 	})
 	if err != nil {
 		h.cardFailed(w, r, a, f, err, ReviewForm{}, DecisionForm{Reason: reason, Error: winnow.ErrorMessage(err)})
@@ -153,7 +136,7 @@ func (h *Handler) decidableApplicant(w http.ResponseWriter, r *http.Request) (*w
 	if !ok || !h.parseForm(w, r) {
 		return nil, nil, false
 	}
-	if !canDecide(me(r), f) {
+	if !f.MayDecide(me(r)) {
 		h.fail(w, r, winnow.Errorf(winnow.EFORBIDDEN, "Only the job team and admins review and decide on applicants of this job."))
 		return nil, nil, false
 	}

@@ -33,27 +33,6 @@ func questionTypeLabel(t winnow.QuestionType) string {
 	return string(t)
 }
 
-// stepKindLabel is a step kind as people read it.
-func stepKindLabel(k winnow.StepKind) string {
-	switch k {
-	case winnow.StepQuestions:
-		return "Questions"
-	case winnow.StepHomework:
-		return "Homework"
-	case winnow.StepVideo:
-		return "Video interview"
-	}
-	return string(k)
-}
-
-// stepTitle is the step's own title, or its kind's label when it has none.
-func stepTitle(s winnow.Step) string {
-	if s.Title != "" {
-		return s.Title
-	}
-	return stepKindLabel(s.Kind)
-}
-
 // ApplicantView is an applicant as recruiter pages show them. Under blind review it
 // carries no name and no email at all, so no template can leak them by mistake.
 type ApplicantView struct {
@@ -101,11 +80,4 @@ func userName(u *winnow.User) string {
 		return u.Name
 	}
 	return u.Email
-}
-
-// canDecide reports whether u may review and decide on applicants of f: admins, and
-// the job team (limited members on it included). Members off the team may look but
-// not score or decide, so that a job's decision stays with the people it names.
-func canDecide(u *winnow.User, f *winnow.Funnel) bool {
-	return f.VisibleTo(u) && (u.IsAdmin() || f.OnTeam(u.ID))
 }
