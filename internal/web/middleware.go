@@ -47,8 +47,42 @@ func (s *Server) base(r *http.Request) render.Base {
 	return b
 }
 
+// audience is who reads the answers under a path: programs, candidates, or the org's
+// people. Errors met before a handler answer in the audience's form.
+type audience int
+
+const (
+	people     audience = iota // the recruiters' pages
+	programs                   // the JSON API, under /api/
+	candidates                 // a candidate's pages, under /c/
+)
+
+// audienceOf tells the audience of a path, cleaned (see render.LogPath).
+func audienceOf(path string) audience {
+	switch {
+	case strings.HasPrefix(path, "/api/"):
+		return programs
+	case strings.HasPrefix(path, "/c/"):
+		return candidates
+	}
+	return people
+}
+
+// form is the form of an error answer to r when no handler has chosen one.
+func (s *Server) form(r *http.Request) render.Form {
+	switch audienceOf(render.LogPath(r)) {
+	case candidates:
+		if s.Candidate != nil {
+			return s.Candidate.ErrorForm()
+		}
+	case programs:
+		return render.JSON
+	}
+	return s.Render.PageForm(s.base(r))
+}
+
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	s.Render.ErrorStatus(w, r, s.base(r), http.StatusNotFound, "There is no page at this address.")
+	s.form(r).WriteProblem(w, r, render.Problem{Status: http.StatusNotFound, Code: winnow.ENOTFOUND, Message: "There is no page at this address."})
 }
 
 // crossOrigin refuses unsafe requests sent by a browser from another origin (CSRF),
@@ -56,8 +90,8 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 func (s *Server) crossOrigin(next http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.Logger.WarnContext(r.Context(), "cross-origin request refused", "method", r.Method, "path", logPath(r), "origin", r.Header.Get("Origin"))
-		if strings.HasPrefix(r.URL.Path, "/c/") && s.Candidate != nil {
+		s.Logger.WarnContext(r.Context(), "cross-origin request refused", "method", r.Method, "path", render.LogPath(r), "origin", r.Header.Get("Origin"))
+		if audienceOf(render.LogPath(r)) == candidates && s.Candidate != nil {
 			s.Candidate.CrossOriginRefused(w, r)
 			return
 		}
@@ -125,7 +159,7 @@ func (s *Server) observe(m *metrics, mux *http.ServeMux, next http.Handler) http
 		}
 		elapsed := time.Since(start)
 		m.observe(pattern, r.Method, sw.status, elapsed)
-		s.Logger.DebugContext(r.Context(), "request", "method", r.Method, "path", logPath(r), "status", sw.status, "duration_ms", elapsed.Milliseconds())
+		s.Logger.DebugContext(r.Context(), "request", "method", r.Method, "path", render.LogPath(r), "status", sw.status, "duration_ms", elapsed.Milliseconds())
 	})
 }
 
@@ -136,31 +170,10 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.Logger.ErrorContext(r.Context(), "panic", "path", logPath(r), "error", fmt.Sprint(v), "stack", string(debug.Stack()))
-				s.Render.ErrorStatus(w, r, render.Base{}, http.StatusInternalServerError, winnow.ErrorMessage(fmt.Errorf("panic")))
+				s.Logger.ErrorContext(r.Context(), "panic", "method", r.Method, "path", render.LogPath(r), "error", fmt.Sprint(v), "stack", string(debug.Stack()))
+				s.form(r).WriteProblem(w, r, render.ProblemOf(fmt.Errorf("panic")))
 			}
 		}()
 		next.ServeHTTP(w, r)
 	})
-}
-
-// tokenPrefixes are the paths whose next segment is a credential: a candidate's link
-// and a member invitation.
-var tokenPrefixes = []string{"/c/", "/invite/"}
-
-// logPath is the request path as logs may show it: the token in a candidate link or an
-// invitation link is replaced, since anyone who reads it could use it.
-func logPath(r *http.Request) string {
-	p := r.URL.Path
-	for _, prefix := range tokenPrefixes {
-		rest, ok := strings.CutPrefix(p, prefix)
-		if !ok || rest == "" || rest == "new-link" {
-			continue
-		}
-		if i := strings.IndexByte(rest, '/'); i >= 0 {
-			return prefix + "{token}" + rest[i:]
-		}
-		return prefix + "{token}"
-	}
-	return p
 }

@@ -45,10 +45,10 @@ func (s *Server) checkPathValues(rt route, notFound http.HandlerFunc) http.Handl
 // the candidate's page for candidate links, the recruiters' page elsewhere.
 func (s *Server) notFoundFor(rt route) http.HandlerFunc {
 	_, path, _ := strings.Cut(rt.pattern, " ")
-	switch {
-	case rt.access == apiToken:
+	switch audienceOf(path) {
+	case programs:
 		return s.API.UnknownID
-	case strings.HasPrefix(path, "/c/"):
+	case candidates:
 		return s.Candidate.InvalidLink
 	}
 	return s.notFound

@@ -1,20 +1,27 @@
 package web
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"winnow"
+	"winnow/internal/keyring"
 	"winnow/internal/web/auth"
+	"winnow/internal/web/recruiter"
 	"winnow/internal/web/render"
 	"winnow/ui"
 )
@@ -171,19 +178,59 @@ func TestGuardRoles(t *testing.T) {
 	}
 }
 
-func TestLogPathHidesTokens(t *testing.T) {
+// brokenInvites is an InviteService whose database is down.
+type brokenInvites struct{ winnow.InviteService }
+
+func (brokenInvites) FindInviteByToken(context.Context, string, time.Time) (*winnow.Invite, error) {
+	return nil, errors.New("connection reset while reading invites")
+}
+
+// TestLogsHoldNoTokens sends requests whose paths carry a candidate link's or a member
+// invitation's token and checks that no log line holds the token: paths the router
+// cleans and redirects (a doubled slash, a dot segment, a step back), and an invitation
+// link whose page fails with an internal error.
+func TestLogsHoldNoTokens(t *testing.T) {
 	t.Parallel()
-	cases := map[string]string{
-		"/c/s3cr3t-token":                "/c/{token}",
-		"/c/s3cr3t-token/steps/s_1":      "/c/{token}/steps/s_1",
-		"/invite/s3cr3t-token":           "/invite/{token}",
-		"/c/new-link":                    "/c/new-link",
-		"/jobs/0192-abc":                 "/jobs/0192-abc",
-		"/api/v1/applicants/a1/decision": "/api/v1/applicants/a1/decision",
+	const token = "S3cr3tT0kenValue0123456789"
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	r, err := render.New(ui.Templates, logger)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for in, want := range cases {
-		if got := logPath(httptest.NewRequest("GET", in, nil)); got != want {
-			t.Errorf("logPath(%s) = %s, want %s", in, got, want)
+	kr, err := keyring.New(strings.Repeat("k", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Sessions: &auth.Sessions{Logger: logger, Clock: winnow.SystemClock{}}, Render: r, Logger: logger,
+		Registry:  prometheus.NewRegistry(),
+		Recruiter: &recruiter.Handler{Invites: brokenInvites{}, Keyring: kr, Clock: winnow.SystemClock{}, Render: r, Logger: logger}}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	cases := []struct {
+		method, target string
+		status         int // 0: any (the router redirects to the cleaned path)
+	}{
+		{"POST", "//c/" + token + "/start", 0},
+		{"GET", "/./c/" + token, 0},
+		{"GET", "/x/../c/" + token, 0},
+		{"GET", "/invite/" + token, http.StatusInternalServerError},
+	}
+	for _, c := range cases {
+		status, body := rawRequest(t, srv.Listener.Addr().String(), c.method, c.target)
+		if (c.status != 0 && status != c.status) || strings.Contains(body, "connection reset") {
+			t.Errorf("%s %s: %d, want %d\n%s", c.method, c.target, status, c.status, body)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "/c/{token}") || !strings.Contains(logs.String(), "connection reset") {
+		t.Fatalf("the requests were not logged:\n%s", logs.String())
+	}
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, token) {
+			t.Errorf("a log line holds the token: %s", line)
 		}
 	}
 }
@@ -250,4 +297,35 @@ func TestPathValues(t *testing.T) {
 			t.Errorf("%s: validPathValue(%s, %q) = %v, want %v", c.name, c.wildcard, c.value, got, c.ok)
 		}
 	}
+}
+
+// rawRequest sends one request with target as the request line has it (an HTTP client
+// would clean it or read "//c/…" as a host) and returns the status and body.
+func rawRequest(t *testing.T, addr, method, target string) (int, string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: winnow.test\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", method, target)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// lockedWriter serialises writes from the server's goroutines.
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -52,46 +52,24 @@ const (
 	codeUnsupported = "unsupported_media_type"
 )
 
-// errorBody is the shape of every error: {"error": {"code": …, "message": …}}.
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
 // writeJSON writes v as the response with status.
 func (h *Handler) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		h.Logger.ErrorContext(r.Context(), "encode api response", "path", r.URL.Path, "error", err)
-		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"Something went wrong on our side."}}`)
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	render.WriteJSON(h.Logger, w, r, status, v)
 }
 
-// fail writes err as a JSON error with the status of its code. Internal errors are
-// logged here, once, and answered with a sentence that gives nothing away.
+// fail answers err as a JSON error, through the web layer's one error edge
+// (render.Fail), with the token's org and ID in the log of an internal error.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status := render.Status(err)
-	if status >= 500 {
-		args := []any{"method", r.Method, "path", r.URL.Path, "error", err}
-		if t := token(r); t != nil {
-			args = append(args, "org_id", t.OrgID, "token_id", t.ID)
-		}
-		h.Logger.ErrorContext(r.Context(), "api request failed", args...)
+	var attrs []any
+	if t := token(r); t != nil {
+		attrs = append(attrs, "org_id", t.OrgID, "token_id", t.ID)
 	}
-	h.writeJSON(w, r, status, errorBody{errorDetail{Code: winnow.ErrorCode(err), Message: winnow.ErrorMessage(err)}})
+	render.Fail(h.Logger, w, r, render.JSON, err, attrs...)
 }
 
 // failStatus writes an error that has no domain code, such as an unreadable body.
 func (h *Handler) failStatus(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
-	h.writeJSON(w, r, status, errorBody{errorDetail{Code: code, Message: msg}})
+	render.JSON.WriteProblem(w, r, render.Problem{Status: status, Code: code, Message: msg})
 }
 
 // NotFound answers requests under /api/v1 that match no route.

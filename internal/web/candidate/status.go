@@ -118,36 +118,40 @@ func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, v *visit, st
 	h.Render.Page(w, r, status, "candidate_error", p)
 }
 
-// fail renders err as a candidate error page. Like render.Error, only the user-safe
-// message reaches the page; internal errors are logged here, once, with the IDs.
+// fail answers err through the web layer's one error edge (render.Fail) as a candidate
+// error page, with the visit's IDs in the log of an internal error.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, v *visit, err error) {
-	status := render.Status(err)
-	if status >= 500 {
-		h.Logger.ErrorContext(r.Context(), "candidate request failed", v.logAttrs("method", r.Method, "path", redactToken(r), "error", err)...)
-	}
-	heading := "Something went wrong"
-	switch status {
-	case http.StatusNotFound:
-		heading = "Not found"
-	case http.StatusUnprocessableEntity:
-		heading = "Please check what you sent"
-	case http.StatusConflict:
-		heading = "That can't be done right now"
-	}
-	link, text := "", ""
-	if v != nil {
-		link, text = v.base(), "Back to your application"
-	}
-	h.errorPage(w, r, v, status, heading, winnow.ErrorMessage(err), link, text)
+	render.Fail(h.Logger, w, r, errorForm{h: h, v: v}, err, v.logAttrs()...)
 }
 
-// redactToken returns the request path with the link token hidden, for logs: the
-// token is a credential.
-func redactToken(r *http.Request) string {
-	if t := r.PathValue("token"); t != "" {
-		return strings.Replace(r.URL.Path, t, "…", 1)
+// ErrorForm is the candidates' form of an error answer, for errors met before any
+// handler of this package (an unknown page under /c/, a panic).
+func (h *Handler) ErrorForm() render.Form { return errorForm{h: h} }
+
+// errorForm writes problems as the candidate error page, in the candidate layout, with
+// the visit's chrome and a way back to the application when there is one.
+type errorForm struct {
+	h *Handler
+	v *visit // nil before the link is known
+}
+
+// headings head the candidate error page, by status; others get "Something went wrong".
+var headings = map[int]string{
+	http.StatusNotFound:            "Not found",
+	http.StatusUnprocessableEntity: "Please check what you sent",
+	http.StatusConflict:            "That can't be done right now",
+}
+
+func (f errorForm) WriteProblem(w http.ResponseWriter, r *http.Request, p render.Problem) {
+	heading := headings[p.Status]
+	if heading == "" {
+		heading = "Something went wrong"
 	}
-	return r.URL.Path
+	link, text := "", ""
+	if f.v != nil {
+		link, text = f.v.base(), "Back to your application"
+	}
+	f.h.errorPage(w, r, f.v, p.Status, heading, p.Message, link, text)
 }
 
 // firstName is the part of a name used to greet: its first word.
