@@ -118,6 +118,10 @@ type Call struct {
 	Duration time.Duration
 }
 
+// MinTokenLength is the shortest candidate link token accepted: a shorter one could be
+// guessed. Winnow's own are 43 characters (keyring.Token).
+const MinTokenLength = 20
+
 // NewApplicant returns an invited applicant for the funnel, with its deadline set from
 // the funnel's cadence. The caller supplies the link token.
 func NewApplicant(f *Funnel, name, email, token string, now time.Time) (*Applicant, error) {
@@ -148,7 +152,7 @@ func NewApplicant(f *Funnel, name, email, token string, now time.Time) (*Applica
 	if tooLong(a.Name, MaxNameLength) {
 		return nil, Errorf(EINVALID, "Candidate name must be at most %d characters.", MaxNameLength)
 	}
-	if len(token) < 20 {
+	if len(token) < MinTokenLength {
 		return nil, Errorf(EINVALID, "Candidate link token is too short.")
 	}
 	return a, nil

@@ -320,24 +320,6 @@ type EmailService interface {
 	EmailAddresses(ctx context.Context, orgID, applicantID string) (map[string]string, error)
 }
 
-// InvitationService acts on candidates' invitations beside the status machine. Each
-// method records its event on the applicant's timeline and queues its emails in the
-// same transaction.
-type InvitationService interface {
-	// ResendInvitation emails the invitation again with the same link. The applicant
-	// must still owe a submission and have an address.
-	ResendInvitation(ctx context.Context, orgID, applicantID, actorID string) (*Applicant, error)
-	// ExtendInvitation gives the applicant a new deadline and a new round of reminders,
-	// both counted from now with the job's cadence; reminders planned before become
-	// no-ops.
-	ExtendInvitation(ctx context.Context, orgID, applicantID, actorID string) (*Applicant, error)
-	// RequestNewLink emails their link to every applicant with this address who still
-	// owes a submission. It says nothing about whether there is any: it returns nil for
-	// unknown addresses too. More than a few requests for one address within an hour
-	// give ERATELIMITED, whether or not the address is known.
-	RequestNewLink(ctx context.Context, email string) error
-}
-
 // MailMode says how email leaves Winnow, for status pages and start-up logs. It never
 // holds credentials.
 type MailMode struct {

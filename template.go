@@ -40,7 +40,7 @@ type TemplateSource string
 const (
 	SourceDefault TemplateSource = "default"
 	SourceOrg     TemplateSource = "org"
-	SourceJob     TemplateSource = "job"
+	SourceFunnel  TemplateSource = "job"
 )
 
 // TemplateData is every value a template may use; TemplateVariables says which ones

@@ -22,7 +22,7 @@ func TestAPIResendAndExtend(t *testing.T) {
 	tok, _ := MustAPIToken(t, m, admin.OrgID, admin.ID)
 	otherTok, _ := MustAPIToken(t, m, other.OrgID, other.ID)
 	c, globex := newAPIClient(t, m, tok), newAPIClient(t, m, otherTok)
-	f := mustJob(t, m, admin, "Backend Engineer")
+	f := mustOpenFunnel(t, m, admin, "Backend Engineer")
 	a := mustInvite(t, m, f, "Ada Lovelace", "ada@example.com")
 	waitEmails(t, m, a, winnow.EmailOutbox, 1)
 

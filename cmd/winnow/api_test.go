@@ -14,8 +14,8 @@ import (
 	"winnow"
 )
 
-// minimalJob is the smallest job body the API must take.
-const minimalJob = `{"title": "Support Engineer", "status": "open", "steps": [{"kind": "questions", "questions": [{"text": "Can you work in the US?", "type": "yes_no", "knockout": {"answer": "yes", "reason": "Requires work authorization in the US"}}]}]}`
+// minimalFunnel is the smallest job body the API must take.
+const minimalFunnel = `{"title": "Support Engineer", "status": "open", "steps": [{"kind": "questions", "questions": [{"text": "Can you work in the US?", "type": "yes_no", "knockout": {"answer": "yes", "reason": "Requires work authorization in the US"}}]}]}`
 
 // TestAPI drives every /api/v1 endpoint with an org token: jobs with all three step
 // kinds, invitations, an applicant with answers and timeline, reviews and decisions,
@@ -35,7 +35,7 @@ func TestAPI(t *testing.T) {
 		c, cli, globex := newAPIClient(t, m, tok), newAPIClient(t, m, cliTok), newAPIClient(t, m, otherTok)
 
 		// The minimal job body works.
-		s, raw, job := c.call("POST", "/api/v1/jobs", minimalJob, nil)
+		s, raw, job := c.call("POST", "/api/v1/jobs", minimalFunnel, nil)
 		if s != 201 || get(job, "status") != "open" || get(job, "openReview") != false ||
 			get(job, "steps", 0, "questions", 0, "knockout", "reason") != "Requires work authorization in the US" {
 			t.Fatalf("create minimal job: %d %s", s, raw)

@@ -150,7 +150,8 @@ func (m *Main) Run(ctx context.Context) error {
 		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
 	m.serveErr = make(chan error, 1)
 	go func() { m.serveErr <- m.server.Serve(ln) }()
-	m.Logger.Info("winnow is serving", "addr", ln.Addr().String(), "url", m.Config.BaseURL, "database", m.DB.Dialect(), "version", version)
+	m.Logger.Info("winnow is serving", "addr", ln.Addr().String(), "url", m.Config.BaseURL, "database", m.DB.Dialect(), "version", version,
+		"config", m.Config.String()) // every setting, secrets redacted
 	logMailMode(m.Logger, m.MailMode, m.Config.BaseURL)
 	return nil
 }

@@ -27,7 +27,7 @@ func TestTextThatCannotBeStored(t *testing.T) {
 		rec := signedIn(t, m, "admin@acme.test")
 		anon := newBrowser(t, m)
 
-		job := mustJob(t, m, admin, "Backend Engineer")
+		job := mustOpenFunnel(t, m, admin, "Backend Engineer")
 		sub := MustSubmitted(t, m, MustFunnel(t, m, threeStepFunnel(admin.OrgID, false, admin.ID)), "Grace Hopper", "grace@example.com")
 		started := func(f *winnow.Funnel) *winnow.Applicant {
 			t.Helper()

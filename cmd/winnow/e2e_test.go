@@ -207,6 +207,32 @@ func TestMemberInvite(t *testing.T) {
 	}
 }
 
+// TestStartLogShowsConfig logs every setting when serving starts, with the secret key
+// and the passwords in URLs redacted.
+func TestStartLogShowsConfig(t *testing.T) {
+	t.Parallel()
+	env := testEnv(t, dbtest.SQLite.URL(t))
+	env["WINNOW_SMTP_URL"] = "smtp://mailer:hunter2-smtp@127.0.0.1:2525"
+	env["WINNOW_MAIL_FROM"] = "Acme Hiring <jobs@acme.example>"
+	_, logs := mustStartLogged(t, env)
+	var serving string
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "winnow is serving") {
+			serving = line
+		}
+	}
+	for _, want := range []string{"WINNOW_ADDR", "WINNOW_DATA_DIR", "WINNOW_SECRET_KEY", "REDACTED", "mailer"} {
+		if !strings.Contains(serving, want) {
+			t.Errorf("the start-up line lacks %q: %s", want, serving)
+		}
+	}
+	for _, secret := range []string{testSecret, "hunter2-smtp"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the logs hold a secret %q", secret)
+		}
+	}
+}
+
 // TestServeNeedsSecretKey refuses to start without a usable key and says how to make one.
 func TestServeNeedsSecretKey(t *testing.T) {
 	t.Parallel()

@@ -20,7 +20,7 @@ func TestOversizedForms(t *testing.T) {
 		m := MustStart(t, testEnv(t, e.URL(t)))
 		admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
 		rec, anon := signedIn(t, m, "admin@acme.test"), newBrowser(t, m)
-		job := mustJob(t, m, admin, "Backend Engineer")
+		job := mustOpenFunnel(t, m, admin, "Backend Engineer")
 		over := func(limit int) url.Values { return url.Values{"title": {strings.Repeat("x", limit)}} }
 		cases := []struct {
 			name string

@@ -14,11 +14,11 @@ import (
 	"winnow"
 )
 
-// TestJobEditor builds a job with all three step kinds through the editor's plain
+// TestFunnelEditor builds a job with all three step kinds through the editor's plain
 // forms, edits every question type and knockout, reorders and removes, checks that
 // mistakes come back inline with the domain's words, previews the job, and shows that
 // an applicant keeps the steps they were invited to whatever the editor does later.
-func TestJobEditor(t *testing.T) {
+func TestFunnelEditor(t *testing.T) {
 	t.Parallel()
 	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
 		m := MustStart(t, testEnv(t, e.URL(t)))

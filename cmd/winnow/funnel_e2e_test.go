@@ -16,9 +16,9 @@ import (
 	"winnow"
 )
 
-// fullJob has all three step kinds and a team of two reviewers. Question IDs are
+// fullFunnel has all three step kinds and a team of two reviewers. Question IDs are
 // left to the server, and read back from its answer.
-const fullJob = `{"title": "Support Engineer", "description": "Help customers by email.", "status": "open",
+const fullFunnel = `{"title": "Support Engineer", "description": "Help customers by email.", "status": "open",
 	"team": ["rev1@acme.test", "rev2@acme.test"],
 	"steps": [
 		{"kind": "questions", "title": "Basics", "questions": [
@@ -29,8 +29,8 @@ const fullJob = `{"title": "Support Engineer", "description": "Help customers by
 			"maxFileBytes": 1048576, "fileTypes": [".pdf"]}},
 		{"kind": "video", "video": {"prompts": ["Introduce yourself"], "maxSeconds": 60}}]}`
 
-// questionsJob has only questions, so a submission decides itself.
-const questionsJob = `{"title": "Night Support", "status": "open", "steps": [{"kind": "questions", "questions": [
+// questionsFunnel has only questions, so a submission decides itself.
+const questionsFunnel = `{"title": "Night Support", "status": "open", "steps": [{"kind": "questions", "questions": [
 	{"text": "Can you work in the US?", "type": "yes_no", "knockout": {"answer": "yes", "reason": "Requires work authorization in the US"}},
 	{"text": "Favourite editor?", "type": "short_text"}]}]}`
 
@@ -41,7 +41,7 @@ const (
 )
 
 // funnelWorld is one running Winnow holding org Acme (an admin and the two
-// reviewers of fullJob's team) and org Globex, with an API client of Acme whose token
+// reviewers of fullFunnel's team) and org Globex, with an API client of Acme whose token
 // was made by the winnow token create command.
 type funnelWorld struct {
 	m   *Main
@@ -65,8 +65,8 @@ func startFunnelWorld(t *testing.T, dbURL string) *funnelWorld {
 	return &funnelWorld{m: m, api: newAPIClient(t, m, strings.TrimSpace(out.String()))}
 }
 
-// createJob creates a job from body through the API and returns it as answered.
-func (w *funnelWorld) createJob(t *testing.T, body string) any {
+// createFunnel creates a job from body through the API and returns it as answered.
+func (w *funnelWorld) createFunnel(t *testing.T, body string) any {
 	t.Helper()
 	s, raw, job := w.api.call("POST", "/api/v1/jobs", body, nil)
 	if s != http.StatusCreated || get(job, "id") == nil {
@@ -186,7 +186,7 @@ func TestFunnelEndToEnd(t *testing.T) {
 	t.Parallel()
 	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
 		w := startFunnelWorld(t, e.URL(t))
-		job := w.createJob(t, fullJob)
+		job := w.createFunnel(t, fullFunnel)
 		var team []string
 		list, _ := get(job, "team").([]any)
 		for _, e := range list {
@@ -322,7 +322,7 @@ func TestFunnelKnockout(t *testing.T) {
 	const reason = "Requires work authorization in the US"
 	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
 		w := startFunnelWorld(t, e.URL(t))
-		job := w.createJob(t, minimalJob)
+		job := w.createFunnel(t, minimalFunnel)
 		if get(job, "steps", 0, "questions", 0, "knockout", "reason") != reason {
 			t.Fatalf("knockout: %v", get(job, "steps", 0))
 		}
@@ -379,7 +379,7 @@ func TestFunnelQuestionsOnly(t *testing.T) {
 	t.Parallel()
 	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
 		w := startFunnelWorld(t, e.URL(t))
-		job := w.createJob(t, questionsJob)
+		job := w.createFunnel(t, questionsFunnel)
 		step := get(job, "steps", 0, "id").(string)
 		permit, editor := get(job, "steps", 0, "questions", 0, "id").(string), get(job, "steps", 0, "questions", 1, "id").(string)
 		id, c := w.invite(t, get(job, "id").(string), "Ada Lovelace", "ada@example.com")

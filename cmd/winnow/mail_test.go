@@ -46,8 +46,8 @@ func waitEmails(t *testing.T, m *Main, a *winnow.Applicant, status winnow.EmailS
 	}
 }
 
-// mustJob creates an open job of the user's org.
-func mustJob(t *testing.T, m *Main, u *winnow.User, title string) *winnow.Funnel {
+// mustOpenFunnel creates an open job of the user's org.
+func mustOpenFunnel(t *testing.T, m *Main, u *winnow.User, title string) *winnow.Funnel {
 	t.Helper()
 	f := &winnow.Funnel{OrgID: u.OrgID, Title: title, Status: winnow.FunnelOpen, Team: []string{u.ID}, Steps: oneQuestion()}
 	if err := m.Store.CreateFunnel(context.Background(), f); err != nil {
@@ -66,7 +66,7 @@ func TestOutboxEmail(t *testing.T) {
 		admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
 		MustUser(t, m, "Acme", "member@acme.test", winnow.RoleMember)
 		MustUser(t, m, "Other", "admin@other.test", winnow.RoleAdmin)
-		f := mustJob(t, m, admin, "Backend Engineer")
+		f := mustOpenFunnel(t, m, admin, "Backend Engineer")
 		a := mustInvite(t, m, f, "Ada Lovelace", "ada@example.com")
 		inv := waitEmails(t, m, a, winnow.EmailOutbox, 1)[0]
 		if !strings.Contains(inv.Text, m.Config.BaseURL+"/c/"+a.Token) {
@@ -133,8 +133,8 @@ func TestCardEmailAddresses(t *testing.T) {
 		m := MustStart(t, testEnv(t, e.URL(t)))
 		ctx := context.Background()
 		admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
-		blind := mustJob(t, m, admin, "Backend Engineer")
-		open := mustJob(t, m, admin, "Designer")
+		blind := mustOpenFunnel(t, m, admin, "Backend Engineer")
+		open := mustOpenFunnel(t, m, admin, "Designer")
 		open.OpenReview = true
 		if err := m.Store.UpdateFunnel(ctx, open); err != nil {
 			t.Fatal(err)
@@ -196,7 +196,7 @@ func TestTemplateEditor(t *testing.T) {
 	admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
 	MustUser(t, m, "Acme", "member@acme.test", winnow.RoleMember)
 	MustUser(t, m, "Acme", "limited@acme.test", winnow.RoleLimited)
-	f := mustJob(t, m, admin, "Designer")
+	f := mustOpenFunnel(t, m, admin, "Designer")
 	b := newBrowser(t, m)
 	b.login("admin@acme.test", "password-admin@acme.test")
 
@@ -233,7 +233,7 @@ func TestTemplateEditor(t *testing.T) {
 		t.Fatalf("job templates: %d\n%s", s, body)
 	}
 	got, err := m.Store.FindTemplate(context.Background(), admin.OrgID, f.ID, winnow.EmailQualified)
-	if err != nil || got.Source != winnow.SourceJob || !got.Enabled {
+	if err != nil || got.Source != winnow.SourceFunnel || !got.Enabled {
 		t.Fatalf("job template %+v %v", got, err)
 	}
 
@@ -269,7 +269,7 @@ func TestResendAndExtend(t *testing.T) {
 	admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
 	MustUser(t, m, "Acme", "member@acme.test", winnow.RoleMember)
 	MustUser(t, m, "Other", "admin@other.test", winnow.RoleAdmin)
-	f := mustJob(t, m, admin, "Designer")
+	f := mustOpenFunnel(t, m, admin, "Designer")
 	a := mustInvite(t, m, f, "Ada Lovelace", "ada@example.com")
 	waitEmails(t, m, a, winnow.EmailOutbox, 1)
 
@@ -350,7 +350,7 @@ func TestSMTPDelivery(t *testing.T) {
 	env["WINNOW_MAIL_FROM"] = "Acme Hiring <jobs@acme.example>"
 	m := MustStart(t, env)
 	admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
-	f := mustJob(t, m, admin, "Designer")
+	f := mustOpenFunnel(t, m, admin, "Designer")
 	a := mustInvite(t, m, f, "Ada Lovelace", "ada@example.com")
 	msg := srv.Wait(1, 20*time.Second)[0]
 	if msg.To[0] != "ada@example.com" || msg.From != "jobs@acme.example" ||

@@ -21,9 +21,9 @@ func TestNewLinkRequest(t *testing.T) {
 	m := MustStart(t, testEnv(t, dbtest.SQLite.URL(t)))
 	ctx := context.Background()
 	admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
-	f := mustJob(t, m, admin, "Backend Engineer")
+	f := mustOpenFunnel(t, m, admin, "Backend Engineer")
 	open := mustInvite(t, m, f, "Ada Lovelace", "ada@example.com")
-	other := mustJob(t, m, admin, "Designer")
+	other := mustOpenFunnel(t, m, admin, "Designer")
 	late, err := winnow.NewApplicant(other, "Ada Lovelace", "ada@example.com", dbtest.RandomHex(16), m.Clock.Now().Add(-500*time.Hour))
 	if err != nil {
 		t.Fatal(err)

@@ -17,9 +17,6 @@ const applicantColumns = `id, org_id, funnel_id, name, email, status, token, lev
 const eventColumns = `id, org_id, applicant_id, kind, from_status, to_status, message, actor_id, at,
 	email_id, call_method, call_path, call_status, call_duration_ms`
 
-// minTokenLength is the shortest candidate link token accepted, as in winnow.NewApplicant.
-const minTokenLength = 20
-
 // CreateApplicant stores a new applicant (built with winnow.NewApplicant) with its
 // invited event, filling in ID and timestamps, and runs the effects function in the
 // same transaction. A funnel not in the applicant's org gives ENOTFOUND; a second
@@ -92,7 +89,7 @@ func validateApplicant(a *winnow.Applicant) error {
 		// The first event on every timeline is the invitation; later statuses are
 		// reached only through TransitionApplicant.
 		return winnow.Errorf(winnow.EINVALID, "A new candidate starts as invited, not %q.", a.Status)
-	case len(a.Token) < minTokenLength:
+	case len(a.Token) < winnow.MinTokenLength:
 		return winnow.Errorf(winnow.EINVALID, "Candidate link token is too short.")
 	case a.InvitedAt.IsZero() || a.Deadline.IsZero():
 		return winnow.Errorf(winnow.EINVALID, "A candidate needs an invitation time and a deadline.")
@@ -120,7 +117,7 @@ func (s *Store) FindApplicantByID(ctx context.Context, orgID, id string) (*winno
 // FindApplicantByToken returns the applicant whose link carries token, or ENOTFOUND.
 // It crosses orgs because the token is the candidate's only credential.
 func (s *Store) FindApplicantByToken(ctx context.Context, token string) (*winnow.Applicant, error) {
-	if len(token) < minTokenLength {
+	if len(token) < winnow.MinTokenLength {
 		return nil, winnow.Errorf(winnow.ENOTFOUND, msgApplicantNotFound)
 	}
 	row := s.db.db.QueryRowContext(ctx, `SELECT `+applicantColumns+` FROM applicants WHERE token = $1`, token)

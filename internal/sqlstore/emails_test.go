@@ -376,8 +376,8 @@ func testTemplates(t *testing.T, e engine) {
 	if err := env.Store.SaveTemplate(ctx, orgT); err != nil {
 		t.Fatal(err)
 	}
-	jobT := &winnow.Template{OrgID: org.ID, FunnelID: f.ID, Kind: winnow.EmailInvitation, Subject: "Job", Body: "Job body"}
-	if err := env.Store.SaveTemplate(ctx, jobT); err != nil {
+	funnelT := &winnow.Template{OrgID: org.ID, FunnelID: f.ID, Kind: winnow.EmailInvitation, Subject: "Job", Body: "Job body"}
+	if err := env.Store.SaveTemplate(ctx, funnelT); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -386,7 +386,7 @@ func testTemplates(t *testing.T, e engine) {
 		want   string
 		source winnow.TemplateSource
 	}{
-		{"the job's own", f.ID, "Job", winnow.SourceJob},
+		{"the job's own", f.ID, "Job", winnow.SourceFunnel},
 		{"org level", "", "Org {{.JobTitle}}", winnow.SourceOrg},
 		{"another job falls back to the org's", "other-job", "Org {{.JobTitle}}", winnow.SourceOrg},
 	}
@@ -415,7 +415,7 @@ func testTemplates(t *testing.T, e engine) {
 		t.Fatalf("list %+v %+v %+v", list[0], list[4], list[5])
 	}
 	jobList, _ := env.Store.ListTemplates(ctx, org.ID, f.ID)
-	if len(jobList) != len(winnow.EmailKinds)-1 || jobList[0].Source != winnow.SourceJob {
+	if len(jobList) != len(winnow.EmailKinds)-1 || jobList[0].Source != winnow.SourceFunnel {
 		t.Fatalf("job list has %d, first from %s", len(jobList), jobList[0].Source)
 	}
 	inTx(t, env, func(tx *sqlstore.Tx) error {

@@ -59,7 +59,7 @@ func loadTemplates(ctx context.Context, q querier, orgID, funnelID string, kinds
 			t.Source = winnow.SourceOrg
 			org[t.Kind] = &t
 		} else {
-			t.Source = winnow.SourceJob
+			t.Source = winnow.SourceFunnel
 			job[t.Kind] = &t
 		}
 	}
@@ -114,7 +114,7 @@ func (s *Store) SaveTemplate(ctx context.Context, t *winnow.Template) error {
 	}
 	t.UpdatedAt, t.Source = now, winnow.SourceOrg
 	if t.FunnelID != "" {
-		t.Source = winnow.SourceJob
+		t.Source = winnow.SourceFunnel
 	}
 	return nil
 }

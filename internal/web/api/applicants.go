@@ -13,7 +13,7 @@ import (
 // only in the answer to the invitation that made it.
 type applicant struct {
 	ID                 string     `json:"id"`
-	JobID              string     `json:"jobId"`
+	FunnelID           string     `json:"jobId"`
 	Name               string     `json:"name"`
 	Email              string     `json:"email"`
 	Status             string     `json:"status"`
@@ -183,7 +183,7 @@ func (h *Handler) InviteApplicant(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Logger.InfoContext(r.Context(), "candidate invited", "org_id", t.OrgID, "funnel_id", f.ID, "applicant_id", a.ID, "token_id", t.ID)
 	out := applicantOut(a)
-	out.Link = h.BaseURL + "/c/" + a.Token
+	out.Link = h.BaseURL + winnow.CandidatePath(a.Token)
 	w.Header().Set("Location", "/api/v1/applicants/"+a.ID)
 	h.writeJSON(w, r, http.StatusCreated, out)
 }
@@ -388,7 +388,7 @@ func (h *Handler) reviewer(r *http.Request, email string) (*winnow.User, error) 
 
 // applicantOut is a as the API answers it.
 func applicantOut(a *winnow.Applicant) applicant {
-	return applicant{ID: a.ID, JobID: a.FunnelID, Name: a.Name, Email: a.Email, Status: string(a.Status), Reason: a.Reason,
+	return applicant{ID: a.ID, FunnelID: a.FunnelID, Name: a.Name, Email: a.Email, Status: string(a.Status), Reason: a.Reason,
 		LeverOpportunityID: a.LeverOpportunityID, InvitedAt: a.InvitedAt, StartedAt: a.StartedAt, SubmittedAt: a.SubmittedAt,
 		DecidedAt: a.DecidedAt, Deadline: a.Deadline}
 }

@@ -56,9 +56,9 @@ func newAPIWorld(tb testing.TB, dbURL string) *apiWorld {
 	h := &api.Handler{Funnels: store, Applicants: store, Answers: store, Reviews: store, Tokens: store, Invitations: store,
 		Users: store, Keyring: kr, Clock: winnow.SystemClock{}, Logger: slog.New(slog.DiscardHandler), BaseURL: "https://winnow.test"}
 	mux := http.NewServeMux()
-	mux.Handle("POST /api/v1/jobs", h.Authenticate(h.CreateJob))
-	mux.Handle("GET /api/v1/jobs/{id}", h.Authenticate(h.GetJob))
-	mux.Handle("PUT /api/v1/jobs/{id}", h.Authenticate(h.UpdateJob))
+	mux.Handle("POST /api/v1/jobs", h.Authenticate(h.CreateFunnel))
+	mux.Handle("GET /api/v1/jobs/{id}", h.Authenticate(h.GetFunnel))
+	mux.Handle("PUT /api/v1/jobs/{id}", h.Authenticate(h.UpdateFunnel))
 	return &apiWorld{mux: mux, token: tok}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"winnow"
 	"winnow/internal/filestore"
+	"winnow/internal/web/render"
 )
 
 // homeworkItem is the answer item of a homework file.
@@ -40,7 +41,7 @@ func (h *Handler) homeworkForm(w http.ResponseWriter, r *http.Request, c *stepCo
 			page.SavedFile = u.Name
 		}
 	}
-	h.Render.Page(w, r, status, "candidate_homework", page)
+	h.Render.Page(w, r, status, render.PageCandidateHomework, page)
 }
 
 // prevFile is the upload ID saved before for item, if any.

@@ -3,6 +3,8 @@ package candidate
 import (
 	"net/http"
 
+	"winnow/internal/web/render"
+
 	"winnow"
 )
 
@@ -17,7 +19,7 @@ func (h *Handler) Landing(w http.ResponseWriter, r *http.Request) {
 	switch st := v.state(); st {
 	case stateInvited:
 		steps, estimate := summarize(v.a.Steps)
-		h.Render.Page(w, r, http.StatusOK, "candidate_landing", LandingPage{
+		h.Render.Page(w, r, http.StatusOK, render.PageCandidateLanding, LandingPage{
 			Chrome: v.chrome(v.funnel.Title), Name: firstName(v.a.Name), Description: v.funnel.Description,
 			Steps: steps, Estimate: estimate, Deadline: formatTime(v.a.Deadline)})
 	case stateInProgress:

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 
+	"winnow/internal/web/render"
+
 	"winnow"
 	"winnow/internal/web/form"
 )
@@ -19,7 +21,7 @@ type LinkRequester interface {
 
 // NewLinkForm shows the form to have one's link sent again, for candidates who lost it.
 func (h *Handler) NewLinkForm(w http.ResponseWriter, r *http.Request) {
-	h.Render.Page(w, r, http.StatusOK, "candidate_status", StatusPage{Chrome: Chrome{Title: "Get your link again"}, Kind: "new_link",
+	h.Render.Page(w, r, http.StatusOK, render.PageCandidateStatus, StatusPage{Chrome: Chrome{Title: "Get your link again"}, Kind: "new_link",
 		Heading: "Get your link again", Message: "We'll email the link to your application to the address you applied with."})
 }
 
@@ -35,12 +37,12 @@ func (h *Handler) RequestNewLink(w http.ResponseWriter, r *http.Request) {
 	err := h.Links.RequestNewLink(r.Context(), r.PostFormValue("email"))
 	switch winnow.ErrorCode(err) {
 	case "", winnow.ERATELIMITED:
-		h.Render.Page(w, r, http.StatusOK, "candidate_status", StatusPage{Chrome: Chrome{Title: "Check your email"}, Kind: "link_requested",
+		h.Render.Page(w, r, http.StatusOK, render.PageCandidateStatus, StatusPage{Chrome: Chrome{Title: "Check your email"}, Kind: "link_requested",
 			Heading: "Check your email",
 			Message: "If that address has an open application, its link is on its way; it can take a few minutes to arrive. " +
 				"If your invitation has ended, we've let the hiring team know you're still interested."})
 	case winnow.EINVALID:
-		h.Render.Page(w, r, http.StatusUnprocessableEntity, "candidate_status", StatusPage{Chrome: Chrome{Title: "Get your link again"}, Kind: "new_link",
+		h.Render.Page(w, r, http.StatusUnprocessableEntity, render.PageCandidateStatus, StatusPage{Chrome: Chrome{Title: "Get your link again"}, Kind: "new_link",
 			Heading: "Get your link again", Message: "We'll email the link to your application to the address you applied with.",
 			NewLinkError: "Please enter the email address you applied with, like name@example.com."})
 	default:

@@ -3,6 +3,8 @@ package candidate
 import (
 	"net/http"
 
+	"winnow/internal/web/render"
+
 	"winnow"
 )
 
@@ -20,7 +22,7 @@ func (h *Handler) OptOutForm(w http.ResponseWriter, r *http.Request) {
 	}
 	page := OptOutPage{Chrome: v.chrome("No longer interested?")}
 	page.CanOptOut = false // this page is the opt-out; no link to itself
-	h.Render.Page(w, r, http.StatusOK, "candidate_optout", page)
+	h.Render.Page(w, r, http.StatusOK, render.PageCandidateOptout, page)
 }
 
 // OptOut serves POST /c/{token}/opt-out: invited or in progress → opted out, which

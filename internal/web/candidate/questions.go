@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"winnow/internal/web/render"
+
 	"winnow"
 	"winnow/internal/web/form"
 )
@@ -58,7 +60,7 @@ func (h *Handler) questionsForm(w http.ResponseWriter, r *http.Request, c *stepC
 		}
 		page.Fields = append(page.Fields, f)
 	}
-	h.Render.Page(w, r, status, "candidate_questions", page)
+	h.Render.Page(w, r, status, render.PageCandidateQuestions, page)
 }
 
 // saveQuestions checks every answer of a questions step. A failed knockout ends the

@@ -82,7 +82,7 @@ func (h *Handler) statusPage(w http.ResponseWriter, r *http.Request, v *visit, s
 		p.Message = fmt.Sprintf("The time to complete your application for %s at %s ended on %s.", job, company, p.Deadline)
 	}
 	p.Title = p.Heading
-	h.Render.Page(w, r, status, "candidate_status", p)
+	h.Render.Page(w, r, status, render.PageCandidateStatus, p)
 }
 
 // refuse answers a POST that the candidate's state does not allow: it changes nothing
@@ -108,14 +108,14 @@ func (h *Handler) InvalidLink(w http.ResponseWriter, r *http.Request) {
 	heading := "This link is not valid"
 	p := ErrorPage{Chrome: Chrome{Title: heading}, Status: http.StatusNotFound, Heading: heading, OfferNewLink: true,
 		Message: "Please check that you opened the whole link from your email. If it still doesn't work, we can send it to you again."}
-	h.Render.Page(w, r, http.StatusNotFound, "candidate_error", p)
+	h.Render.Page(w, r, http.StatusNotFound, render.PageCandidateError, p)
 }
 
 // errorPage renders a candidate error page with an explicit status and message, and an
 // optional link onwards.
 func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, v *visit, status int, heading, msg, link, linkText string) {
 	p := ErrorPage{Chrome: v.chrome(heading), Status: status, Heading: heading, Message: msg, Link: link, LinkText: linkText}
-	h.Render.Page(w, r, status, "candidate_error", p)
+	h.Render.Page(w, r, status, render.PageCandidateError, p)
 }
 
 // fail answers err through the web layer's one error edge (render.Fail) as a candidate
@@ -168,5 +168,5 @@ func (h *Handler) CrossOriginRefused(w http.ResponseWriter, r *http.Request) {
 	heading := "That didn't come from this page"
 	p := ErrorPage{Chrome: Chrome{Title: heading}, Status: http.StatusForbidden, Heading: heading,
 		Message: "This form was sent from another website, so nothing was saved. Please open the link from your email again and continue there."}
-	h.Render.Page(w, r, http.StatusForbidden, "candidate_error", p)
+	h.Render.Page(w, r, http.StatusForbidden, render.PageCandidateError, p)
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"winnow/internal/web/render"
+
 	"winnow"
 )
 
@@ -36,7 +38,7 @@ func (h *Handler) Review(w http.ResponseWriter, r *http.Request) {
 	for i, s := range v.a.Steps {
 		page.Steps = append(page.Steps, h.reviewStep(r, v, i, s, answers[s.ID]))
 	}
-	h.Render.Page(w, r, http.StatusOK, "candidate_review", page)
+	h.Render.Page(w, r, http.StatusOK, render.PageCandidateReview, page)
 }
 
 // reviewStep is one step's answers as the review page shows them.

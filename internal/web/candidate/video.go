@@ -7,6 +7,7 @@ import (
 
 	"winnow"
 	"winnow/internal/filestore"
+	"winnow/internal/web/render"
 )
 
 // maxRecorderSeconds caps a browser recording when the step sets no maximum length.
@@ -32,7 +33,7 @@ func (h *Handler) videoForm(w http.ResponseWriter, r *http.Request, c *stepConte
 		}
 		page.Prompts = append(page.Prompts, p)
 	}
-	h.Render.Page(w, r, status, "candidate_video", page)
+	h.Render.Page(w, r, status, render.PageCandidateVideo, page)
 }
 
 // saveVideo takes video answers: from the plain form, every prompt's file at once;

@@ -12,7 +12,7 @@ import (
 // for those who may decide, the review and decision forms.
 type CardPage struct {
 	render.Base
-	Job       *winnow.Funnel
+	Funnel    *winnow.Funnel
 	Applicant ApplicantView
 	Link      string // the candidate's own link, while they can use it and review is open
 	Steps     []AnswerStep
@@ -188,7 +188,7 @@ func (h *Handler) renderCard(w http.ResponseWriter, r *http.Request, status int,
 		names[m.ID] = userName(m)
 	}
 	view := viewApplicant(a, f)
-	page := CardPage{Base: h.base(r, view.Display, "applicants"), Job: f, Applicant: view,
+	page := CardPage{Base: h.base(r, view.Display, "applicants"), Funnel: f, Applicant: view,
 		CanDecide: f.MayDecide(u), Open: a.Status == winnow.StatusSubmitted, Review: rf, Decision: df}
 	if status == http.StatusOK {
 		page.Notice = cardNotices[r.URL.Query().Get("done")]
@@ -199,7 +199,7 @@ func (h *Handler) renderCard(w http.ResponseWriter, r *http.Request, status int,
 	// The link opens the candidate's own pages, which greet them by name, so it stays
 	// hidden under blind review; the inviter saw it when inviting.
 	if u.Role != winnow.RoleLimited && !view.Blind && (a.Status == winnow.StatusInvited || a.Status == winnow.StatusInProgress) {
-		page.Link = h.BaseURL + "/c/" + a.Token
+		page.Link = h.BaseURL + winnow.CandidatePath(a.Token)
 	}
 	for _, v := range []int{1, 2, 3, 4} {
 		page.Scores = append(page.Scores, ScoreOption{Value: v, Label: winnow.ScoreLabels[v]})
@@ -235,7 +235,7 @@ func (h *Handler) renderCard(w http.ResponseWriter, r *http.Request, status int,
 	for i, s := range steps {
 		page.Steps = append(page.Steps, h.answerStep(r, a, f, i, s, byStep[s.ID]))
 	}
-	h.Render.Page(w, r, status, "applicant", page)
+	h.Render.Page(w, r, status, render.PageApplicant, page)
 }
 
 // answerStep puts step i of a's funnel f together with their answer to it, sa (nil

@@ -55,5 +55,5 @@ func (h *Handler) ApplicantList(w http.ResponseWriter, r *http.Request) {
 			page.Rows = append(page.Rows, ApplicantRow{ApplicantView: viewApplicant(a, f), JobTitle: f.Title})
 		}
 	}
-	h.Render.Page(w, r, http.StatusOK, "applicants", page)
+	h.Render.Page(w, r, http.StatusOK, render.PageApplicants, page)
 }

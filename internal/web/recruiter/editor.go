@@ -15,7 +15,7 @@ import (
 // its team, one per step, and the forms that add a step.
 type EditorPage struct {
 	render.Base
-	Job           *winnow.Funnel
+	Funnel        *winnow.Funnel
 	DetailsError  string
 	Members       []MemberOption
 	Steps         []StepForm
@@ -95,8 +95,8 @@ type editorState struct {
 	add          AddStepForm
 }
 
-// EditJob shows the job editor.
-func (h *Handler) EditJob(w http.ResponseWriter, r *http.Request) {
+// EditFunnel shows the job editor.
+func (h *Handler) EditFunnel(w http.ResponseWriter, r *http.Request) {
 	f, ok := h.visibleFunnel(w, r)
 	if !ok {
 		return
@@ -104,8 +104,8 @@ func (h *Handler) EditJob(w http.ResponseWriter, r *http.Request) {
 	h.renderEditor(w, r, http.StatusOK, f, editorState{})
 }
 
-// SaveJobDetails stores the job's title, description, status and review mode.
-func (h *Handler) SaveJobDetails(w http.ResponseWriter, r *http.Request) {
+// SaveFunnelDetails stores the job's title, description, status and review mode.
+func (h *Handler) SaveFunnelDetails(w http.ResponseWriter, r *http.Request) {
 	f, ok := h.visibleFunnel(w, r)
 	if !ok || !h.parseForm(w, r) {
 		return
@@ -118,7 +118,7 @@ func (h *Handler) SaveJobDetails(w http.ResponseWriter, r *http.Request) {
 		h.editorFailed(w, r, f, err, editorState{detailsError: winnow.ErrorMessage(err)})
 		return
 	}
-	h.logJob(r, "job details saved", f)
+	h.logFunnel(r, "job details saved", f)
 	http.Redirect(w, r, editorURL(f, "details", "details"), http.StatusSeeOther)
 }
 
@@ -143,7 +143,7 @@ func (h *Handler) UpdateTeam(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.logJob(r, "job team saved", f)
+	h.logFunnel(r, "job team saved", f)
 	http.Redirect(w, r, editorURL(f, "team", "team"), http.StatusSeeOther)
 }
 
@@ -170,7 +170,7 @@ func (h *Handler) AddStep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	added := f.Steps[len(f.Steps)-1]
-	h.logJob(r, "job step added", f, "step_id", added.ID, "kind", string(added.Kind))
+	h.logFunnel(r, "job step added", f, "step_id", added.ID, "kind", string(added.Kind))
 	http.Redirect(w, r, editorURL(f, added.ID, "step-"+added.ID), http.StatusSeeOther)
 }
 
@@ -219,7 +219,7 @@ func (h *Handler) EditStep(w http.ResponseWriter, r *http.Request) {
 		h.editorFailed(w, r, &shown, err, st)
 		return
 	}
-	h.logJob(r, "job step saved", &next, "step_id", sid, "op", op)
+	h.logFunnel(r, "job step saved", &next, "step_id", sid, "op", op)
 	saved := sid
 	if op == opRemove {
 		saved = ""
@@ -250,7 +250,7 @@ func (h *Handler) renderEditor(w http.ResponseWriter, r *http.Request, status in
 		h.fail(w, r, err)
 		return
 	}
-	page := EditorPage{Base: h.base(r, "Edit "+f.Title, "jobs"), Job: f, DetailsError: st.detailsError, Add: st.add,
+	page := EditorPage{Base: h.base(r, "Edit "+f.Title, "jobs"), Funnel: f, DetailsError: st.detailsError, Add: st.add,
 		HasApplicants: len(apps) > 0, QuestionTypes: questionTypes, Saved: r.URL.Query().Get("saved")}
 	if status != http.StatusOK {
 		page.Saved = ""
@@ -273,7 +273,7 @@ func (h *Handler) renderEditor(w http.ResponseWriter, r *http.Request, status in
 		page.Add.New.Type = string(winnow.QuestionYesNo)
 	}
 	page.Lengths = videoLengths(page.Steps)
-	h.Render.Page(w, r, status, "job_edit", page)
+	h.Render.Page(w, r, status, render.PageJobEdit, page)
 }
 
 // stepForm fills a step's form from the step.
@@ -353,8 +353,8 @@ func editorURL(f *winnow.Funnel, saved, anchor string) string {
 	return u + "#" + anchor
 }
 
-// logJob logs a change to f by the signed-in user.
-func (h *Handler) logJob(r *http.Request, msg string, f *winnow.Funnel, args ...any) {
+// logFunnel logs a change to f by the signed-in user.
+func (h *Handler) logFunnel(r *http.Request, msg string, f *winnow.Funnel, args ...any) {
 	args = append([]any{"org_id", f.OrgID, "funnel_id", f.ID, "user_id", me(r).ID}, args...)
 	h.Logger.InfoContext(r.Context(), msg, args...)
 }

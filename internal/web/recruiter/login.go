@@ -28,7 +28,7 @@ func (h *Handler) LoginForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	h.Render.Page(w, r, http.StatusOK, "login", LoginPage{Base: h.base(r, "Sign in", ""), Next: next})
+	h.Render.Page(w, r, http.StatusOK, render.PageLogin, LoginPage{Base: h.base(r, "Sign in", ""), Next: next})
 }
 
 // Login checks the email and password, starts a session and redirects.
@@ -48,7 +48,7 @@ func (h *Handler) Login(w http.ResponseWriter, r *http.Request) {
 	if attempt == nil {
 		page.Error = fmt.Sprintf("Too many failed sign-in attempts. Please wait %s and try again.", roundUp(wait))
 		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
-		h.Render.Page(w, r, http.StatusTooManyRequests, "login", page)
+		h.Render.Page(w, r, http.StatusTooManyRequests, render.PageLogin, page)
 		return
 	}
 	u, err := h.Users.FindUserByEmail(r.Context(), email)
@@ -66,14 +66,14 @@ func (h *Handler) Login(w http.ResponseWriter, r *http.Request) {
 		attempt.Failed()
 		h.Logger.InfoContext(r.Context(), "sign-in failed", "email", email, "client", addr)
 		page.Error = "That email and password do not match an account."
-		h.Render.Page(w, r, http.StatusUnauthorized, "login", page)
+		h.Render.Page(w, r, http.StatusUnauthorized, render.PageLogin, page)
 		return
 	case errors.Is(err, password.ErrBusy):
 		attempt.Cancel() // nothing was checked
 		h.Logger.InfoContext(r.Context(), "sign-in refused: password checks busy", "client", addr)
 		page.Error = winnow.ErrorMessage(err)
 		w.Header().Set("Retry-After", fmt.Sprint(int(password.RetryAfter.Seconds())))
-		h.Render.Page(w, r, http.StatusServiceUnavailable, "login", page)
+		h.Render.Page(w, r, http.StatusServiceUnavailable, render.PageLogin, page)
 		return
 	case err != nil:
 		attempt.Cancel()

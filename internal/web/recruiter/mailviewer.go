@@ -56,7 +56,7 @@ func (h *Handler) MailList(w http.ResponseWriter, r *http.Request) {
 			list[i] = &c
 		}
 	}
-	h.Render.Page(w, r, http.StatusOK, "mail", MailListPage{Base: h.base(r, "Mail viewer", "settings"), Emails: list})
+	h.Render.Page(w, r, http.StatusOK, render.PageMail, MailListPage{Base: h.base(r, "Mail viewer", "settings"), Emails: list})
 }
 
 // MailMessage shows one captured email: its headers, its text part, and its HTML part in
@@ -66,7 +66,7 @@ func (h *Handler) MailMessage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.Render.Page(w, r, http.StatusOK, "mail_message", MailMessagePage{Base: h.base(r, e.Subject, "settings"), Email: e, From: h.MailMode.From})
+	h.Render.Page(w, r, http.StatusOK, render.PageMailMessage, MailMessagePage{Base: h.base(r, e.Subject, "settings"), Email: e, From: h.MailMode.From})
 }
 
 // MailHTML serves a captured email's HTML part for the viewer's frame. Its own policy

@@ -12,8 +12,8 @@ import (
 // candidate meets them, with nothing to submit.
 type PreviewPage struct {
 	render.Base
-	Job   *winnow.Funnel
-	Steps []PreviewStep
+	Funnel *winnow.Funnel
+	Steps  []PreviewStep
 }
 
 // PreviewStep is one step of the preview.
@@ -43,17 +43,17 @@ type PreviewQuestion struct {
 	Required bool
 }
 
-// PreviewJob shows the job's steps as a candidate will see them.
-func (h *Handler) PreviewJob(w http.ResponseWriter, r *http.Request) {
+// PreviewFunnel shows the job's steps as a candidate will see them.
+func (h *Handler) PreviewFunnel(w http.ResponseWriter, r *http.Request) {
 	f, ok := h.visibleFunnel(w, r)
 	if !ok {
 		return
 	}
-	page := PreviewPage{Base: h.base(r, "Preview: "+f.Title, "jobs"), Job: f}
+	page := PreviewPage{Base: h.base(r, "Preview: "+f.Title, "jobs"), Funnel: f}
 	for i, s := range f.Steps {
 		page.Steps = append(page.Steps, previewStep(i, s))
 	}
-	h.Render.Page(w, r, http.StatusOK, "job_preview", page)
+	h.Render.Page(w, r, http.StatusOK, render.PageJobPreview, page)
 }
 
 // previewStep draws step i of a job for the preview.

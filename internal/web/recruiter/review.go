@@ -13,7 +13,7 @@ import (
 // QueuePage is the data of a job's review queue.
 type QueuePage struct {
 	render.Base
-	Job       *winnow.Funnel
+	Funnel    *winnow.Funnel
 	Rows      []QueueRow
 	CanDecide bool
 	Decided   int
@@ -51,7 +51,7 @@ func (h *Handler) ReviewQueue(w http.ResponseWriter, r *http.Request) {
 	for _, m := range users {
 		names[m.ID] = userName(m)
 	}
-	page := QueuePage{Base: h.base(r, "Review: "+f.Title, "jobs"), Job: f, CanDecide: f.MayDecide(u)}
+	page := QueuePage{Base: h.base(r, "Review: "+f.Title, "jobs"), Funnel: f, CanDecide: f.MayDecide(u)}
 	for _, a := range apps {
 		switch a.Status {
 		case winnow.StatusQualified, winnow.StatusUnqualified:
@@ -66,7 +66,7 @@ func (h *Handler) ReviewQueue(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	slices.SortStableFunc(page.Rows, func(x, y QueueRow) int { return x.SubmittedAt.Compare(*y.SubmittedAt) })
-	h.Render.Page(w, r, http.StatusOK, "review_queue", page)
+	h.Render.Page(w, r, http.StatusOK, render.PageReviewQueue, page)
 }
 
 // queueRow summarises the reviews of a, a submitted applicant of f.

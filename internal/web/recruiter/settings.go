@@ -44,7 +44,7 @@ func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, status i
 	page.Base, page.Users, page.Invites = h.base(r, "Members", "settings"), users, invites
 	page.Roles = []winnow.Role{winnow.RoleMember, winnow.RoleLimited, winnow.RoleAdmin}
 	page.Outbox = h.MailMode.Outbox
-	h.Render.Page(w, r, status, "settings_members", page)
+	h.Render.Page(w, r, status, render.PageSettingsMembers, page)
 }
 
 // Invite creates an invitation for a new member and queues the email that carries its
@@ -107,7 +107,7 @@ func (h *Handler) InviteForm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.Render.Page(w, r, http.StatusOK, "invite_accept", AcceptInvitePage{Base: h.base(r, "Join Winnow", ""), Invite: inv})
+	h.Render.Page(w, r, http.StatusOK, render.PageInviteAccept, AcceptInvitePage{Base: h.base(r, "Join Winnow", ""), Invite: inv})
 }
 
 // AcceptInvite creates the invited person's account and signs them in.
@@ -120,19 +120,19 @@ func (h *Handler) AcceptInvite(w http.ResponseWriter, r *http.Request) {
 	page := AcceptInvitePage{Base: h.base(r, "Join Winnow", ""), Invite: inv, Name: name}
 	if err := winnow.ValidatePassword(pw); err != nil {
 		page.Error = winnow.ErrorMessage(err)
-		h.Render.Page(w, r, http.StatusUnprocessableEntity, "invite_accept", page)
+		h.Render.Page(w, r, http.StatusUnprocessableEntity, render.PageInviteAccept, page)
 		return
 	}
 	if pw != r.PostFormValue("password_confirm") {
 		page.Error = "The two passwords do not match."
-		h.Render.Page(w, r, http.StatusUnprocessableEntity, "invite_accept", page)
+		h.Render.Page(w, r, http.StatusUnprocessableEntity, render.PageInviteAccept, page)
 		return
 	}
 	hash, err := password.Hash(pw)
 	if errors.Is(err, password.ErrBusy) {
 		page.Error = winnow.ErrorMessage(err)
 		w.Header().Set("Retry-After", fmt.Sprint(int(password.RetryAfter.Seconds())))
-		h.Render.Page(w, r, http.StatusServiceUnavailable, "invite_accept", page)
+		h.Render.Page(w, r, http.StatusServiceUnavailable, render.PageInviteAccept, page)
 		return
 	}
 	if err != nil {
@@ -143,7 +143,7 @@ func (h *Handler) AcceptInvite(w http.ResponseWriter, r *http.Request) {
 	if err := h.Invites.AcceptInvite(r.Context(), inv.TokenHash, u, h.Clock.Now()); err != nil {
 		if code := winnow.ErrorCode(err); code == winnow.EINVALID || code == winnow.ECONFLICT {
 			page.Error = winnow.ErrorMessage(err)
-			h.Render.Page(w, r, render.Status(err), "invite_accept", page)
+			h.Render.Page(w, r, render.Status(err), render.PageInviteAccept, page)
 			return
 		}
 		h.fail(w, r, err)
@@ -179,6 +179,6 @@ type IntegrationsPage struct {
 
 // Integrations shows the state of the Lever connection.
 func (h *Handler) Integrations(w http.ResponseWriter, r *http.Request) {
-	h.Render.Page(w, r, http.StatusOK, "settings_integrations", IntegrationsPage{Base: h.base(r, "Integrations", "settings"),
+	h.Render.Page(w, r, http.StatusOK, render.PageSettingsIntegrations, IntegrationsPage{Base: h.base(r, "Integrations", "settings"),
 		WebhookURL: h.BaseURL + "/api/integrations/lever/webhooks/application"})
 }

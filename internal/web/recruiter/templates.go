@@ -50,13 +50,13 @@ func (h *Handler) EmailSettings(w http.ResponseWriter, r *http.Request) {
 			page.Counts = append(page.Counts, StatusCount{Status: st, Label: st.Label(), N: n})
 		}
 	}
-	h.Render.Page(w, r, http.StatusOK, "settings_templates", page)
+	h.Render.Page(w, r, http.StatusOK, render.PageSettingsTemplates, page)
 }
 
-// TemplatePage is the data of the template editor, for the org (Job nil) or one job.
+// TemplatePage is the data of the template editor, for the org (Funnel nil) or one job.
 type TemplatePage struct {
 	render.Base
-	Job       *winnow.Funnel
+	Funnel    *winnow.Funnel
 	Template  *winnow.Template // as in force, or as submitted
 	Source    winnow.TemplateSource
 	Variables []winnow.TemplateVariable
@@ -67,10 +67,10 @@ type TemplatePage struct {
 	Back      string
 }
 
-// JobTemplatesPage is the data of a job's list of templates.
-type JobTemplatesPage struct {
+// FunnelTemplatesPage is the data of a job's list of templates.
+type FunnelTemplatesPage struct {
 	render.Base
-	Job       *winnow.Funnel
+	Funnel    *winnow.Funnel
 	Templates []*winnow.Template
 }
 
@@ -84,8 +84,8 @@ func (h *Handler) SaveOrgTemplate(w http.ResponseWriter, r *http.Request) {
 	h.saveTemplate(w, r, nil)
 }
 
-// JobTemplates lists a job's templates and where each comes from.
-func (h *Handler) JobTemplates(w http.ResponseWriter, r *http.Request) {
+// FunnelTemplates lists a job's templates and where each comes from.
+func (h *Handler) FunnelTemplates(w http.ResponseWriter, r *http.Request) {
 	f, ok := h.visibleFunnel(w, r)
 	if !ok {
 		return
@@ -95,11 +95,11 @@ func (h *Handler) JobTemplates(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.Render.Page(w, r, http.StatusOK, "settings_templates_job", JobTemplatesPage{Base: h.base(r, f.Title+" · Emails", "jobs"), Job: f, Templates: list})
+	h.Render.Page(w, r, http.StatusOK, render.PageSettingsTemplatesJob, FunnelTemplatesPage{Base: h.base(r, f.Title+" · Emails", "jobs"), Funnel: f, Templates: list})
 }
 
-// JobTemplate shows the editor for one of a job's templates.
-func (h *Handler) JobTemplate(w http.ResponseWriter, r *http.Request) {
+// FunnelTemplate shows the editor for one of a job's templates.
+func (h *Handler) FunnelTemplate(w http.ResponseWriter, r *http.Request) {
 	f, ok := h.visibleFunnel(w, r)
 	if !ok {
 		return
@@ -107,8 +107,8 @@ func (h *Handler) JobTemplate(w http.ResponseWriter, r *http.Request) {
 	h.templateForm(w, r, f)
 }
 
-// SaveJobTemplate previews, saves or resets one of a job's templates.
-func (h *Handler) SaveJobTemplate(w http.ResponseWriter, r *http.Request) {
+// SaveFunnelTemplate previews, saves or resets one of a job's templates.
+func (h *Handler) SaveFunnelTemplate(w http.ResponseWriter, r *http.Request) {
 	f, ok := h.visibleFunnel(w, r)
 	if !ok {
 		return
@@ -136,7 +136,7 @@ func (h *Handler) templateForm(w http.ResponseWriter, r *http.Request, f *winnow
 	if p, err := h.preview(r, f, t); err == nil {
 		page.Preview = p
 	}
-	h.Render.Page(w, r, http.StatusOK, "settings_templates_edit", page)
+	h.Render.Page(w, r, http.StatusOK, render.PageSettingsTemplatesEdit, page)
 }
 
 // saveTemplate handles the editor's three buttons: preview renders the submitted
@@ -172,19 +172,19 @@ func (h *Handler) saveTemplate(w http.ResponseWriter, r *http.Request, f *winnow
 		// Validate only to report the line at fault; nothing is stored.
 		if err := t.Validate(); err != nil {
 			page.Error = winnow.ErrorMessage(err)
-			h.Render.Page(w, r, http.StatusUnprocessableEntity, "settings_templates_edit", page)
+			h.Render.Page(w, r, http.StatusUnprocessableEntity, render.PageSettingsTemplatesEdit, page)
 			return
 		}
 		if page.Preview, err = h.preview(r, f, t); err != nil {
 			page.Error = winnow.ErrorMessage(err)
 		}
-		h.Render.Page(w, r, http.StatusOK, "settings_templates_edit", page)
+		h.Render.Page(w, r, http.StatusOK, render.PageSettingsTemplatesEdit, page)
 		return
 	}
 	if err := h.Templates.SaveTemplate(ctx, t); err != nil {
 		if code := winnow.ErrorCode(err); code == winnow.EINVALID {
 			page.Error = winnow.ErrorMessage(err)
-			h.Render.Page(w, r, http.StatusUnprocessableEntity, "settings_templates_edit", page)
+			h.Render.Page(w, r, http.StatusUnprocessableEntity, render.PageSettingsTemplatesEdit, page)
 			return
 		}
 		h.fail(w, r, err)
@@ -212,7 +212,7 @@ func (h *Handler) templatePage(r *http.Request, f *winnow.Funnel, t *winnow.Temp
 	if f != nil {
 		title, nav, back = t.Kind.Label()+" email · "+f.Title, "jobs", "/jobs/"+f.ID+"/emails"
 	}
-	return TemplatePage{Base: h.base(r, title, nav), Job: f, Template: t, Source: t.Source,
+	return TemplatePage{Base: h.base(r, title, nav), Funnel: f, Template: t, Source: t.Source,
 		Variables: winnow.TemplateVariables(t.Kind), Action: h.editorPath(f, t.Kind), Back: back}
 }
 

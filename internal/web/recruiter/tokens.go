@@ -92,5 +92,5 @@ func (h *Handler) renderTokens(w http.ResponseWriter, r *http.Request, status in
 		}
 		page.Tokens = append(page.Tokens, TokenRow{APIToken: t, Creator: creator})
 	}
-	h.Render.Page(w, r, status, "settings_tokens", page)
+	h.Render.Page(w, r, status, render.PageSettingsTokens, page)
 }

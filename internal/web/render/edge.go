@@ -103,7 +103,7 @@ func (f pageForm) WriteProblem(w http.ResponseWriter, req *http.Request, p Probl
 		title = http.StatusText(p.Status)
 	}
 	f.base.Title = title
-	f.r.Page(w, req, p.Status, "error", ErrorPage{Base: f.base, Status: p.Status, Title: title, Message: p.Message})
+	f.r.Page(w, req, p.Status, PageError, ErrorPage{Base: f.base, Status: p.Status, Title: title, Message: p.Message})
 }
 
 // Error answers req with err as the recruiters' error page: Fail in PageForm.

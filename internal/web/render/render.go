@@ -17,8 +17,8 @@ import (
 )
 
 // Renderer holds the parsed templates: one set per page, each with its layout.
-// Templates are parsed once at start; a page that is missing or fails to parse stops the
-// start.
+// Templates are parsed once at start; a declared page (see Page) that is missing or
+// fails to parse stops the start.
 type Renderer struct {
 	pages   map[string]*template.Template
 	layouts map[string]string // page → the layout template it executes
@@ -32,9 +32,10 @@ const (
 	candidateLayout = "candidate_layout.html"
 )
 
-// New parses templates/layout.html and every templates/pages/*.html in fsys. Pages
-// named candidate_* are wrapped in templates/candidate_layout.html instead, when it
-// exists. Both layouts share templates/partials/*.html.
+// New parses templates/layout.html and every templates/pages/*.html in fsys, and fails
+// unless every declared Page is among them. Pages named candidate_* are wrapped in
+// templates/candidate_layout.html instead, when it exists. Both layouts share
+// templates/partials/*.html.
 func New(fsys fs.FS, logger *slog.Logger) (*Renderer, error) {
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "templates/layout.html", "templates/partials/*.html")
 	if err != nil {
@@ -64,24 +65,24 @@ func New(fsys fs.FS, logger *slog.Logger) (*Renderer, error) {
 		}
 		r.pages[name], r.layouts[name] = t, entry
 	}
+	var missing []string
+	for _, p := range pages {
+		if r.pages[p.name] == nil {
+			missing = append(missing, "templates/pages/"+p.name+".html")
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("missing page templates: %s", strings.Join(missing, ", "))
+	}
 	return r, nil
 }
 
-// Has reports whether a page template exists, so callers can fail at start, not on a request.
-func (r *Renderer) Has(page string) bool { _, ok := r.pages[page]; return ok }
-
-// Page writes the named page with data and status. It renders into a buffer first so a
-// template error becomes a clean 500, never half a page.
-func (r *Renderer) Page(w http.ResponseWriter, req *http.Request, status int, page string, data any) {
-	t, ok := r.pages[page]
-	if !ok {
-		r.logger.ErrorContext(req.Context(), "missing page template", "page", page)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
+// Page writes page with data and status. It renders into a buffer first so a template
+// error becomes a clean 500, never half a page.
+func (r *Renderer) Page(w http.ResponseWriter, req *http.Request, status int, page Page, data any) {
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, r.layouts[page], data); err != nil {
-		r.logger.ErrorContext(req.Context(), "render page", "page", page, "error", err)
+	if err := r.pages[page.name].ExecuteTemplate(&buf, r.layouts[page.name], data); err != nil {
+		r.logger.ErrorContext(req.Context(), "render page", "page", page.name, "error", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}

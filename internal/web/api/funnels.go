@@ -9,10 +9,10 @@ import (
 	"winnow"
 )
 
-// job is a job as the API reads and writes it. ID, Applicants, CreatedAt and
-// UpdatedAt are read-only: accepted on input, so that a job read can be written back,
-// and ignored there.
-type job struct {
+// funnel is a job (a funnel) as the API reads and writes it. ID, Applicants,
+// CreatedAt and UpdatedAt are read-only: accepted on input, so that a job read can be
+// written back, and ignored there.
+type funnel struct {
 	ID          string         `json:"id,omitempty"`
 	Title       string         `json:"title"`
 	Description string         `json:"description"`
@@ -66,13 +66,13 @@ type video struct {
 	MaxSeconds int      `json:"maxSeconds,omitempty"`
 }
 
-// jobList is the answer to GET /api/v1/jobs.
-type jobList struct {
-	Jobs []job `json:"jobs"`
+// funnelList is the answer to GET /api/v1/jobs.
+type funnelList struct {
+	Funnels []funnel `json:"jobs"`
 }
 
-// ListJobs lists the org's jobs, newest first, optionally of one status.
-func (h *Handler) ListJobs(w http.ResponseWriter, r *http.Request) {
+// ListFunnels lists the org's jobs, newest first, optionally of one status.
+func (h *Handler) ListFunnels(w http.ResponseWriter, r *http.Request) {
 	t := token(r)
 	filter := winnow.FunnelFilter{Status: winnow.FunnelStatus(r.URL.Query().Get("status"))}
 	if filter.Status != "" && !filter.Status.Valid() {
@@ -94,22 +94,22 @@ func (h *Handler) ListJobs(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	out := jobList{Jobs: []job{}}
+	out := funnelList{Funnels: []funnel{}}
 	for _, f := range funnels {
-		out.Jobs = append(out.Jobs, jobOut(f, emails, counts[f.ID]))
+		out.Funnels = append(out.Funnels, funnelOut(f, emails, counts[f.ID]))
 	}
 	h.writeJSON(w, r, http.StatusOK, out)
 }
 
-// CreateJob creates a job from the body and answers 201 with it.
-func (h *Handler) CreateJob(w http.ResponseWriter, r *http.Request) {
-	var in job
+// CreateFunnel creates a job from the body and answers 201 with it.
+func (h *Handler) CreateFunnel(w http.ResponseWriter, r *http.Request) {
+	var in funnel
 	if !h.decode(w, r, &in) {
 		return
 	}
 	t := token(r)
 	f := &winnow.Funnel{OrgID: t.OrgID}
-	if err := h.applyJob(r, f, in); err != nil {
+	if err := h.applyFunnel(r, f, in); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -119,24 +119,24 @@ func (h *Handler) CreateJob(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Logger.InfoContext(r.Context(), "job created", "org_id", t.OrgID, "funnel_id", f.ID, "token_id", t.ID)
 	w.Header().Set("Location", "/api/v1/jobs/"+f.ID)
-	h.respondJob(w, r, http.StatusCreated, f)
+	h.respondFunnel(w, r, http.StatusCreated, f)
 }
 
-// GetJob answers the org's job with its steps and team.
-func (h *Handler) GetJob(w http.ResponseWriter, r *http.Request) {
+// GetFunnel answers the org's job with its steps and team.
+func (h *Handler) GetFunnel(w http.ResponseWriter, r *http.Request) {
 	f, err := h.Funnels.FindFunnelByID(r.Context(), token(r).OrgID, r.PathValue("id"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.respondJob(w, r, http.StatusOK, f)
+	h.respondFunnel(w, r, http.StatusOK, f)
 }
 
-// UpdateJob replaces the job's title, description, status, review mode, team and
+// UpdateFunnel replaces the job's title, description, status, review mode, team and
 // steps with the body's. Steps and questions that keep their IDs keep the answers
 // given to them; applicants already invited keep the steps they were invited to.
-func (h *Handler) UpdateJob(w http.ResponseWriter, r *http.Request) {
-	var in job
+func (h *Handler) UpdateFunnel(w http.ResponseWriter, r *http.Request) {
+	var in funnel
 	if !h.decode(w, r, &in) {
 		return
 	}
@@ -150,7 +150,7 @@ func (h *Handler) UpdateJob(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, winnow.Errorf(winnow.EINVALID, "The body's id %q is not the id in the URL.", in.ID))
 		return
 	}
-	if err := h.applyJob(r, f, in); err != nil {
+	if err := h.applyFunnel(r, f, in); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -159,11 +159,11 @@ func (h *Handler) UpdateJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.Logger.InfoContext(r.Context(), "job updated", "org_id", t.OrgID, "funnel_id", f.ID, "token_id", t.ID)
-	h.respondJob(w, r, http.StatusOK, f)
+	h.respondFunnel(w, r, http.StatusOK, f)
 }
 
-// respondJob answers f with its team's emails and its applicant counts.
-func (h *Handler) respondJob(w http.ResponseWriter, r *http.Request, status int, f *winnow.Funnel) {
+// respondFunnel answers f with its team's emails and its applicant counts.
+func (h *Handler) respondFunnel(w http.ResponseWriter, r *http.Request, status int, f *winnow.Funnel) {
 	emails, err := h.teamEmails(r)
 	if err != nil {
 		h.fail(w, r, err)
@@ -174,7 +174,7 @@ func (h *Handler) respondJob(w http.ResponseWriter, r *http.Request, status int,
 		h.fail(w, r, err)
 		return
 	}
-	h.writeJSON(w, r, status, jobOut(f, emails, counts[f.ID]))
+	h.writeJSON(w, r, status, funnelOut(f, emails, counts[f.ID]))
 }
 
 // teamEmails maps the org's user IDs to their email addresses.
@@ -190,9 +190,9 @@ func (h *Handler) teamEmails(r *http.Request) (map[string]string, error) {
 	return m, nil
 }
 
-// applyJob sets f's writable fields from in. Team members are named by email and must
+// applyFunnel sets f's writable fields from in. Team members are named by email and must
 // be users of the token's org.
-func (h *Handler) applyJob(r *http.Request, f *winnow.Funnel, in job) error {
+func (h *Handler) applyFunnel(r *http.Request, f *winnow.Funnel, in funnel) error {
 	steps, err := stepsIn(in.Steps)
 	if err != nil {
 		return err
@@ -248,10 +248,10 @@ func stepsIn(in []step) ([]winnow.Step, error) {
 	return out, nil
 }
 
-// jobOut is f as the API answers it.
-func jobOut(f *winnow.Funnel, emails map[string]string, counts map[winnow.ApplicantStatus]int) job {
+// funnelOut is f as the API answers it.
+func funnelOut(f *winnow.Funnel, emails map[string]string, counts map[winnow.ApplicantStatus]int) funnel {
 	created, updated := f.CreatedAt, f.UpdatedAt
-	j := job{ID: f.ID, Title: f.Title, Description: f.Description, Status: string(f.Status), OpenReview: f.OpenReview,
+	j := funnel{ID: f.ID, Title: f.Title, Description: f.Description, Status: string(f.Status), OpenReview: f.OpenReview,
 		Team: []string{}, Steps: stepsOut(f.Steps), Applicants: map[string]int{}, CreatedAt: &created, UpdatedAt: &updated}
 	for _, id := range f.Team {
 		if e, ok := emails[id]; ok {

@@ -12,14 +12,14 @@ import (
 // for minutes.
 const maxInviteLines = 500
 
-// InviteForm is the state of a job's invitation form: what was typed and, after a
-// submission, what became of each candidate.
-type InviteForm struct {
+// InvitationForm is the state of a job's form that invites candidates: what was typed
+// and, after a submission, what became of each candidate.
+type InvitationForm struct {
 	Name    string
 	Email   string
 	Bulk    string
 	Error   string
-	Results []InviteResult
+	Results []InvitationResult
 	Invited int
 }
 
@@ -30,8 +30,8 @@ const (
 	outcomeDuplicate = "duplicate"
 )
 
-// InviteResult says what became of one candidate of an invitation.
-type InviteResult struct {
+// InvitationResult says what became of one candidate of an invitation.
+type InvitationResult struct {
 	Line    int
 	Input   string
 	Name    string
@@ -58,7 +58,7 @@ func (h *Handler) InviteCandidates(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := me(r)
-	form := InviteForm{Name: r.PostFormValue("name"), Email: r.PostFormValue("email"), Bulk: r.PostFormValue("bulk")}
+	form := InvitationForm{Name: r.PostFormValue("name"), Email: r.PostFormValue("email"), Bulk: r.PostFormValue("bulk")}
 	var cands []candidateLine
 	if strings.TrimSpace(form.Bulk) != "" {
 		cands = parseCandidateLines(form.Bulk)
@@ -76,7 +76,7 @@ func (h *Handler) InviteCandidates(w http.ResponseWriter, r *http.Request) {
 		form.Error = "Paste at most 500 candidates at a time."
 	}
 	if form.Error != "" {
-		h.renderJob(w, r, status, f, form)
+		h.renderFunnel(w, r, status, f, form)
 		return
 	}
 	existing, err := h.Applicants.ListApplicants(r.Context(), u.OrgID, winnow.ApplicantFilter{FunnelID: f.ID})
@@ -101,13 +101,13 @@ func (h *Handler) InviteCandidates(w http.ResponseWriter, r *http.Request) {
 	} else {
 		form.Name, form.Email, form.Bulk = "", "", ""
 	}
-	h.renderJob(w, r, status, f, form)
+	h.renderFunnel(w, r, status, f, form)
 }
 
 // inviteOne creates the applicant for one candidate line unless the line is invalid
 // or the email is already in the job (seen, which it then updates).
-func (h *Handler) inviteOne(r *http.Request, f *winnow.Funnel, c candidateLine, seen map[string]bool) InviteResult {
-	res := InviteResult{Line: c.line, Input: c.input, Name: c.name, Email: c.email}
+func (h *Handler) inviteOne(r *http.Request, f *winnow.Funnel, c candidateLine, seen map[string]bool) InvitationResult {
+	res := InvitationResult{Line: c.line, Input: c.input, Name: c.name, Email: c.email}
 	if c.err != nil {
 		res.Outcome, res.Message = outcomeInvalid, winnow.ErrorMessage(c.err)
 		return res
@@ -138,7 +138,7 @@ func (h *Handler) inviteOne(r *http.Request, f *winnow.Funnel, c candidateLine, 
 	}
 	seen[a.Email] = true
 	h.Logger.InfoContext(r.Context(), "candidate invited", "org_id", f.OrgID, "funnel_id", f.ID, "applicant_id", a.ID, "user_id", u.ID)
-	res.Outcome, res.Name, res.Email, res.Link = outcomeInvited, a.Name, a.Email, h.BaseURL+"/c/"+a.Token
+	res.Outcome, res.Name, res.Email, res.Link = outcomeInvited, a.Name, a.Email, h.BaseURL+winnow.CandidatePath(a.Token)
 	return res
 }
 

@@ -9,23 +9,23 @@ import (
 	"winnow/internal/web/render"
 )
 
-// JobRow is one line of the Jobs list.
-type JobRow struct {
+// FunnelRow is one line of the Jobs list.
+type FunnelRow struct {
 	*winnow.Funnel
 	Counts   map[winnow.ApplicantStatus]int
 	Total    int
 	ToReview int // submitted applicants waiting for the team
 }
 
-// JobsPage is the data of the Jobs list.
-type JobsPage struct {
+// FunnelsPage is the data of the Jobs list.
+type FunnelsPage struct {
 	render.Base
-	Rows      []JobRow
+	Rows      []FunnelRow
 	CanCreate bool
 }
 
-// JobList lists the jobs the user may see, with applicants per status.
-func (h *Handler) JobList(w http.ResponseWriter, r *http.Request) {
+// FunnelList lists the jobs the user may see, with applicants per status.
+func (h *Handler) FunnelList(w http.ResponseWriter, r *http.Request) {
 	u := me(r)
 	jobs, err := h.Funnels.ListFunnels(r.Context(), u.OrgID, winnow.FunnelFilter{VisibleTo: u})
 	if err != nil {
@@ -37,32 +37,32 @@ func (h *Handler) JobList(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	page := JobsPage{Base: h.base(r, "Jobs", "jobs"), CanCreate: u.Role != winnow.RoleLimited}
+	page := FunnelsPage{Base: h.base(r, "Jobs", "jobs"), CanCreate: u.Role != winnow.RoleLimited}
 	for _, f := range jobs {
-		row := JobRow{Funnel: f, Counts: counts[f.ID], ToReview: counts[f.ID][winnow.StatusSubmitted]}
+		row := FunnelRow{Funnel: f, Counts: counts[f.ID], ToReview: counts[f.ID][winnow.StatusSubmitted]}
 		for _, n := range row.Counts {
 			row.Total += n
 		}
 		page.Rows = append(page.Rows, row)
 	}
-	h.Render.Page(w, r, http.StatusOK, "jobs", page)
+	h.Render.Page(w, r, http.StatusOK, render.PageJobs, page)
 }
 
-// JobFormPage is the data of the new-job form.
-type JobFormPage struct {
+// FunnelFormPage is the data of the new-job form.
+type FunnelFormPage struct {
 	render.Base
-	Job   *winnow.Funnel
-	Error string
+	Funnel *winnow.Funnel
+	Error  string
 }
 
-// NewJob shows the form for a new job.
-func (h *Handler) NewJob(w http.ResponseWriter, r *http.Request) {
-	h.Render.Page(w, r, http.StatusOK, "job_new", JobFormPage{Base: h.base(r, "New job", "jobs"), Job: &winnow.Funnel{Status: winnow.FunnelDraft}})
+// NewFunnel shows the form for a new job.
+func (h *Handler) NewFunnel(w http.ResponseWriter, r *http.Request) {
+	h.Render.Page(w, r, http.StatusOK, render.PageJobNew, FunnelFormPage{Base: h.base(r, "New job", "jobs"), Funnel: &winnow.Funnel{Status: winnow.FunnelDraft}})
 }
 
-// CreateJob stores a new job from the form, with its creator on the team, and opens
+// CreateFunnel stores a new job from the form, with its creator on the team, and opens
 // the editor so that steps can be added.
-func (h *Handler) CreateJob(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) CreateFunnel(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) {
 		return
 	}
@@ -71,7 +71,7 @@ func (h *Handler) CreateJob(w http.ResponseWriter, r *http.Request) {
 		Status: winnow.FunnelStatus(r.PostFormValue("status")), OpenReview: r.PostFormValue("review") == "open", Team: []string{u.ID}}
 	if err := h.Funnels.CreateFunnel(r.Context(), f); err != nil {
 		if winnow.ErrorCode(err) == winnow.EINVALID {
-			h.Render.Page(w, r, http.StatusUnprocessableEntity, "job_new", JobFormPage{Base: h.base(r, "New job", "jobs"), Job: f, Error: winnow.ErrorMessage(err)})
+			h.Render.Page(w, r, http.StatusUnprocessableEntity, render.PageJobNew, FunnelFormPage{Base: h.base(r, "New job", "jobs"), Funnel: f, Error: winnow.ErrorMessage(err)})
 			return
 		}
 		h.fail(w, r, err)
@@ -89,10 +89,10 @@ type StepSummary struct {
 	Detail string
 }
 
-// JobPage is the data of a job's detail page.
-type JobPage struct {
+// FunnelPage is the data of a job's detail page.
+type FunnelPage struct {
 	render.Base
-	Job        *winnow.Funnel
+	Funnel     *winnow.Funnel
 	Steps      []StepSummary
 	Team       []*winnow.User
 	Applicants []ApplicantView
@@ -100,20 +100,20 @@ type JobPage struct {
 	ToReview   int
 	CanEdit    bool // members and admins edit jobs and invite candidates
 	CanInvite  bool // CanEdit, and the job is open
-	Invite     InviteForm
+	Invite     InvitationForm
 }
 
-// Job shows one job: its steps, team, applicants and the invitation form.
-func (h *Handler) Job(w http.ResponseWriter, r *http.Request) {
+// Funnel shows one job: its steps, team, applicants and the invitation form.
+func (h *Handler) Funnel(w http.ResponseWriter, r *http.Request) {
 	f, ok := h.visibleFunnel(w, r)
 	if !ok {
 		return
 	}
-	h.renderJob(w, r, http.StatusOK, f, InviteForm{})
+	h.renderFunnel(w, r, http.StatusOK, f, InvitationForm{})
 }
 
-// renderJob renders the detail page of f with the invitation form in the given state.
-func (h *Handler) renderJob(w http.ResponseWriter, r *http.Request, status int, f *winnow.Funnel, inv InviteForm) {
+// renderFunnel renders the detail page of f with the invitation form in the given state.
+func (h *Handler) renderFunnel(w http.ResponseWriter, r *http.Request, status int, f *winnow.Funnel, inv InvitationForm) {
 	u := me(r)
 	apps, err := h.Applicants.ListApplicants(r.Context(), u.OrgID, winnow.ApplicantFilter{FunnelID: f.ID})
 	if err != nil {
@@ -125,7 +125,7 @@ func (h *Handler) renderJob(w http.ResponseWriter, r *http.Request, status int, 
 		h.fail(w, r, err)
 		return
 	}
-	page := JobPage{Base: h.base(r, f.Title, "jobs"), Job: f, Counts: map[winnow.ApplicantStatus]int{},
+	page := FunnelPage{Base: h.base(r, f.Title, "jobs"), Funnel: f, Counts: map[winnow.ApplicantStatus]int{},
 		CanEdit: u.Role != winnow.RoleLimited, Invite: inv}
 	page.CanInvite = page.CanEdit && f.Status == winnow.FunnelOpen
 	for _, a := range apps {
@@ -141,7 +141,7 @@ func (h *Handler) renderJob(w http.ResponseWriter, r *http.Request, status int, 
 	for i, s := range f.Steps {
 		page.Steps = append(page.Steps, summarizeStep(i, s))
 	}
-	h.Render.Page(w, r, status, "job", page)
+	h.Render.Page(w, r, status, render.PageJob, page)
 }
 
 // summarizeStep describes step i of a job in one line.
