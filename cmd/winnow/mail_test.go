@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -95,7 +96,7 @@ func TestOutboxEmail(t *testing.T) {
 			}
 		}
 		s, body, h := b.do("GET", "/settings/mail/"+inv.ID+"/html", nil, nil)
-		if s != http.StatusOK || !strings.Contains(body, `href="`+m.Config.BaseURL+"/c/"+a.Token+`"`) {
+		if s != http.StatusOK || !has(t, body, fmt.Sprintf("a[href=%q]", m.Config.BaseURL+"/c/"+a.Token)) {
 			t.Fatalf("html part: %d\n%s", s, body)
 		}
 		if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "sandbox") || !strings.Contains(csp, "default-src 'none'") ||
@@ -291,8 +292,8 @@ func TestResendAndExtend(t *testing.T) {
 
 	b := newBrowser(t, m)
 	b.login("admin@acme.test", "password-admin@acme.test")
-	if s, body := b.get("/applicants/" + a.ID); s != 200 || !strings.Contains(body, `action="/applicants/`+a.ID+`/resend"`) ||
-		!strings.Contains(body, `action="/applicants/`+a.ID+`/extend"`) || !strings.Contains(body, "Open until") {
+	if s, body := b.get("/applicants/" + a.ID); s != 200 || !has(t, body, fmt.Sprintf("form[action=%q]", "/applicants/"+a.ID+"/resend")) ||
+		!has(t, body, fmt.Sprintf("form[action=%q]", "/applicants/"+a.ID+"/extend")) || !strings.Contains(body, "Open until") {
 		t.Fatalf("the admin's card has no invitation buttons: %d\n%s", s, body)
 	}
 	mb := newBrowser(t, m)

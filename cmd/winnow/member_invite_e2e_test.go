@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"html"
 	"log/slog"
 	"mime"
@@ -174,7 +175,7 @@ func TestMemberInviteEmailed(t *testing.T) {
 			t.Fatalf("received %v %q (%v)", msg.To, subject, err)
 		}
 		link := inviteLinkIn(t, m, msg.Text)
-		if link != shown || !strings.Contains(msg.HTML, `href="`+link+`"`) {
+		if link != shown || !has(t, msg.HTML, fmt.Sprintf("a[href=%q]", link)) {
 			t.Fatalf("emailed link %s, shown %s", link, shown)
 		}
 		inv := waitInviteEmail(t, m, admin.OrgID, "grace@acme.test", winnow.EmailSent)
@@ -248,7 +249,7 @@ func TestMemberInviteOutbox(t *testing.T) {
 		}
 		shown := inviteLinkIn(t, m, body)
 		inv := waitInviteEmail(t, m, admin.OrgID, "grace@acme.test", winnow.EmailOutbox)
-		if !strings.Contains(body, `href="/settings/mail/`+inv.EmailID+`"`) {
+		if !has(t, body, fmt.Sprintf("a[href=%q]", "/settings/mail/"+inv.EmailID)) {
 			t.Fatalf("the page does not lead to the held email:\n%s", body)
 		}
 		assertNotStored(t, m, shown)

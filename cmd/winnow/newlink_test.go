@@ -50,7 +50,7 @@ func TestNewLinkRequest(t *testing.T) {
 	c := newBrowser(t, m)
 	for path, status := range map[string]int{"/c/" + late.Token: 200, "/c/not-a-real-token-0123456789": 404, "/c/new-link": 200} {
 		s, body := c.get(path)
-		if s != status || !strings.Contains(body, `action="/c/new-link"`) || !strings.Contains(body, "Send me a new link") {
+		if s != status || !has(t, body, `form[action="/c/new-link"]`) || !strings.Contains(body, "Send me a new link") {
 			t.Fatalf("GET %s: %d, want %d with the form\n%s", path, s, status, body)
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -155,18 +156,24 @@ func TestReviewAndDecide(t *testing.T) {
 		// The card shows answers and files, and hides who it is from everyone.
 		for _, who := range []string{"team@acme.test", "admin@acme.test", "member@acme.test"} {
 			s, body := browsers[who].get(card)
-			for _, want := range []string{short, "Are you allowed to work in the EU?", `<span class="answer">yes</span>`,
-				"I like queues.", "My queue uses two stacks.", `href="/uploads/` + ada.homework.ID + `" download`,
-				`<video controls preload="metadata" src="/uploads/` + ada.video.ID + `?inline=1">`, "No recording.", "Timeline"} {
+			for _, want := range []string{short, "Are you allowed to work in the EU?", "I like queues.", "My queue uses two stacks.",
+				"No recording.", "Timeline"} {
 				if !strings.Contains(body, want) {
 					t.Fatalf("%s's card (%d) lacks %q\n%s", who, s, want, body)
+				}
+			}
+			doc := mustDoc(t, body)
+			for _, sel := range []string{`span.answer:contains("yes")`, fmt.Sprintf("a[href=%q][download]", "/uploads/"+ada.homework.ID),
+				fmt.Sprintf("video[controls][src=%q]", "/uploads/"+ada.video.ID+"?inline=1")} {
+				if doc.Find(sel).Length() == 0 {
+					t.Fatalf("%s's card (%d) has no %s\n%s", who, s, sel, body)
 				}
 			}
 			if strings.Contains(body, "Ada") || strings.Contains(body, "ada@example.com") {
 				t.Fatalf("%s sees the name under blind review:\n%s", who, body)
 			}
 		}
-		if s, body := browsers["member@acme.test"].get(card); s != 200 || strings.Contains(body, `action="/applicants/`+ada.ID+`/reviews"`) {
+		if s, body := browsers["member@acme.test"].get(card); s != 200 || has(t, body, fmt.Sprintf("form[action=%q]", card+"/reviews")) {
 			t.Fatalf("a member off the team is offered the review form: %d", s)
 		}
 
@@ -261,7 +268,7 @@ func TestReviewAndDecide(t *testing.T) {
 		}
 		s, body = browsers["team@acme.test"].get(card)
 		if s != 200 || !strings.Contains(body, "Ada Lovelace") || !strings.Contains(body, "ada@example.com") ||
-			strings.Contains(body, `action="/applicants/`+ada.ID+`/decision"`) {
+			has(t, body, fmt.Sprintf("form[action=%q]", card+"/decision")) {
 			t.Fatalf("decided card: %d\n%s", s, body)
 		}
 		if s, body, _ := browsers["admin@acme.test"].post(card+"/decision", url.Values{"outcome": {"unqualified"}, "reason": {"Changed my mind"}}); s != 409 ||

@@ -154,6 +154,13 @@ func (b *browser) login(email, pw string) {
 	}
 }
 
+// has reports whether the HTML page body has an element that matches the CSS
+// selector sel.
+func has(t *testing.T, body, sel string) bool {
+	t.Helper()
+	return mustDoc(t, body).Find(sel).Length() > 0
+}
+
 // mustDoc parses an HTML page, so that tests assert its structure (an element, a link,
 // a form field, a table row) rather than a substring.
 func mustDoc(t *testing.T, body string) *goquery.Document {

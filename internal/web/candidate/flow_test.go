@@ -44,8 +44,10 @@ func TestWalkthrough(t *testing.T) {
 		wantTimeline(t, e, a, winnow.EventInvited, winnow.EventStarted)
 
 		// Questions: the form is labelled; mistakes come back with what was entered.
-		wantPage(t, e.get(c+"/steps/s1"), http.StatusOK, "", "Step 1 of 3", "<legend>Are you allowed to work in the EU?",
-			`<label for="a-q5">Your GitHub handle`, `name="a-q4" value="French"`, `type="checkbox"`)
+		r := e.get(c + "/steps/s1")
+		wantPage(t, r, http.StatusOK, "", "Step 1 of 3")
+		wantElements(t, r, `fieldset legend:contains("Are you allowed to work in the EU?")`, `label[for=a-q5]:contains("Your GitHub handle")`,
+			`input#a-q5`, `input[name=a-q4][value=French][type=checkbox]`)
 		bad := goodAnswers()
 		bad.Del("a-q2")
 		bad.Set("a-q3", "four")

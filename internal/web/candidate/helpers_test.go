@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"winnow"
@@ -290,6 +291,20 @@ func wantPage(t *testing.T, r response, status int, location string, contains ..
 	for _, c := range contains {
 		if !strings.Contains(r.body, c) {
 			t.Fatalf("page lacks %q:\n%s", c, r.body)
+		}
+	}
+}
+
+// wantElements fails the test unless the page has an element for each CSS selector.
+func wantElements(t *testing.T, r response, selectors ...string) {
+	t.Helper()
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(r.body))
+	if err != nil {
+		t.Fatalf("parse page: %v", err)
+	}
+	for _, sel := range selectors {
+		if doc.Find(sel).Length() == 0 {
+			t.Fatalf("page has no %s:\n%s", sel, r.body)
 		}
 	}
 }

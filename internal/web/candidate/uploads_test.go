@@ -136,7 +136,8 @@ func TestHomeworkText(t *testing.T) {
 		c := "/c/" + a.Token
 		wantPage(t, e.post(c+"/start", nil), http.StatusSeeOther, c+"/steps/hw")
 		r := e.get(c + "/steps/hw")
-		wantPage(t, r, http.StatusOK, "", `<label for="hw-text">Your answer`)
+		wantPage(t, r, http.StatusOK, "")
+		wantElements(t, r, `label[for=hw-text]:contains("Your answer")`, `textarea#hw-text`)
 		if strings.Contains(r.body, `type="file"`) {
 			t.Fatal("a text-only homework offers a file input")
 		}
