@@ -73,7 +73,9 @@ type Applicant struct {
 	StartedAt          *time.Time
 	SubmittedAt        *time.Time
 	DecidedAt          *time.Time
-	Deadline           time.Time // opted out if not submitted by then
+	Deadline           time.Time  // opted out if not submitted by then
+	ArchivedAt         *time.Time // archived in Lever: no more reminders
+	ErasedAt           *time.Time // deleted in Lever: personal data erased
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 }
@@ -300,7 +302,7 @@ func (a *Applicant) OptOut(now time.Time, reason string) (Event, error) {
 
 // Expired reports whether the applicant's time to submit has run out.
 func (a *Applicant) Expired(now time.Time) bool {
-	return (a.Status == StatusInvited || a.Status == StatusInProgress) && !now.Before(a.Deadline)
+	return a.AwaitsSubmission() && !now.Before(a.Deadline)
 }
 
 // ApplicantFilter narrows ListApplicants.

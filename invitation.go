@@ -15,9 +15,10 @@ const (
 )
 
 // AwaitsSubmission reports whether the applicant may still submit: invited or in
-// progress. Only such applicants get invitations, reminders and new links.
+// progress, and not archived or deleted in Lever. Only such applicants get
+// invitations, reminders and new links.
 func (a *Applicant) AwaitsSubmission() bool {
-	return a.Status == StatusInvited || a.Status == StatusInProgress
+	return (a.Status == StatusInvited || a.Status == StatusInProgress) && !a.Closed()
 }
 
 // Resend records that the invitation is sent again with the same link. It changes
