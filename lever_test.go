@@ -112,14 +112,14 @@ func TestLeverWriteClaim(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
 	tests := []struct {
-		name   string
-		kind   winnow.LeverWriteKind
-		status winnow.LeverWriteStatus
-		state  winnow.LeverState // "" means no connection
-		planned   winnow.ApplicantStatus
-		is     winnow.ApplicantStatus
-		erased bool
-		want   winnow.LeverAction
+		name    string
+		kind    winnow.LeverWriteKind
+		status  winnow.LeverWriteStatus
+		state   winnow.LeverState // "" means no connection
+		planned winnow.ApplicantStatus
+		is      winnow.ApplicantStatus
+		erased  bool
+		want    winnow.LeverAction
 	}{
 		{"queued tag, same status", winnow.LeverAddTags, winnow.LeverWriteQueued, winnow.LeverConnected, winnow.StatusInvited, winnow.StatusInvited, false, winnow.LeverPerform},
 		{"tag, in progress then submitted (same tag)", winnow.LeverAddTags, winnow.LeverWriteQueued, winnow.LeverConnected, winnow.StatusInProgress, winnow.StatusSubmitted, false, winnow.LeverPerform},
