@@ -124,6 +124,31 @@ func (o *OAuth) Exchange(ctx context.Context, code string, opts ...oauth2.AuthCo
 	return tok, nil
 }
 
+// Refresh trades a refresh token for new tokens once, for callers that keep their own
+// lock around refreshes (several processes sharing one connection). Lever rotates
+// refresh tokens: the returned token carries the new one (or the old one when the
+// server did not rotate), and the old one must not be used again. An invalid_grant
+// answer is ErrAuthLost.
+func (o *OAuth) Refresh(ctx context.Context, refreshToken string) (*oauth2.Token, error) {
+	if refreshToken == "" {
+		return nil, &APIError{Kind: ErrAuthLost, Message: "no refresh token stored"}
+	}
+	tok, err := o.cfg.TokenSource(o.ctx(ctx), &oauth2.Token{RefreshToken: refreshToken}).Token()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("refresh token: %w", ctx.Err())
+		}
+		return nil, fmt.Errorf("refresh token: %w", classifyTokenError(err))
+	}
+	if tok.RefreshToken == "" {
+		tok.RefreshToken = refreshToken
+	}
+	return tok, nil
+}
+
+// Leeway is how long before expiry an access token counts as due for a refresh.
+func (o *OAuth) Leeway() time.Duration { return o.leeway }
+
 func (o *OAuth) ctx(ctx context.Context) context.Context {
 	return context.WithValue(ctx, oauth2.HTTPClient, o.hc)
 }

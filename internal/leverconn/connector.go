@@ -1,0 +1,182 @@
+// Package leverconn connects orgs to their Lever accounts: it builds a Lever API
+// client for an org from the connection stored for it, with OAuth tokens that are
+// refreshed at most once at a time per connection across every process sharing the
+// database, and a rate limiter shared by everything that talks to the same account.
+// It sits between internal/lever, which knows nothing of the database, and the store.
+package leverconn
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"winnow"
+	"winnow/internal/keyring"
+	"winnow/internal/lever"
+)
+
+// Store is what the connector needs from the database; *sqlstore.Store implements it,
+// and its methods of the same names document each.
+type Store interface {
+	FindLeverConnection(ctx context.Context, orgID string) (*winnow.LeverConnection, error)
+	ClaimLeverRefresh(ctx context.Context, orgID, owner string, until time.Time) (*winnow.LeverConnection, bool, error)
+	StoreLeverTokens(ctx context.Context, orgID, owner, access, refresh string, expiry time.Time) error
+	ReleaseLeverRefresh(ctx context.Context, orgID, owner string) error
+	MarkLeverNeedsReconnecting(ctx context.Context, orgID, reason string) (bool, error)
+}
+
+// Sealer encrypts secrets at rest and opens them; *keyring.Keyring is the one Winnow uses.
+type Sealer interface {
+	Seal(plaintext string) (string, error)
+	Open(sealed string) (string, error)
+}
+
+// Connector hands out Lever clients for orgs. Build it with New; it is safe for
+// concurrent use and meant to be shared by the whole process.
+type Connector struct {
+	store    Store
+	sealer   Sealer
+	cfg      lever.Config
+	oauth    *lever.OAuth
+	limiters *lever.Limiters
+	logger   *slog.Logger
+	owner    string // this process's name on refresh leases
+
+	mu      sync.Mutex
+	clients map[string]*orgClient
+}
+
+// orgClient is a built client and what it was built from.
+type orgClient struct {
+	fingerprint string
+	client      *lever.Client
+}
+
+// Options configure New.
+type Options struct {
+	Store  Store
+	Sealer Sealer
+	// Lever says where Lever is (API and OAuth URLs), which OAuth app Winnow is (client
+	// id and secret, redirect URL), and the HTTP client and retry policy to use. Its
+	// Limiter is ignored: each account gets one from Limiters.
+	Lever lever.Config
+	// Limiters paces calls per Lever account; nil means Lever's documented rate.
+	Limiters *lever.Limiters
+	Logger   *slog.Logger
+}
+
+// New returns a connector.
+func New(o Options) *Connector {
+	if o.Limiters == nil {
+		o.Limiters = lever.NewLimiters(0, 0)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Connector{store: o.Store, sealer: o.Sealer, cfg: o.Lever, oauth: lever.NewOAuth(o.Lever), limiters: o.Limiters,
+		logger: o.Logger, owner: keyring.Token()[:16], clients: map[string]*orgClient{}}
+}
+
+// OAuth returns the helper for Lever's authorization-code flow of Winnow's app.
+func (c *Connector) OAuth() *lever.OAuth { return c.oauth }
+
+// OAuthConfigured reports whether the server has an OAuth app for Lever (a client id and
+// secret); without one, admins connect with an API key.
+func (c *Connector) OAuthConfigured() bool { return c.cfg.ClientID != "" && c.cfg.ClientSecret != "" }
+
+// Client returns a Lever client for the org and its connection as stored now. It is
+// built once per connection and rebuilt when the org reconnects. An org whose
+// connection is not active (never connected, or disconnected) gets ECONFLICT.
+func (c *Connector) Client(ctx context.Context, orgID string) (*lever.Client, *winnow.LeverConnection, error) {
+	conn, err := c.store.FindLeverConnection(ctx, orgID)
+	if winnow.ErrorCode(err) == winnow.ENOTFOUND || (err == nil && !conn.Active()) {
+		return nil, conn, winnow.Errorf(winnow.ECONFLICT, "Lever is not connected.")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("load lever connection: %w", err)
+	}
+	fp := fingerprint(conn)
+	c.mu.Lock()
+	oc := c.clients[orgID]
+	c.mu.Unlock()
+	if oc != nil && oc.fingerprint == fp {
+		return oc.client, conn, nil
+	}
+	client, err := c.build(conn)
+	if err != nil {
+		return nil, conn, err
+	}
+	c.mu.Lock()
+	if cur := c.clients[orgID]; cur != nil && cur.fingerprint == fp {
+		client = cur.client // another caller built it meanwhile: share one token source
+	} else {
+		c.clients[orgID] = &orgClient{fingerprint: fp, client: client}
+	}
+	c.mu.Unlock()
+	return client, conn, nil
+}
+
+// Forget drops the org's cached client, after a disconnection.
+func (c *Connector) Forget(orgID string) {
+	c.mu.Lock()
+	delete(c.clients, orgID)
+	c.mu.Unlock()
+}
+
+// NeedsReconnecting records that Lever refused the org's credentials; the org's Lever
+// work pauses until an admin reconnects. Calling it again changes nothing.
+func (c *Connector) NeedsReconnecting(ctx context.Context, orgID, reason string) error {
+	changed, err := c.store.MarkLeverNeedsReconnecting(ctx, orgID, reason)
+	if err != nil {
+		return fmt.Errorf("mark lever connection: %w", err)
+	}
+	if changed {
+		c.logger.WarnContext(ctx, "lever connection needs reconnecting", "org_id", orgID, "reason", reason)
+	}
+	c.Forget(orgID)
+	return nil
+}
+
+// fingerprint changes whenever the connection's credentials are replaced (a new OAuth
+// grant or API key), but not when its tokens are refreshed.
+func fingerprint(conn *winnow.LeverConnection) string {
+	connected := ""
+	if conn.ConnectedAt != nil {
+		connected = conn.ConnectedAt.UTC().Format(time.RFC3339Nano)
+	}
+	return string(conn.Mode) + "|" + string(conn.State) + "|" + conn.APIKey + "|" + connected
+}
+
+// build makes the client for conn: Basic auth with the API key, or bearer tokens shared
+// across processes for OAuth; paced by the account's limiter.
+func (c *Connector) build(conn *winnow.LeverConnection) (*lever.Client, error) {
+	cfg := c.cfg
+	var creds lever.Credentials
+	account := conn.AccountID
+	switch conn.Mode {
+	case winnow.LeverAPIKey:
+		key, err := c.sealer.Open(conn.APIKey)
+		if err != nil {
+			return nil, fmt.Errorf("open lever api key: %w", err)
+		}
+		creds = lever.APIKeyAuth(key)
+		sum := sha256.Sum256([]byte(key))
+		account = "key:" + hex.EncodeToString(sum[:8])
+	case winnow.LeverOAuth:
+		creds = lever.BearerAuth(&sharedTokens{c: c, orgID: conn.OrgID})
+		if account == "" {
+			account = "org:" + conn.OrgID
+		}
+	default:
+		return nil, fmt.Errorf("lever connection of org %s has no mode", conn.OrgID)
+	}
+	cfg.Limiter = c.limiters.For(account)
+	if cfg.Logger == nil {
+		cfg.Logger = c.logger
+	}
+	return lever.New(cfg, creds)
+}
