@@ -187,9 +187,9 @@ func (c *LeverConnection) ValidateSettings() error {
 	switch {
 	case utf8.RuneCountInString(c.TagPrefix) > MaxLeverTagPrefixLength:
 		return Errorf(EINVALID, "The tag prefix must be at most %d characters.", MaxLeverTagPrefixLength)
-	case !validText(c.TagPrefix) || strings.ContainsAny(c.TagPrefix, "\r\n\t"):
+	case !ValidText(c.TagPrefix) || strings.ContainsAny(c.TagPrefix, "\r\n\t"):
 		return Errorf(EINVALID, "The tag prefix may not contain control characters.")
-	case len(c.QualifiedStageID) > 200 || !validText(c.QualifiedStageID):
+	case len(c.QualifiedStageID) > 200 || !ValidText(c.QualifiedStageID):
 		return Errorf(EINVALID, "That is not a Lever stage.")
 	}
 	return nil
@@ -201,7 +201,7 @@ func ValidateSignatureToken(t string) (string, error) {
 	switch {
 	case t == "":
 		return "", Errorf(EINVALID, "Paste the signature token Lever shows for the webhook.")
-	case len(t) > maxLeverSignatureTokenSize || !validText(t) || strings.ContainsAny(t, " \r\n\t"):
+	case len(t) > maxLeverSignatureTokenSize || !ValidText(t) || strings.ContainsAny(t, " \r\n\t"):
 		return "", Errorf(EINVALID, "That does not look like a Lever signature token: it is a single word of at most %d characters.", maxLeverSignatureTokenSize)
 	}
 	return t, nil
@@ -213,14 +213,12 @@ func ValidateLeverAPIKey(k string) (string, error) {
 	switch {
 	case k == "":
 		return "", Errorf(EINVALID, "Paste a Lever API key.")
-	case len(k) > 500 || !validText(k) || strings.ContainsAny(k, " \r\n\t"):
+	case len(k) > 500 || !ValidText(k) || strings.ContainsAny(k, " \r\n\t"):
 		return "", Errorf(EINVALID, "That does not look like a Lever API key: it is a single word.")
 	}
 	return k, nil
 }
 
-// validText reports whether s is valid UTF-8 without NUL bytes, which PostgreSQL refuses.
-func validText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 // NeedsReconnecting records that Lever refused the connection's credentials: its work
 // pauses until an admin reconnects. It reports whether the state changed, so that
