@@ -219,7 +219,6 @@ func ValidateLeverAPIKey(k string) (string, error) {
 	return k, nil
 }
 
-
 // NeedsReconnecting records that Lever refused the connection's credentials: its work
 // pauses until an admin reconnects. It reports whether the state changed, so that
 // admins are told once, not at every refused call.
