@@ -1,6 +1,7 @@
 package winnow
 
 import (
+	"context"
 	"strings"
 	"time"
 )
@@ -219,4 +220,21 @@ type LeverWriteOutcome struct {
 	NoteID string           // a created note's id
 	Call   *Call            // the Lever call, for the timeline; nil when none was made
 	At     time.Time
+}
+
+// LeverWriteFilter narrows ListLeverWrites.
+type LeverWriteFilter struct {
+	ApplicantID string
+	Status      LeverWriteStatus
+	Limit       int // at most this many, newest first; 0 means 100
+}
+
+// LeverWriteService reads an org's writes to Lever and retries the failed ones.
+type LeverWriteService interface {
+	// ListLeverWrites returns the org's writes, newest first.
+	ListLeverWrites(ctx context.Context, orgID string, filter LeverWriteFilter) ([]*LeverWrite, error)
+	// RetryLeverWrite puts a write that failed for good back in the queue, with its job;
+	// it is claimed again under the same rules, so one that no longer applies is skipped.
+	// A write that has not failed gives ECONFLICT.
+	RetryLeverWrite(ctx context.Context, orgID, id string) error
 }
