@@ -16,7 +16,9 @@ import (
 // Config is everything an operator can set. The zero value is not useful: use Load.
 type Config struct {
 	Addr        string // where serve listens; port 0 picks a free port
+	Role        string // what serve runs: RoleAll, RoleWeb or RoleWorker
 	DataDir     string // SQLite file, uploads
+	BlobURL     string // where uploaded files live; empty: the folder uploads in DataDir
 	DatabaseURL string // empty: SQLite in DataDir; postgres://… selects PostgreSQL
 	BaseURL     string // public URL used in links; derived from Addr when empty (see ListenedBaseURL)
 	SecretKey   string // encrypts secrets at rest and signs sessions
@@ -36,6 +38,14 @@ type Config struct {
 	TrustedProxies string // comma-separated IPs and CIDRs whose forwarding headers are believed
 }
 
+// The roles of a serve process (WINNOW_ROLE). Any number of each may share one
+// PostgreSQL database; on SQLite a single process of RoleAll is the only shape.
+const (
+	RoleAll    = "all"    // the web server and the background workers
+	RoleWeb    = "web"    // the web server only: it queues jobs and never works them
+	RoleWorker = "worker" // the background workers, with /healthz and /metrics only
+)
+
 // MinSecretKeyLength is the shortest WINNOW_SECRET_KEY that serve accepts.
 const MinSecretKeyLength = 32
 
@@ -52,7 +62,9 @@ type Var struct {
 // Vars lists every setting in the order help shows them.
 var Vars = []Var{
 	{"WINNOW_ADDR", "addr", ":8080", "address the HTTP server listens on", false, func(c *Config) *string { return &c.Addr }},
+	{"WINNOW_ROLE", "role", RoleAll, "what serve runs: all (web server and workers), web (pages, API and webhooks; queues jobs) or worker (works jobs; serves only /healthz and /metrics); web and worker need PostgreSQL", false, func(c *Config) *string { return &c.Role }},
 	{"WINNOW_DATA_DIR", "data-dir", "./data", "folder for the SQLite database and uploaded files", false, func(c *Config) *string { return &c.DataDir }},
+	{"WINNOW_BLOB_URL", "blob-url", "", "where uploaded files are kept: empty means the folder DATA_DIR/uploads; s3://BUCKET?region=REGION (add &endpoint=URL&use_path_style=true for S3-compatible stores) lets web processes on several machines share them; file:///path is another folder", false, func(c *Config) *string { return &c.BlobURL }},
 	{"WINNOW_DATABASE_URL", "database-url", "", "database; empty means SQLite at DATA_DIR/winnow.db, a postgres:// URL selects PostgreSQL", true, func(c *Config) *string { return &c.DatabaseURL }},
 	{"WINNOW_BASE_URL", "base-url", "", "public URL of this server, used in links (default http://localhost:PORT)", false, func(c *Config) *string { return &c.BaseURL }},
 	{"WINNOW_SECRET_KEY", "", "", "at least 32 characters (openssl rand -hex 32); encrypts secrets and signs sessions", true, func(c *Config) *string { return &c.SecretKey }},
@@ -70,7 +82,9 @@ var Vars = []Var{
 
 // Load builds a Config from defaults, then the environment (through getenv), then the
 // flags in args that fs defines. It registers every flag-able setting on fs; callers may
-// register their own flags on fs first.
+// register their own flags on fs first, and a flag of theirs with a setting's name
+// (user create's --role) replaces the setting's flag, which then comes from the
+// environment only.
 func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config, error) {
 	c := &Config{}
 	for _, v := range Vars {
@@ -79,7 +93,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 		if e := getenv(v.Env); e != "" {
 			*p = e
 		}
-		if v.Flag != "" {
+		if v.Flag != "" && fs.Lookup(v.Flag) == nil {
 			fs.StringVar(p, v.Flag, *p, v.Usage+" ("+v.Env+")")
 		}
 	}
@@ -125,8 +139,25 @@ func (c *Config) normalize() error {
 	if _, err := parseProxies(c.TrustedProxies); err != nil {
 		return fmt.Errorf("WINNOW_TRUSTED_PROXIES: %w", err)
 	}
+	switch c.Role {
+	case RoleAll, RoleWeb, RoleWorker:
+	default:
+		return fmt.Errorf("WINNOW_ROLE %q: use all, web or worker", c.Role)
+	}
+	if c.BlobURL != "" {
+		u, err := url.Parse(c.BlobURL)
+		if err != nil || u.Scheme == "" {
+			return fmt.Errorf("WINNOW_BLOB_URL %q is not a URL such as s3://bucket?region=eu-west-1 or file:///var/lib/winnow/uploads", c.BlobURL)
+		}
+	}
 	return nil
 }
+
+// ServesWeb reports whether serve runs the web server: roles all and web.
+func (c *Config) ServesWeb() bool { return c.Role != RoleWorker }
+
+// RunsWorkers reports whether serve works background jobs: roles all and worker.
+func (c *Config) RunsWorkers() bool { return c.Role != RoleWeb }
 
 // TrustedProxyPrefixes returns WINNOW_TRUSTED_PROXIES as address ranges, a single
 // address as a range of one; Load has already refused a list that does not parse.

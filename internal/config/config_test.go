@@ -71,6 +71,8 @@ func TestInvalid(t *testing.T) {
 		"log format": {"WINNOW_LOG_FORMAT": "xml"},
 		"proxy CIDR": {"WINNOW_TRUSTED_PROXIES": "10.0.0.0/8, 10.0.0.0/33"},
 		"proxy name": {"WINNOW_TRUSTED_PROXIES": "proxy.internal"},
+		"role":       {"WINNOW_ROLE": "api"},
+		"blob url":   {"WINNOW_BLOB_URL": "uploads-bucket"},
 	}
 	for name, env := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -113,5 +115,50 @@ func TestTrustedProxies(t *testing.T) {
 	_, err = load(t, map[string]string{"WINNOW_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"})
 	if err == nil || !strings.Contains(err.Error(), `WINNOW_TRUSTED_PROXIES: "proxy.internal" is not an IP address or CIDR range`) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestRole reads the role from the environment and the flag, defaults to all, and
+// says which parts each role runs.
+func TestRole(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		env         map[string]string
+		args        []string
+		role        string
+		web, worker bool
+	}{
+		{"default", nil, nil, config.RoleAll, true, true},
+		{"environment", map[string]string{"WINNOW_ROLE": "web"}, nil, config.RoleWeb, true, false},
+		{"flag over environment", map[string]string{"WINNOW_ROLE": "web"}, []string{"--role", "worker"}, config.RoleWorker, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := load(t, tt.env, tt.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Role != tt.role || c.ServesWeb() != tt.web || c.RunsWorkers() != tt.worker {
+				t.Fatalf("role %q web %v worker %v; want %q %v %v", c.Role, c.ServesWeb(), c.RunsWorkers(), tt.role, tt.web, tt.worker)
+			}
+		})
+	}
+}
+
+// TestCommandFlagWins checks that a command's own flag with a setting's name (user
+// create's --role, a user's role) replaces the setting's flag instead of clashing.
+func TestCommandFlagWins(t *testing.T) {
+	t.Parallel()
+	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	userRole := fs.String("role", "admin", "admin, member or limited")
+	c, err := config.Load(fs, []string{"--role", "limited"}, func(k string) string { return map[string]string{"WINNOW_ROLE": "web"}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *userRole != "limited" || c.Role != config.RoleWeb {
+		t.Fatalf("command's role %q, config's %q", *userRole, c.Role)
 	}
 }
