@@ -40,7 +40,7 @@ type Main struct {
 	Store   *sqlstore.Store
 	River   *jobs.Client
 	Keyring *keyring.Keyring
-	Files   *filestore.Store // uploads, under DATA_DIR/uploads; set by Open
+	Files   *filestore.Store // uploads, in the bucket of WINNOW_BLOB_URL; set by Open
 	// MailMode says how email leaves: an SMTP server, or the outbox (set by Open).
 	MailMode winnow.MailMode
 	// Timeouts limit how long requests may take; the zero value means web's defaults.
@@ -88,7 +88,13 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.MailMode = mode
-	files, err := filestore.Open(filepath.Join(m.Config.DataDir, "uploads"))
+	blobURL := m.Config.BlobURL
+	if blobURL == "" {
+		if blobURL, err = filestore.FolderURL(filepath.Join(m.Config.DataDir, "uploads")); err != nil {
+			return err
+		}
+	}
+	files, err := filestore.Open(ctx, blobURL)
 	if err != nil {
 		return fmt.Errorf("uploads: %w", err)
 	}

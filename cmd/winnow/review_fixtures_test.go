@@ -101,12 +101,12 @@ func MustInvited(t *testing.T, m *Main, f *winnow.Funnel, name, email string) *w
 // mustUpload puts content in m's file store and records it as a's upload.
 func mustUpload(t *testing.T, m *Main, a *winnow.Applicant, stepID, item, name, ct, content string) *winnow.Upload {
 	t.Helper()
-	p, err := m.Files.Receive(strings.NewReader(content), 1<<20)
+	rel := filestore.NewPath(a.OrgID, a.ID)
+	p, err := m.Files.Receive(context.Background(), rel, ct, strings.NewReader(content), 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rel := filestore.NewPath(a.OrgID, a.ID)
-	if err := p.Keep(rel); err != nil {
+	if err := p.Keep(); err != nil {
 		t.Fatal(err)
 	}
 	u := &winnow.Upload{OrgID: a.OrgID, ApplicantID: a.ID, StepID: stepID, Item: item, Name: name, ContentType: ct,

@@ -119,12 +119,12 @@ func TestSlowDownload(t *testing.T) {
 			t.Fatal(err)
 		}
 		const size = 48 << 20 // more than loopback buffers hold
-		p, err := m.Files.Receive(io.LimitReader(zeroReader{}, size), size)
+		rel := filestore.NewPath(a.OrgID, a.ID)
+		p, err := m.Files.Receive(context.Background(), rel, "video/webm", io.LimitReader(zeroReader{}, size), size)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rel := filestore.NewPath(a.OrgID, a.ID)
-		if err := p.Keep(rel); err != nil {
+		if err := p.Keep(); err != nil {
 			t.Fatal(err)
 		}
 		up := &winnow.Upload{OrgID: a.OrgID, ApplicantID: a.ID, StepID: "s_video", Item: winnow.PromptItem(0), Name: "hello.webm",

@@ -1,12 +1,12 @@
 package filestore
 
 import (
-	"errors"
-	"io/fs"
 	"mime"
 	"net/http"
 	"path"
 	"strings"
+
+	"gocloud.dev/gcerrors"
 
 	"winnow"
 )
@@ -16,11 +16,11 @@ import (
 // unless inline is set and the upload is a video, which the applicant card may then
 // play in the page; either way its stored content type is sent with nosniff and a
 // sandboxing policy, so a file can never run as a page of this site. Range requests
-// work, for seeking in videos. When the file is missing it writes nothing and returns
-// ENOTFOUND, for the caller to render.
+// work, for seeking in videos: each range is read from the bucket as it is sent. When
+// the file is missing it writes nothing and returns ENOTFOUND, for the caller to render.
 func (s *Store) ServeUpload(w http.ResponseWriter, r *http.Request, u *winnow.Upload, inline bool) error {
-	f, err := s.root.Open(u.Path)
-	if errors.Is(err, fs.ErrNotExist) {
+	f, err := s.bucket.NewReader(r.Context(), u.Path, nil)
+	if gcerrors.Code(err) == gcerrors.NotFound {
 		return winnow.Errorf(winnow.ENOTFOUND, "This file is no longer available.")
 	}
 	if err != nil {

@@ -14,17 +14,17 @@ import (
 
 func TestServeUpload(t *testing.T) {
 	t.Parallel()
-	s := MustOpen(t)
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			testServeUpload(t, mustBucket(t, kind))
+		})
+	}
+}
+
+func testServeUpload(t *testing.T, s *bucket) {
 	keep := func(data string) string {
-		p, err := s.Receive(strings.NewReader(data), 1<<20)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rel := filestore.NewPath("o", "a")
-		if err := p.Keep(rel); err != nil {
-			t.Fatal(err)
-		}
-		return rel
+		return s.keep(filestore.NewPath("o", "a"), data, time.Time{})
 	}
 	video := &winnow.Upload{ID: "u1", Name: "Antwort «1».webm", ContentType: "video/webm", Size: 10, Path: keep(webmHead),
 		CreatedAt: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}

@@ -1,81 +1,122 @@
-// Package filestore keeps the files candidates upload on disk, under one folder
-// (DATA_DIR/uploads). Files are streamed through a temporary file and renamed into
-// place only once complete, so a failed or refused upload leaves nothing behind and no
-// upload is ever held whole in memory. Every access goes through an os.Root, so no
-// stored path can reach outside the folder.
+// Package filestore keeps the files candidates upload in a bucket of gocloud.dev/blob:
+// by default a folder (DATA_DIR/uploads, a file:// URL), or an S3 bucket that web
+// processes on several machines share (an s3:// URL). Files stream in and out through
+// small buffers and are never held whole in memory. An upload becomes visible under
+// its path only once it is complete and kept, so a failed or refused upload leaves
+// nothing behind.
 package filestore
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
+
+	"gocloud.dev/blob"
+	_ "gocloud.dev/blob/fileblob" // file:// URLs
+	_ "gocloud.dev/blob/s3blob"   // s3:// URLs
+	"gocloud.dev/gcerrors"
 )
-
-// tmpDir is the folder, inside the root, where uploads are written until they are kept.
-// It is on the same file system as their final place, so keeping one is a rename.
-const tmpDir = ".tmp"
-
-// staleAfter is how old a temporary file left by a crash must be before Open removes it.
-const staleAfter = 24 * time.Hour
 
 // ErrTooLarge is returned by Receive when the source holds more than the limit.
 var ErrTooLarge = errors.New("file too large")
 
-// Store is a folder of uploaded files.
+// partSize is how much of an upload to S3 is buffered before it is sent as one part of
+// a multipart upload: S3's smallest part, so that an upload in flight holds a few
+// parts' worth of memory at most (see s3upload.go). 5 MiB parts allow files up to S3's
+// 10,000 parts, 48 GiB: far above any upload limit.
+const partSize = 5 << 20
+
+// maxConcurrentParts is how many parts of one upload are sent to S3 at once.
+const maxConcurrentParts = 1
+
+// copyBuffer is the buffer each upload streams through.
+const copyBuffer = 32 << 10
+
+// Store is the bucket of uploaded files.
 type Store struct {
-	dir  string
-	root *os.Root
+	bucket *blob.Bucket
+	// dir is the folder of a file:// bucket, whose files and folders are synced to
+	// disk when kept; empty for other buckets.
+	dir string
+	// s3 writes the files of an s3:// bucket (see s3upload.go); nil for other buckets.
+	s3 *s3Uploads
 }
 
-// Open returns the store of the folder dir, creating it if needed, and removes
-// temporary files that a crashed process left there more than a day ago.
-func Open(dir string) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create uploads folder: %w", err)
-	}
-	root, err := os.OpenRoot(dir)
+// FolderURL returns the file:// URL of the folder dir as Open needs it for uploads:
+// created if missing, with folders only the process's user may open, no metadata files
+// beside the uploads, and each upload written in its own folder until it is complete.
+// Files stored under dir before uploads went through URLs stay where they are and are
+// read as before.
+func FolderURL(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, fmt.Errorf("open uploads folder: %w", err)
+		return "", fmt.Errorf("uploads folder: %w", err)
 	}
-	if err := root.MkdirAll(tmpDir, 0o700); err != nil {
-		root.Close()
-		return nil, fmt.Errorf("create uploads temp folder: %w", err)
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: "create_dir=1&dir_file_mode=0700&metadata=skip&no_tmp_dir=1"}
+	return u.String(), nil
+}
+
+// Open opens the bucket at rawURL: file:///path for a folder (see FolderURL) or
+// s3://bucket?region=…, with &endpoint=…&use_path_style=true for S3-compatible stores;
+// S3 credentials come from the usual AWS environment (AWS_ACCESS_KEY_ID and
+// AWS_SECRET_ACCESS_KEY, a profile, or the machine's role).
+func Open(ctx context.Context, rawURL string) (*Store, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, errors.New("uploads URL does not parse")
 	}
-	s := &Store{dir: dir, root: root}
-	s.RemoveStaleTemp(time.Now().Add(-staleAfter))
+	s := &Store{}
+	if u.Scheme == "file" {
+		s.dir = filepath.FromSlash(u.Path)
+	}
+	b, err := blob.OpenBucket(ctx, rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("open uploads bucket %s: %w", Redact(rawURL), err)
+	}
+	// Refuse at start, not at the first upload, a bucket that cannot be reached.
+	if ok, err := b.IsAccessible(ctx); err != nil || !ok {
+		b.Close()
+		if err == nil {
+			err = errors.New("no such bucket")
+		}
+		return nil, fmt.Errorf("open uploads bucket %s: %w", Redact(rawURL), err)
+	}
+	if u.Scheme == "s3" {
+		if s.s3, err = newS3Uploads(b, u); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("open uploads bucket %s: %w", Redact(rawURL), err)
+		}
+	}
+	s.bucket = b
 	return s, nil
 }
 
-// Dir returns the folder the store keeps its files in.
-func (s *Store) Dir() string { return s.dir }
-
-// Close releases the folder.
-func (s *Store) Close() error { return s.root.Close() }
-
-// RemoveStaleTemp deletes temporary files last written before cutoff: files of
-// uploads that a crashed process never finished. It is best effort: a file it cannot
-// remove now is tried again next time.
-func (s *Store) RemoveStaleTemp(cutoff time.Time) {
-	entries, err := fs.ReadDir(s.root.FS(), tmpDir)
+// Redact returns the bucket URL without its query, which may name credentials
+// (an S3 profile or role), for logs and errors.
+func Redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
 	if err != nil {
-		return
+		return "(malformed URL)"
 	}
-	for _, e := range entries {
-		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) {
-			s.root.Remove(path.Join(tmpDir, e.Name()))
-		}
-	}
+	u.RawQuery, u.User = "", nil
+	return u.String()
 }
 
-// NewPath returns a new, unused-looking path for a file of the applicant, relative to
-// the folder: org/applicant/random. The random part makes it unguessable and unique.
+// Close releases the bucket.
+func (s *Store) Close() error { return s.bucket.Close() }
+
+// NewPath returns a new, unused-looking path for a file of the applicant:
+// org/applicant/random. The random part makes it unguessable and unique.
 func NewPath(orgID, applicantID string) string {
 	return safeSegment(orgID) + "/" + safeSegment(applicantID) + "/" + randomName()
 }
@@ -94,29 +135,49 @@ func randomName() string {
 	return hex.EncodeToString(b)
 }
 
-// Pending is a file being received: written to a temporary file, not yet in its place.
-// Exactly one of Keep and Discard ends it; Discard after Keep does nothing.
+// Pending is a file being received: written to the bucket but not yet visible under
+// its path. Exactly one of Keep and Discard ends it; Discard after Keep does nothing.
 type Pending struct {
-	s    *Store
-	f    *os.File
-	tmp  string // relative to the root
+	w    objectWriter
 	done bool
+	// Path is where the file will be once kept.
+	Path string
 	// Size is the number of bytes received.
 	Size int64
 }
 
-// Receive streams src into a new temporary file, copying at most limit bytes through
-// a small buffer. A source longer than limit gives ErrTooLarge; any failure removes the
-// temporary file, so nothing is left behind.
-func (s *Store) Receive(src io.Reader, limit int64) (*Pending, error) {
-	tmp := path.Join(tmpDir, randomName())
-	f, err := s.root.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("create temp file: %w", err)
+// objectWriter is a file being written to a bucket.
+type objectWriter interface {
+	io.Writer
+	// finish makes the file durable and visible; after a failure nothing is left.
+	finish() error
+	// abandon drops what was written.
+	abandon()
+}
+
+// Receive streams src into a new file at rel (a path from NewPath), copying at most
+// limit bytes through a small buffer. The file is not visible until Keep. A source
+// longer than limit gives ErrTooLarge; any failure discards what was written, so
+// nothing is left behind. contentType is stored with the file where the bucket keeps
+// it (S3). The write ends with ctx, so receive within the request that sends the file.
+func (s *Store) Receive(ctx context.Context, rel, contentType string, src io.Reader, limit int64) (*Pending, error) {
+	if contentType == "" {
+		contentType = "application/octet-stream"
 	}
-	p := &Pending{s: s, f: f, tmp: tmp}
-	// One byte more than the limit tells a file of exactly limit bytes from a longer one.
-	n, err := io.Copy(f, io.LimitReader(src, limit+1))
+	p := &Pending{Path: rel}
+	if s.s3 != nil {
+		p.w = s.s3.start(ctx, rel, contentType)
+	} else {
+		w, err := s.newBlobWriter(ctx, rel, contentType)
+		if err != nil {
+			return nil, err
+		}
+		p.w = w
+	}
+	// One byte more than the limit tells a file of exactly limit bytes from a longer
+	// one. The writer is hidden behind io.Writer so that the copy uses this buffer,
+	// not one of the writer's own.
+	n, err := io.CopyBuffer(struct{ io.Writer }{p.w}, io.LimitReader(src, limit+1), make([]byte, copyBuffer))
 	p.Size = n
 	switch {
 	case err != nil:
@@ -129,59 +190,144 @@ func (s *Store) Receive(src io.Reader, limit int64) (*Pending, error) {
 	return p, nil
 }
 
-// Keep makes the file durable and moves it to rel, a path from NewPath, creating its
-// folders. After a failure the temporary file is gone.
-func (p *Pending) Keep(rel string) error {
+// Keep makes the file durable and visible at its Path. After a failure nothing of it
+// is left.
+func (p *Pending) Keep() error {
 	if p.done {
 		return errors.New("keep upload: already kept or discarded")
 	}
 	p.done = true
-	defer p.s.root.Remove(p.tmp) // only left when something failed
-	if err := p.f.Sync(); err != nil {
-		p.f.Close()
-		return fmt.Errorf("sync upload: %w", err)
-	}
-	if err := p.f.Close(); err != nil {
-		return fmt.Errorf("close upload: %w", err)
-	}
-	dir := path.Dir(rel)
-	if err := p.s.root.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create upload folder: %w", err)
-	}
-	if err := p.s.root.Rename(p.tmp, rel); err != nil {
-		return fmt.Errorf("move upload into place: %w", err)
-	}
-	// The rename is durable only once the folder holding the new name is synced.
-	if d, err := p.s.root.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+	if err := p.w.finish(); err != nil {
+		return fmt.Errorf("keep upload: %w", err)
 	}
 	return nil
 }
 
-// Discard removes the temporary file.
+// Discard drops what was received.
 func (p *Pending) Discard() {
 	if p.done {
 		return
 	}
 	p.done = true
-	p.f.Close()
-	p.s.root.Remove(p.tmp)
+	p.w.abandon()
 }
 
-// Walk calls fn with the path (relative to the folder, as NewPath makes them) and the
-// last write time of every kept file, temporary files left out. An error from fn stops
-// the walk and is returned; a file removed meanwhile is skipped.
-func (s *Store) Walk(fn func(rel string, modTime time.Time) error) error {
-	return fs.WalkDir(s.root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+// blobWriter is a file being written through the bucket's own writer: a folder's.
+type blobWriter struct {
+	w      *blob.Writer
+	cancel context.CancelFunc
+	file   *os.File // a folder bucket's temporary file, synced before it is renamed
+	folder string   // the folder that will hold the file, synced after the rename
+}
+
+// newBlobWriter starts writing rel through the bucket's writer.
+func (s *Store) newBlobWriter(ctx context.Context, rel, contentType string) (*blobWriter, error) {
+	wctx, cancel := context.WithCancel(ctx)
+	bw := &blobWriter{cancel: cancel}
+	if s.dir != "" {
+		bw.folder = filepath.Join(s.dir, filepath.FromSlash(path.Dir(rel)))
+	}
+	w, err := s.bucket.NewWriter(wctx, rel, &blob.WriterOptions{ContentType: contentType,
+		BufferSize: partSize, MaxConcurrency: maxConcurrentParts, BeforeWrite: bw.beforeWrite})
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("create upload file: %w", err)
+	}
+	bw.w = w
+	return bw, nil
+}
+
+// beforeWrite keeps a folder bucket's temporary file, to sync it, and makes it
+// readable by this user only, as the folders are.
+func (bw *blobWriter) beforeWrite(as func(any) bool) error {
+	var f *os.File
+	if as(&f) && f != nil {
+		bw.file = f
+		if err := f.Chmod(0o600); err != nil {
+			return fmt.Errorf("restrict upload file: %w", err)
+		}
+	}
+	return nil
+}
+
+func (bw *blobWriter) Write(p []byte) (int, error) { return bw.w.Write(p) }
+
+func (bw *blobWriter) finish() error {
+	defer bw.cancel()
+	if bw.file != nil {
+		// The folder bucket renames its temporary file into place on Close; the data
+		// must be on disk before the name is.
+		if err := bw.file.Sync(); err != nil {
+			bw.cancel()
+			bw.w.Close()
+			return fmt.Errorf("sync upload: %w", err)
+		}
+	}
+	if err := bw.w.Close(); err != nil {
+		return err
+	}
+	if bw.folder != "" {
+		// The rename is durable only once the folder holding the new name is synced.
+		if d, err := os.Open(bw.folder); err == nil {
+			d.Sync()
+			d.Close()
+		}
+	}
+	return nil
+}
+
+func (bw *blobWriter) abandon() {
+	bw.cancel() // a cancelled write is abandoned, never made visible
+	bw.w.Close()
+}
+
+// listPage is how many files Walk asks a bucket for at once: S3's largest page.
+const listPage = 1000
+
+// Walk calls fn with the path and last write time of every file in the bucket. An
+// error from fn stops the walk and is returned. A folder bucket lists the temporary
+// files of uploads in flight too (path.<hex>.tmp, written now) and those a crashed
+// process left (old), as files no upload names.
+func (s *Store) Walk(ctx context.Context, fn func(rel string, modTime time.Time) error) error {
+	if s.dir != "" {
+		return s.walkFolder(ctx, fn)
+	}
+	token := blob.FirstPageToken
+	for {
+		page, next, err := s.bucket.ListPage(ctx, token, listPage, nil)
+		if err != nil {
+			return fmt.Errorf("list uploads: %w", err)
+		}
+		for _, obj := range page {
+			if obj.IsDir {
+				continue
+			}
+			if err := fn(obj.Key, obj.ModTime); err != nil {
+				return err
+			}
+		}
+		if len(next) == 0 {
+			return nil
+		}
+		token = next
+	}
+}
+
+// walkFolder walks a folder bucket's folder itself. The folder bucket's own listing
+// fails a whole page when a file it found is gone before it reads the file's time,
+// which happens whenever an upload is renamed into place or another sweep removes a
+// file meanwhile; this walk skips such a file. Metadata files that a file:// URL
+// without metadata=skip keeps beside the uploads are not uploads.
+func (s *Store) walkFolder(ctx context.Context, fn func(rel string, modTime time.Time) error) error {
+	return filepath.WalkDir(s.dir, func(p string, d fs.DirEntry, err error) error {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			return nil
 		case err != nil:
-			return fmt.Errorf("walk uploads: %w", err)
-		case d.IsDir() && p == tmpDir:
-			return fs.SkipDir
-		case d.IsDir() || !d.Type().IsRegular():
+			return fmt.Errorf("list uploads: %w", err)
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case !d.Type().IsRegular() || strings.HasSuffix(p, ".attrs"):
 			return nil
 		}
 		info, err := d.Info()
@@ -189,17 +335,30 @@ func (s *Store) Walk(fn func(rel string, modTime time.Time) error) error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("walk uploads: %w", err)
+			return fmt.Errorf("list uploads: %w", err)
 		}
-		return fn(p, info.ModTime())
+		rel, err := filepath.Rel(s.dir, p)
+		if err != nil {
+			return fmt.Errorf("list uploads: %w", err)
+		}
+		return fn(filepath.ToSlash(rel), info.ModTime())
 	})
 }
 
-// Remove deletes the kept file at rel; a file that is already gone is not an error.
-// It undoes Keep when recording the upload fails, and removes files that no upload
-// names any more.
-func (s *Store) Remove(rel string) error {
-	if err := s.root.Remove(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
+// Exists reports whether a file is kept at rel.
+func (s *Store) Exists(ctx context.Context, rel string) (bool, error) {
+	ok, err := s.bucket.Exists(ctx, rel)
+	if err != nil {
+		return false, fmt.Errorf("look up upload: %w", err)
+	}
+	return ok, nil
+}
+
+// Remove deletes the file at rel; a file that is already gone is not an error. It
+// undoes Keep when recording the upload fails, and removes files that no upload names
+// any more.
+func (s *Store) Remove(ctx context.Context, rel string) error {
+	if err := s.bucket.Delete(ctx, rel); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
 		return fmt.Errorf("remove upload: %w", err)
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 	"winnow"
 	"winnow/internal/dbtest"
 	"winnow/internal/filestore"
+	"winnow/internal/filestore/fakes3"
 	"winnow/internal/mail"
 	"winnow/internal/mail/mailtest"
 	"winnow/internal/sqlstore"
@@ -48,6 +49,8 @@ type harness struct {
 	clock  *dbtest.Clock
 	client *Client
 	files  *filestore.Store
+	dir    string         // the uploads folder; empty when uploads go to S3
+	s3     *fakes3.Server // the S3 server uploads go to, if they do
 	smtp   *mailtest.Server
 	deps   Deps
 	org    *winnow.Org
@@ -56,9 +59,16 @@ type harness struct {
 
 const testBaseURL = "https://winnow.test"
 
-// newHarness starts everything on the database at dbURL. With outbox set there is no
-// SMTP server and no sender.
+// newHarness starts everything on the database at dbURL, with uploads in a folder.
+// With outbox set there is no SMTP server and no sender.
 func newHarness(t *testing.T, dbURL string, outbox bool) *harness {
+	t.Helper()
+	return newHarnessFiles(t, dbURL, outbox, "folder")
+}
+
+// newHarnessFiles is newHarness with uploads in a bucket of kind "folder" or "s3" (an
+// S3 server in the test's process).
+func newHarnessFiles(t *testing.T, dbURL string, outbox bool, kind string) *harness {
 	t.Helper()
 	ctx := context.Background()
 	db := dbtest.MustOpen(t, dbURL)
@@ -66,12 +76,27 @@ func newHarness(t *testing.T, dbURL string, outbox bool) *harness {
 	// a job due by its own clock before it is due by ours.
 	clk := dbtest.NewClock(time.Now().UTC().Truncate(time.Second))
 	store, _ := newStore(t, db, clk, OptOutPlanner{}, EmailPlanner{})
-	files, err := filestore.Open(filepath.Join(t.TempDir(), "uploads"))
+	h := &harness{t: t, ctx: ctx, db: db, store: store, clock: clk}
+	var filesURL string
+	var err error
+	switch kind {
+	case "folder":
+		h.dir = filepath.Join(t.TempDir(), "uploads")
+		if filesURL, err = filestore.FolderURL(h.dir); err != nil {
+			t.Fatal(err)
+		}
+	case "s3":
+		h.s3 = fakes3.Start(t)
+		filesURL = h.s3.URL
+	default:
+		t.Fatalf("unknown kind of bucket %q", kind)
+	}
+	files, err := filestore.Open(ctx, filesURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { files.Close() })
-	h := &harness{t: t, ctx: ctx, db: db, store: store, clock: clk, files: files}
+	h.files = files
 	h.deps = Deps{Applicants: store, Clock: clk, Logger: slog.New(slog.DiscardHandler), Emails: store,
 		From: "Acme Hiring <jobs@acme.example>", Sealer: testKeyring, BaseURL: func() string { return testBaseURL },
 		PollInterval: 100 * time.Millisecond, Uploads: store, Files: files}

@@ -32,22 +32,22 @@ type UploadStore interface {
 	KnownUploadPaths(ctx context.Context, paths []string) (map[string]bool, error)
 }
 
-// UploadFiles is what the upload sweep needs of the uploads folder.
+// UploadFiles is what the upload sweep needs of the bucket of uploaded files.
 type UploadFiles interface {
-	// Walk calls fn with every kept file's path and last write time.
-	Walk(fn func(rel string, modTime time.Time) error) error
-	// Remove deletes a kept file; one already gone is not an error.
-	Remove(rel string) error
-	// RemoveStaleTemp deletes temporary files last written before the cutoff.
-	RemoveStaleTemp(before time.Time)
+	// Walk calls fn with the path and last write time of every file in the bucket.
+	Walk(ctx context.Context, fn func(rel string, modTime time.Time) error) error
+	// Remove deletes a file; one already gone is not an error.
+	Remove(ctx context.Context, rel string) error
 }
 
 // SweepUploadsArgs removes what uploads leave behind: rows that no answer names (the
 // answer was never saved) with their files, files that no row names (a crash between
 // writing the file and its row, or between deleting a replaced file's row and the
-// file), and temporary files of uploads never finished. Only what is older than
-// OrphanUploadAge goes. River inserts it every uploadSweepInterval; any number may run
-// at once, in any processes sharing the database and the uploads folder.
+// file), and the temporary files a folder bucket lists for uploads never finished. It
+// works through the bucket's listing, so it serves a folder and a shared S3 bucket
+// alike. Only what is older than OrphanUploadAge goes. River inserts it every
+// uploadSweepInterval; any number may run at once, in any processes sharing the
+// database and the bucket.
 type SweepUploadsArgs struct{}
 
 // Kind names the job in River's table.
@@ -58,7 +58,7 @@ type sweepUploadsWorker struct {
 	deps Deps
 }
 
-// Timeout bounds one sweep: it walks the whole folder.
+// Timeout bounds one sweep: it lists the whole bucket.
 func (w *sweepUploadsWorker) Timeout(*river.Job[SweepUploadsArgs]) time.Duration {
 	return 30 * time.Minute
 }
@@ -78,9 +78,10 @@ func (w *sweepUploadsWorker) Work(ctx context.Context, job *river.Job[SweepUploa
 }
 
 // sweepUploads removes upload rows recorded before the cutoff that no answer names,
-// then their files, then kept files last written before the cutoff that no row names,
-// and temporary files as old. It returns how many rows and files (theirs included) it
-// removed. A file goes only after its row is gone, never the other way round.
+// then their files, then files last written before the cutoff that no row names (a
+// folder bucket's leftover temporary files among them). It returns how many rows and
+// files (theirs included) it removed. A file goes only after its row is gone, never
+// the other way round.
 func sweepUploads(ctx context.Context, store UploadStore, files UploadFiles, before time.Time) (rows, removed int, err error) {
 	for {
 		gone, err := store.DeleteUnusedUploads(ctx, before, uploadSweepBatch)
@@ -89,7 +90,7 @@ func sweepUploads(ctx context.Context, store UploadStore, files UploadFiles, bef
 		}
 		rows += len(gone)
 		for _, u := range gone {
-			if err := files.Remove(u.Path); err != nil {
+			if err := files.Remove(ctx, u.Path); err != nil {
 				return rows, removed, err
 			}
 			removed++
@@ -108,7 +109,7 @@ func sweepUploads(ctx context.Context, store UploadStore, files UploadFiles, bef
 			if known[p] {
 				continue
 			}
-			if err := files.Remove(p); err != nil {
+			if err := files.Remove(ctx, p); err != nil {
 				return err
 			}
 			removed++
@@ -116,7 +117,7 @@ func sweepUploads(ctx context.Context, store UploadStore, files UploadFiles, bef
 		batch = batch[:0]
 		return nil
 	}
-	err = files.Walk(func(rel string, modTime time.Time) error {
+	err = files.Walk(ctx, func(rel string, modTime time.Time) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -133,9 +134,5 @@ func sweepUploads(ctx context.Context, store UploadStore, files UploadFiles, bef
 	if err == nil && len(batch) > 0 {
 		err = flush()
 	}
-	if err != nil {
-		return rows, removed, err
-	}
-	files.RemoveStaleTemp(before)
-	return rows, removed, nil
+	return rows, removed, err
 }

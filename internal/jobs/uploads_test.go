@@ -15,20 +15,26 @@ import (
 	"winnow/internal/filestore"
 )
 
-// keepFile writes a file of the applicant into the uploads folder, last written at
+// keepFile writes a file of the applicant into the uploads bucket, last written at
 // mod, and returns its path.
 func (h *harness) keepFile(a *winnow.Applicant, mod time.Time) string {
 	h.t.Helper()
-	p, err := h.files.Receive(strings.NewReader("a video"), 1<<20)
+	if h.s3 != nil {
+		h.s3.SetTime(mod)
+		defer h.s3.SetTime(time.Time{})
+	}
+	rel := filestore.NewPath(a.OrgID, a.ID)
+	p, err := h.files.Receive(h.ctx, rel, "video/webm", strings.NewReader("a video"), 1<<20)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	rel := filestore.NewPath(a.OrgID, a.ID)
-	if err := p.Keep(rel); err != nil {
+	if err := p.Keep(); err != nil {
 		h.t.Fatal(err)
 	}
-	if err := os.Chtimes(filepath.Join(h.files.Dir(), filepath.FromSlash(rel)), mod, mod); err != nil {
-		h.t.Fatal(err)
+	if h.dir != "" {
+		if err := os.Chtimes(filepath.Join(h.dir, filepath.FromSlash(rel)), mod, mod); err != nil {
+			h.t.Fatal(err)
+		}
 	}
 	return rel
 }
@@ -55,16 +61,34 @@ func (h *harness) uploadRows(a *winnow.Applicant) int {
 	return n
 }
 
-// onDisk reports which of paths are still in the uploads folder.
+// onDisk reports which of paths are still in the uploads bucket.
 func (h *harness) onDisk(paths ...string) map[string]bool {
 	h.t.Helper()
 	out := map[string]bool{}
 	for _, p := range paths {
-		if _, err := os.Stat(filepath.Join(h.files.Dir(), filepath.FromSlash(p))); err == nil {
+		ok, err := h.files.Exists(h.ctx, p)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if ok {
 			out[p] = true
 		}
 	}
 	return out
+}
+
+// bucketKinds runs fn per engine and per kind of uploads bucket (a folder, S3), as
+// parallel subtests named for both ("sqlite/folder", "postgres/s3").
+func bucketKinds(t *testing.T, fn func(t *testing.T, e dbtest.Engine, kind string)) {
+	t.Helper()
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		for _, kind := range []string{"folder", "s3"} {
+			t.Run(kind, func(t *testing.T) {
+				t.Parallel()
+				fn(t, e, kind)
+			})
+		}
+	})
 }
 
 // started invites a candidate and starts their application.
@@ -95,8 +119,8 @@ func (h *harness) sweep() {
 // a day old; what an answer names stays, however old.
 func TestUploadSweep(t *testing.T) {
 	t.Parallel()
-	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
-		h := newHarness(t, e.URL(t), true)
+	bucketKinds(t, func(t *testing.T, e dbtest.Engine, kind string) {
+		h := newHarnessFiles(t, e.URL(t), true, kind)
 		a := h.started("Ada Lovelace", "ada@example.com")
 		now := h.clock.Now()
 		old := now.Add(-OrphanUploadAge - time.Hour)
@@ -141,8 +165,8 @@ func TestUploadSweep(t *testing.T) {
 // leftover file goes and the answer's file stays.
 func TestUploadSweepConcurrent(t *testing.T) {
 	t.Parallel()
-	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
-		h := newHarness(t, e.URL(t), true)
+	bucketKinds(t, func(t *testing.T, e dbtest.Engine, kind string) {
+		h := newHarnessFiles(t, e.URL(t), true, kind)
 		a := h.started("Ada Lovelace", "ada@example.com")
 		now := h.clock.Now()
 		old := now.Add(-OrphanUploadAge - time.Hour)
@@ -199,6 +223,42 @@ func TestUploadSweepIsPeriodic(t *testing.T) {
 		}
 		if !c.PeriodicJobs().RemoveByID("uploads_sweep") {
 			t.Fatal("the client has no periodic upload sweep")
+		}
+	})
+}
+
+// TestUploadSweepLeftoverTemp checks that the sweep removes, once a day old, the
+// temporary files a crashed process left in an uploads folder: those of the folder
+// store before uploads went through buckets (.tmp/…) and those of the folder bucket
+// (path.<hex>.tmp), and leaves a temporary file being written now.
+func TestUploadSweepLeftoverTemp(t *testing.T) {
+	t.Parallel()
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		h := newHarness(t, e.URL(t), true)
+		a := h.started("Ada Lovelace", "ada@example.com")
+		now := h.clock.Now()
+		old := now.Add(-OrphanUploadAge - time.Hour)
+		write := func(rel string, mod time.Time) string {
+			t.Helper()
+			p := filepath.Join(h.dir, filepath.FromSlash(rel))
+			if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte("half a video"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(p, mod, mod); err != nil {
+				t.Fatal(err)
+			}
+			return rel
+		}
+		base := filestore.NewPath(a.OrgID, a.ID)
+		earlier := write(".tmp/0123456789abcdef", old)
+		crashed := write(base+".18a2b3c4d5e6f708.tmp", old)
+		writing := write(base+".18a2b3c4d5e6f709.tmp", now)
+		h.sweep()
+		if got := h.onDisk(earlier, crashed, writing); len(got) != 1 || !got[writing] {
+			t.Fatalf("after the sweep on disk: %v; want only the file being written, %s", got, writing)
 		}
 	})
 }

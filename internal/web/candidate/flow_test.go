@@ -153,7 +153,7 @@ func wantUpload(t *testing.T, e *env, a *winnow.Applicant, id, name, contentType
 	if u.Name != name || u.ContentType != contentType || u.Size != int64(len(data)) || u.ApplicantID != a.ID {
 		t.Fatalf("upload = %+v, want %s %s of %d bytes", u, name, contentType, len(data))
 	}
-	b, err := os.ReadFile(filepath.Join(e.files.Dir(), u.Path))
+	b, err := os.ReadFile(filepath.Join(e.dir, u.Path))
 	if err != nil || string(b) != data {
 		t.Fatalf("file of %s: %d bytes, %v", name, len(b), err)
 	}

@@ -44,13 +44,21 @@ type env struct {
 	store   *sqlstore.Store
 	clock   *dbtest.Clock
 	files   *filestore.Store
+	dir     string // the uploads folder; empty when the test chose another bucket
 	handler *candidate.Handler
 	server  *httptest.Server
 	org     *winnow.Org
 }
 
-// newEnv builds the test's world. edit, when set, changes the handler before it serves.
+// newEnv builds the test's world, with uploads in a folder. edit, when set, changes
+// the handler before it serves.
 func newEnv(t testing.TB, eng dbtest.Engine, edit func(*candidate.Handler)) *env {
+	t.Helper()
+	return newEnvFiles(t, eng, "", edit)
+}
+
+// newEnvFiles is newEnv with uploads in the bucket at filesURL; "" is a folder.
+func newEnvFiles(t testing.TB, eng dbtest.Engine, filesURL string, edit func(*candidate.Handler)) *env {
 	t.Helper()
 	db := eng.Shared(t)
 	rendererOnce.Do(func() { renderer, rendererErr = render.New(ui.Templates, slog.New(slog.DiscardHandler)) })
@@ -59,7 +67,15 @@ func newEnv(t testing.TB, eng dbtest.Engine, edit func(*candidate.Handler)) *env
 	}
 	clock := dbtest.NewClock(time.Time{})
 	store := sqlstore.NewStore(db, clock, nil)
-	files, err := filestore.Open(filepath.Join(t.TempDir(), "uploads"))
+	var dir string
+	if filesURL == "" {
+		dir = filepath.Join(t.TempDir(), "uploads")
+		var err error
+		if filesURL, err = filestore.FolderURL(dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, err := filestore.Open(t.Context(), filesURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +86,7 @@ func newEnv(t testing.TB, eng dbtest.Engine, edit func(*candidate.Handler)) *env
 	if edit != nil {
 		edit(h)
 	}
-	e := &env{t: t, db: db, store: store, clock: clock, files: files, handler: h}
+	e := &env{t: t, db: db, store: store, clock: clock, files: files, dir: dir, handler: h}
 	e.server = httptest.NewServer(routes(h))
 	t.Cleanup(e.server.Close)
 	e.org = &winnow.Org{Name: "Acme " + randomHex(3)}
@@ -203,9 +219,9 @@ func (e *env) uploadRows(a *winnow.Applicant) int {
 func (e *env) diskFiles() []string {
 	e.t.Helper()
 	var out []string
-	filepath.WalkDir(e.files.Dir(), func(p string, d os.DirEntry, err error) error {
+	filepath.WalkDir(e.dir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
-			rel, _ := filepath.Rel(e.files.Dir(), p)
+			rel, _ := filepath.Rel(e.dir, p)
 			out = append(out, rel)
 		}
 		return nil

@@ -27,19 +27,22 @@ type fileField struct {
 
 // formSpec is what a step's form may carry: text fields with their byte limits, and
 // file fields. room is how many bytes of files the applicant's upload budget (budget)
-// still takes; the files of one form may not go past it.
+// still takes; the files of one form may not go past it. Files are stored under the
+// org and applicant (a path from filestore.NewPath).
 type formSpec struct {
-	texts  map[string]int64
-	files  map[string]fileField
-	budget int64
-	room   int64
-	capped bool // the budget, not the file limits, bounds the body
+	texts       map[string]int64
+	files       map[string]fileField
+	budget      int64
+	room        int64
+	capped      bool // the budget, not the file limits, bounds the body
+	orgID       string
+	applicantID string
 }
 
 // fileSpec is the spec of a form with files, with the room left in the applicant's
 // upload budget.
 func (h *Handler) fileSpec(r *http.Request, c *stepContext, texts map[string]int64, files map[string]fileField) (formSpec, error) {
-	spec := formSpec{texts: texts, files: files, budget: h.uploadBudget(c.a)}
+	spec := formSpec{texts: texts, files: files, budget: h.uploadBudget(c.a), orgID: c.a.OrgID, applicantID: c.a.ID}
 	if len(files) == 0 {
 		return spec, nil
 	}
@@ -59,7 +62,7 @@ func (spec formSpec) overBudget() *uploadError {
 			"Your answers so far are saved. If you need to send more, please contact the company.", formatBytes(spec.budget))}
 }
 
-// received is a file that passed its checks and waits on disk to be kept.
+// received is a file that passed its checks and waits in the file store to be kept.
 type received struct {
 	name        string
 	contentType string
@@ -88,12 +91,12 @@ type uploadError struct {
 
 func (e *uploadError) Error() string { return fmt.Sprintf("upload refused (%d): %s", e.status, e.msg) }
 
-// readForm reads a step's form, streaming each file to a temporary file after checking
-// its type from its first bytes, and never holding a file in memory. Every file is
+// readForm reads a step's form, streaming each file to the file store (not yet visible)
+// after checking its type from its first bytes, and never holding a file in memory. Every file is
 // limited on its own and the whole body by the sum of the limits, and the files
 // together by the room left in the applicant's upload budget, so an oversized upload
 // is refused (413) while it streams; a file of the wrong type (415) is refused before
-// a byte of it is written. On any error nothing is left on disk.
+// a byte of it is written. On any error nothing is left in the store.
 func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, spec formSpec) (*stepForm, error) {
 	f := &stepForm{text: map[string]string{}, files: map[string]*received{}}
 	var limits int64
@@ -150,7 +153,7 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, spec formSpec
 				f.discard()
 				return nil, spec.overBudget()
 			}
-			rf, err := h.receive(part, ff, min(ff.limit, left), spec)
+			rf, err := h.receive(r, part, ff, min(ff.limit, left), spec)
 			if err != nil {
 				f.discard()
 				return nil, err
@@ -183,8 +186,8 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, spec formSpec
 }
 
 // receive checks one file's first bytes and streams the rest, at most limit bytes,
-// to a temporary file. A limit below the field's is the room left in the budget.
-func (h *Handler) receive(part io.Reader, ff fileField, limit int64, spec formSpec) (*received, error) {
+// to the file store. A limit below the field's is the room left in the budget.
+func (h *Handler) receive(r *http.Request, part io.Reader, ff fileField, limit int64, spec formSpec) (*received, error) {
 	name := filestore.CleanName(partFileName(part))
 	head := make([]byte, filestore.SniffLen)
 	n, err := io.ReadFull(part, head)
@@ -202,7 +205,7 @@ func (h *Handler) receive(part io.Reader, ff fileField, limit int64, spec formSp
 			fmt.Sprintf("%s is not %s. Please choose %s and try again.", quoteName(name), article(ff.what), ff.types)}
 	}
 	src := &readTracker{r: io.MultiReader(bytes.NewReader(head), part)}
-	p, err := h.Files.Receive(src, limit)
+	p, err := h.Files.Receive(r.Context(), filestore.NewPath(spec.orgID, spec.applicantID), ct, src, limit)
 	switch {
 	case errors.Is(err, filestore.ErrTooLarge) && limit < ff.limit:
 		return nil, spec.overBudget()
@@ -309,13 +312,13 @@ func (h *Handler) uploadFailed(w http.ResponseWriter, r *http.Request, c *stepCo
 	h.fail(w, r, c.visit, err)
 }
 
-// keep moves a received file into place and records it, returning the upload's ID. If
+// keep makes a received file visible and records it, returning the upload's ID. If
 // recording fails the file is removed again. The store checks the upload budget once
 // more as it records, under the applicant's lock, so that forms sent at once cannot
 // together go past it: a file that would is refused as over budget.
 func (h *Handler) keep(r *http.Request, c *stepContext, spec formSpec, item string, rf *received) (string, error) {
-	rel := filestore.NewPath(c.a.OrgID, c.a.ID)
-	if err := rf.pending.Keep(rel); err != nil {
+	rel := rf.pending.Path
+	if err := rf.pending.Keep(); err != nil {
 		return "", err
 	}
 	u := &winnow.Upload{OrgID: c.a.OrgID, ApplicantID: c.a.ID, StepID: c.step.ID, Item: item, Name: rf.name,
@@ -346,7 +349,7 @@ func (h *Handler) keepFailed(w http.ResponseWriter, r *http.Request, c *stepCont
 // removeFile removes a file no upload row names any more. A failure is logged and
 // left to the upload sweep.
 func (h *Handler) removeFile(r *http.Request, c *stepContext, rel string) {
-	if err := h.Files.Remove(rel); err != nil {
+	if err := h.Files.Remove(r.Context(), rel); err != nil {
 		h.Logger.ErrorContext(r.Context(), "remove upload file", c.logAttrs("path", rel, "error", err)...)
 	}
 }
