@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"riverqueue.com/riverui"
 
 	"winnow"
 	"winnow/internal/config"
@@ -36,8 +37,12 @@ type Main struct {
 	Logger *slog.Logger
 	Clock  winnow.Clock
 
-	DB      *sqlstore.DB
-	Store   *sqlstore.Store
+	DB    *sqlstore.DB
+	Store *sqlstore.Store
+	// Inserter only inserts jobs: the store's effects and River's UI use it, in every
+	// role.
+	Inserter *jobs.Client
+	// River works jobs; Run starts it in the roles all and worker.
 	River   *jobs.Client
 	Keyring *keyring.Keyring
 	Files   *filestore.Store // uploads, in the bucket of WINNOW_BLOB_URL; set by Open
@@ -47,7 +52,8 @@ type Main struct {
 	// Tests shorten them.
 	Timeouts web.Timeouts
 
-	started  bool // the River client was started
+	started  bool               // the River client was started
+	stopUI   context.CancelFunc // stops River's UI's background work
 	listener net.Listener
 	server   *http.Server
 	serveErr chan error
@@ -58,8 +64,10 @@ func NewMain(cfg *config.Config, logger *slog.Logger) *Main {
 	return &Main{Config: cfg, Logger: logger, Clock: winnow.SystemClock{}}
 }
 
-// Open opens and migrates the database and builds the store and the River client. It is
-// what every subcommand that touches data needs; serve adds the HTTP server with Run.
+// Open opens and migrates the database and builds the store, the file store and the
+// River clients: the inserter always, the working client unless the role is web. It
+// is what every subcommand that touches data needs; serve adds the HTTP server with
+// Run.
 func (m *Main) Open(ctx context.Context) error {
 	kr, err := keyring.New(m.Config.SecretKey)
 	if err != nil {
@@ -81,6 +89,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.Inserter = inserter
 	effects := jobs.NewEffects[*sqlstore.Tx](inserter, jobs.OptOutPlanner{}, jobs.EmailPlanner{})
 	m.Store = sqlstore.NewStore(db, m.Clock, effects)
 	sender, mode, err := newMailer(m.Config)
@@ -99,6 +108,9 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("uploads: %w", err)
 	}
 	m.Files = files
+	if !m.Config.RunsWorkers() {
+		return nil // a web process only queues jobs
+	}
 	client, err := jobs.NewClient(db.RiverDriver(), jobs.Deps{Applicants: m.Store, Clock: m.Clock, Logger: m.Logger,
 		Emails: m.Store, Sender: sender, From: mode.From, Sealer: kr, BaseURL: func() string { return m.Config.BaseURL },
 		Uploads: m.Store, Files: files})
@@ -109,10 +121,15 @@ func (m *Main) Open(ctx context.Context) error {
 	return nil
 }
 
-// Run opens everything, starts the workers and serves HTTP on the configured address
-// until Close. It returns once the server is listening.
+// Run opens everything, starts what the role runs (config.Role: the web server, the
+// workers, or both) and serves HTTP on the configured address until Close: every page
+// in the roles all and web, only /healthz and /metrics in the role worker. It returns
+// once the server is listening.
 func (m *Main) Run(ctx context.Context) error {
 	if err := m.Config.CheckSecretKey(); err != nil {
+		return err
+	}
+	if err := checkRole(m.Config); err != nil {
 		return err
 	}
 	if err := m.Open(ctx); err != nil {
@@ -124,13 +141,72 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.listener = ln
 	m.Config.ListenedBaseURL(ln.Addr().String())
-	renderer, err := render.New(ui.Templates, m.Logger)
-	if err != nil {
-		return fmt.Errorf("templates: %w", err)
-	}
-	files := m.Files
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var handler http.Handler
+	if m.Config.ServesWeb() {
+		if handler, err = m.webHandler(ctx, reg); err != nil {
+			return err
+		}
+	} else {
+		ops := &web.Server{Logger: m.Logger, Ping: m.DB.Ping, Registry: reg, Timeouts: m.Timeouts, MetricsToken: m.Config.MetricsToken}
+		handler = ops.OpsHandler()
+	}
+	if m.Config.RunsWorkers() {
+		if err := m.River.Start(context.WithoutCancel(ctx)); err != nil {
+			return fmt.Errorf("start workers: %w", err)
+		}
+		m.started = true
+	}
+	m.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	m.serveErr = make(chan error, 1)
+	go func() { m.serveErr <- m.server.Serve(ln) }()
+	m.Logger.Info("winnow is serving", "role", m.Config.Role, "addr", ln.Addr().String(), "url", m.Config.BaseURL, "database", m.DB.Dialect(), "version", version,
+		"config", m.Config.String()) // every setting, secrets redacted
+	logMailMode(m.Logger, m.MailMode, m.Config.BaseURL)
+	return nil
+}
+
+// checkRole refuses the roles web and worker on SQLite. SQLite takes one writer at a
+// time on one machine: processes split by role would only queue for its lock and poll
+// each other's jobs through the file, with nothing gained. One process of the role all
+// is the supported shape there; scaling out is several processes on PostgreSQL.
+func checkRole(cfg *config.Config) error {
+	if cfg.Role == config.RoleAll {
+		return nil
+	}
+	dialect, err := sqlstore.DialectOf(cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if dialect != sqlstore.DialectPostgres {
+		return fmt.Errorf("WINNOW_ROLE=%s needs PostgreSQL (WINNOW_DATABASE_URL=postgres://…): on SQLite run one process with the role all, "+
+			"since SQLite lets one process write at a time and split processes would only wait for each other", cfg.Role)
+	}
+	return nil
+}
+
+// webHandler builds the web server's handler: pages, API and River's UI for admins.
+func (m *Main) webHandler(ctx context.Context, reg *prometheus.Registry) (http.Handler, error) {
+	renderer, err := render.New(ui.Templates, m.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	// River's UI reads and acts on jobs through any client of the database: the
+	// inserter is one in every role, started or not.
+	jobsUI, err := riverui.NewHandler(&riverui.HandlerOpts{Endpoints: riverui.NewEndpoints(m.Inserter, nil),
+		Logger: m.Logger.With("component", "riverui"), Prefix: web.JobsPrefix, JobListHideArgsByDefault: true})
+	if err != nil {
+		return nil, fmt.Errorf("river ui: %w", err)
+	}
+	uiCtx, stopUI := context.WithCancel(context.WithoutCancel(ctx))
+	if err := jobsUI.Start(uiCtx); err != nil {
+		stopUI()
+		return nil, fmt.Errorf("start river ui: %w", err)
+	}
+	m.stopUI = stopUI
+	files := m.Files
 	sessions := &auth.Sessions{Store: m.Store, Users: m.Store, Orgs: m.Store, Keyring: m.Keyring, Clock: m.Clock,
 		Secure: m.Config.Secure(), Logger: m.Logger}
 	srv := &web.Server{
@@ -146,20 +222,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Candidate: &candidate.Handler{Orgs: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Links: m.Store, Files: files,
 			Render: renderer, Clock: m.Clock, Logger: m.Logger},
 		Sessions: sessions, Render: renderer, Logger: m.Logger, Ping: m.DB.Ping, Registry: reg,
-		Timeouts: m.Timeouts, Secure: m.Config.Secure(), MetricsToken: m.Config.MetricsToken,
+		Timeouts: m.Timeouts, Secure: m.Config.Secure(), MetricsToken: m.Config.MetricsToken, Jobs: jobsUI,
 	}
-	if err := m.River.Start(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("start workers: %w", err)
-	}
-	m.started = true
-	m.server = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
-	m.serveErr = make(chan error, 1)
-	go func() { m.serveErr <- m.server.Serve(ln) }()
-	m.Logger.Info("winnow is serving", "addr", ln.Addr().String(), "url", m.Config.BaseURL, "database", m.DB.Dialect(), "version", version,
-		"config", m.Config.String()) // every setting, secrets redacted
-	logMailMode(m.Logger, m.MailMode, m.Config.BaseURL)
-	return nil
+	return srv.Handler(), nil
 }
 
 // Addr returns the address the server listens on, useful after listening on :0.
@@ -191,6 +256,9 @@ func (m *Main) Close() error {
 		if err := m.River.Stop(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			errs = append(errs, fmt.Errorf("stop workers: %w", err))
 		}
+	}
+	if m.stopUI != nil {
+		m.stopUI()
 	}
 	if m.Files != nil {
 		m.Files.Close()

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"winnow/internal/dbtest"
 
 	"github.com/chromedp/chromedp"
+	"github.com/riverqueue/river"
 
 	"winnow"
 )
@@ -116,6 +119,26 @@ func TestBrowser(t *testing.T) {
 	if err != nil || strings.Join(kinds, " ") != "invited started submitted" {
 		t.Fatalf("timeline: %q, %v; want invited started submitted", kinds, err)
 	}
+
+	// River's UI renders for the admin under the app's security headers, and its own
+	// API's changes work from its page: retry the invitation's email job.
+	jobs, err := m.Inserter.JobList(bg, river.NewJobListParams().Kinds("email_send"))
+	if err != nil || len(jobs.Jobs) == 0 {
+		t.Fatalf("email jobs: %v, %v", jobs, err)
+	}
+	rec.do(chromedp.Navigate(base + "/admin/jobs/"))
+	if _, err := chromedp.Run(rec.ctx, chromedp.PollFunction[bool](`() => document.body.innerText.includes("Job State")`,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		rec.fail("the jobs UI shows its job states", err)
+	}
+	rec.screenshot("admin-jobs-ui.jpg")
+	code, err := chromedp.Run(rec.ctx, chromedp.Evaluate[int](`fetch("/admin/jobs/api/jobs/retry", {method: "POST",
+		headers: {"Content-Type": "application/json"}, body: JSON.stringify({ids: ["`+strconv.FormatInt(jobs.Jobs[0].ID, 10)+`"]})}).then(r => r.status)`,
+		chromedp.EvalAwaitPromise))
+	if err != nil || code != http.StatusOK {
+		rec.fail("retry from the jobs UI's page", fmt.Errorf("status %d, %v", code, err))
+	}
+	rec.noExceptions()
 }
 
 // startChromium starts the browser at exe, headless, with a fresh profile and a fake

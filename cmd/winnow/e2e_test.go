@@ -264,6 +264,9 @@ func TestServeHelp(t *testing.T) {
 	if !strings.Contains(out.String(), "https://api.lever.co/v1") {
 		t.Errorf("help shows no defaults:\n%s", out.String())
 	}
+	if !strings.Contains(out.String(), "--role worker") || !strings.Contains(out.String(), "nothing but\n                 /healthz and /metrics") {
+		t.Errorf("help does not say what a worker serves:\n%s", out.String())
+	}
 }
 
 // TestSessionCookieFlags checks the session cookie is HttpOnly and SameSite=Lax always,

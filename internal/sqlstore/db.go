@@ -100,6 +100,13 @@ func Open(ctx context.Context, rawURL, dataDir string) (*DB, error) {
 	return d, nil
 }
 
+// DialectOf tells which engine the database URL names, as Open reads it, without
+// opening it.
+func DialectOf(rawURL, dataDir string) (string, error) {
+	dialect, _, _, err := parseURL(rawURL, dataDir)
+	return dialect, err
+}
+
 // parseURL tells the dialect of rawURL and returns the driver's DSN and, for SQLite,
 // the file's path.
 func parseURL(rawURL, dataDir string) (dialect, dsn, path string, err error) {

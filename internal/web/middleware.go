@@ -105,6 +105,14 @@ func (s *Server) crossOrigin(next http.Handler) http.Handler {
 // https for it: a year.
 const hstsMaxAge = 365 * 24 * 60 * 60
 
+// pageCSP is the content security policy of every page: nothing but this origin's own
+// files runs or styles a page.
+const pageCSP = "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+
+// jobsCSP is pageCSP for River's UI, whose script sets styles inline (tooltips,
+// charts): it allows inline styles, never inline scripts.
+const jobsCSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+
 // securityHeaders sets the headers that keep pages from being sniffed, framed or
 // mixed with other origins, and, when the public URL is https, keeps browsers on https.
 func (s *Server) securityHeaders(next http.Handler) http.Handler {
@@ -117,7 +125,11 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+		csp := pageCSP
+		if strings.HasPrefix(r.URL.Path, JobsPrefix+"/") {
+			csp = jobsCSP
+		}
+		h.Set("Content-Security-Policy", csp)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -83,6 +83,10 @@ func (s *Server) table() []route {
 		{"GET /settings/tokens", admin, rec.APITokens},
 		{"POST /settings/tokens", admin, rec.CreateAPIToken},
 		{"POST /settings/tokens/{id}/revoke", admin, rec.RevokeAPIToken},
+		// River's UI of the background jobs, and its JSON API under /admin/jobs/api/.
+		// It has no access control of its own: the admin guard and the cross-origin
+		// protection in front of every route are its.
+		{JobsPrefix + "/", admin, s.jobs},
 
 		// Email: delivery status and the org's templates, a job's own templates, the
 		// mail viewer (outbox mode only; the handlers answer 404 otherwise), and resend
@@ -128,6 +132,15 @@ func (s *Server) table() []route {
 		{"POST /api/v1/applicants/{id}/extend", apiToken, api.ExtendInvitation},
 		{"/api/v1/", public, api.NotFound},
 	}
+}
+
+// jobs serves River's UI, or "not found" in a server built without it.
+func (s *Server) jobs(w http.ResponseWriter, r *http.Request) {
+	if s.Jobs == nil {
+		s.notFound(w, r)
+		return
+	}
+	s.Jobs.ServeHTTP(w, r)
 }
 
 func redirect(to string) http.HandlerFunc {

@@ -38,7 +38,14 @@ type Server struct {
 	Secure bool
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsToken string
+	// Jobs, when set, is River's UI of the background jobs, served to admins under
+	// JobsPrefix (/admin/jobs/); without it that path is "not found".
+	Jobs http.Handler
 }
+
+// JobsPrefix is where admins find River's UI of the background jobs; the handler in
+// Server.Jobs must be built for this prefix.
+const JobsPrefix = "/admin/jobs"
 
 // Handler returns the complete HTTP handler: routes wrapped in time limits, recovery,
 // logging and metrics, security headers, cross-origin protection and session loading.
