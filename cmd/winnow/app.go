@@ -143,6 +143,11 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Config.ListenedBaseURL(ln.Addr().String())
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if m.DB.Dialect() == sqlstore.DialectSQLite {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "winnow_sqlite_wal_bytes",
+			Help: "Size of SQLite's WAL file in bytes; it returns to 0 when the writer is idle."},
+			func() float64 { return float64(m.DB.WALBytes()) }))
+	}
 	var handler http.Handler
 	if m.Config.ServesWeb() {
 		if handler, err = m.webHandler(ctx, reg); err != nil {

@@ -6,11 +6,14 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -33,9 +36,21 @@ const (
 // makes a commit durable before it is acknowledged (design rule 5); _txlock=immediate
 // takes the write lock at BEGIN, because upgrading a deferred transaction from read to
 // write fails at once with SQLITE_BUSY, which busy_timeout cannot help; the time
-// settings store every time as sortable UTC text.
-const sqliteParams = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)" +
-	"&_pragma=foreign_keys(1)&_txlock=immediate&_time_format=sqlite&_timezone=UTC"
+// settings store every time as sortable UTC text; journal_size_limit shrinks the WAL
+// file back to that size whenever it starts over after a checkpoint, instead of
+// keeping the largest size it ever reached (see checkpointer).
+var sqliteParams = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(" + strconv.Itoa(sqliteBusyTimeout) + ")&_pragma=synchronous(FULL)" +
+	"&_pragma=foreign_keys(1)&_pragma=journal_size_limit(" + strconv.Itoa(sqliteJournalSizeLimit) + ")" +
+	"&_txlock=immediate&_time_format=sqlite&_timezone=UTC"
+
+// sqliteBusyTimeout is how long, in milliseconds, a SQLite connection waits for a lock
+// another holds before it fails with SQLITE_BUSY.
+const sqliteBusyTimeout = 10000
+
+// sqliteJournalSizeLimit is the size in bytes the WAL file is cut back to when it
+// starts over: a few times the 4 MB at which SQLite checkpoints by itself, so that it is
+// not cut and grown again all the time.
+const sqliteJournalSizeLimit = 16 << 20
 
 // sqliteMaxConns is the SQLite pool size. River documents one connection as the safe
 // choice, but then any use of the pool while a transaction is open on that connection
@@ -50,11 +65,17 @@ const sqliteMaxConns = 4
 // under the server's default max_connections of 100.
 const postgresMaxConns = 20
 
-// DB is a connection pool to Winnow's database, SQLite or PostgreSQL.
+// DB is a connection pool to Winnow's database, SQLite or PostgreSQL. On SQLite it
+// also runs the checkpointer that keeps the WAL file small, from Open to Close.
 type DB struct {
 	db      *sql.DB
 	dialect string
 	path    string // the SQLite file; empty on PostgreSQL
+
+	stopCheckpoints context.CancelFunc // ends the checkpointer; nil on PostgreSQL
+	checkpoints     sync.WaitGroup
+	closeOnce       sync.Once
+	closeErr        error
 }
 
 // Open opens the database named by rawURL, creating the SQLite file and its folder if
@@ -96,6 +117,9 @@ func Open(ctx context.Context, rawURL, dataDir string) (*DB, error) {
 	if err := d.Ping(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if dialect == DialectSQLite {
+		d.startCheckpointer()
 	}
 	return d, nil
 }
@@ -168,8 +192,26 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the pool. Stop River clients built on it first.
-func (db *DB) Close() error { return db.db.Close() }
+// Close closes the pool. Stop River clients built on it first. On SQLite it first stops
+// the checkpointer and checkpoints the WAL into the database file, leaving the WAL
+// empty even while another process (winnow user create) has the database open.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		if db.stopCheckpoints != nil {
+			db.stopCheckpoints()
+			db.checkpoints.Wait()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if _, err := db.checkpoint(ctx, "TRUNCATE", walCloseWait); err != nil {
+				db.closeErr = fmt.Errorf("checkpoint on close: %w", err)
+			}
+			cancel()
+		}
+		if err := db.db.Close(); err != nil {
+			db.closeErr = errors.Join(db.closeErr, err)
+		}
+	})
+	return db.closeErr
+}
 
 // RiverDriver returns the River driver for this engine, so that callers build one
 // *river.Client[*sql.Tx] the same way on both: riversqlite on SQLite and
