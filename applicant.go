@@ -305,10 +305,13 @@ func (a *Applicant) Expired(now time.Time) bool {
 	return a.AwaitsSubmission() && !now.Before(a.Deadline)
 }
 
-// ApplicantFilter narrows ListApplicants.
+// ApplicantFilter narrows a list of applicants.
 type ApplicantFilter struct {
 	FunnelID string
 	Status   ApplicantStatus
+	// VisibleTo, when set, keeps the applicants of the jobs that user may see (see
+	// Funnel.VisibleTo): a limited member's teams' jobs only.
+	VisibleTo *User
 }
 
 // ApplicantService stores applicants and their timelines. Every method that changes an
@@ -324,10 +327,21 @@ type ApplicantService interface {
 	FindApplicantByID(ctx context.Context, orgID, id string) (*Applicant, error)
 	// FindApplicantByToken returns the applicant whose link carries token, or ENOTFOUND.
 	FindApplicantByToken(ctx context.Context, token string) (*Applicant, error)
-	// ListApplicants returns the org's applicants, newest first.
+	// CreateApplicants stores new applicants as CreateApplicant does, a batch in each
+	// transaction, and returns one error per applicant (nil for those stored): ECONFLICT
+	// for an address already in the job, which leaves the others of its batch alone.
+	CreateApplicants(ctx context.Context, apps []*Applicant, actorID string) []error
+	// ListApplicants returns every applicant of the org that filter keeps, newest
+	// first. Its cost grows with the list: pages use ListApplicantPage.
 	ListApplicants(ctx context.Context, orgID string, filter ApplicantFilter) ([]*Applicant, error)
+	// ListApplicantPage returns one page of the org's applicants that q keeps, in q's
+	// order, with the cursors of the pages beside it.
+	ListApplicantPage(ctx context.Context, orgID string, q ApplicantQuery) (*ApplicantPage, error)
 	// CountApplicants returns, per funnel ID, how many of the org's applicants are in each status.
 	CountApplicants(ctx context.Context, orgID string) (map[string]map[ApplicantStatus]int, error)
+	// CountStatuses returns how many of the org's applicants that filter keeps are in
+	// each status; filter.Status is ignored.
+	CountStatuses(ctx context.Context, orgID string, filter ApplicantFilter) (map[ApplicantStatus]int, error)
 	// TransitionApplicant loads the applicant, applies fn (one of the transition methods),
 	// and stores the result with fn's event, all in one transaction. An error from fn
 	// changes nothing and is returned as it is.

@@ -40,7 +40,7 @@ func TestInviteCandidates(t *testing.T) {
 		}{
 			{"no name", url.Values{"name": {""}, "email": {"x@example.com"}}, "Candidate name is required."},
 			{"bad email", url.Values{"name": {"X"}, "email": {"not-an-email"}}, "is not a valid email address"},
-			{"already invited", url.Values{"name": {"Grace"}, "email": {"grace@example.com"}}, "Already invited to this job."},
+			{"already invited", url.Values{"name": {"Grace"}, "email": {"grace@example.com"}}, "grace@example.com is already invited to this job."},
 		} {
 			if s, body, _ := b.post(path, c.form); s != 422 || !strings.Contains(body, c.want) {
 				t.Fatalf("%s: %d, want 422 with %q\n%s", c.name, s, c.want, body)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -24,8 +23,27 @@ const eventColumns = `id, org_id, applicant_id, kind, from_status, to_status, me
 // use, ECONFLICT. The database's unique indexes decide, so of two invitations racing
 // exactly one succeeds.
 func (s *Store) CreateApplicant(ctx context.Context, a *winnow.Applicant, actorID string) error {
-	if err := validateApplicant(a); err != nil {
+	tx, err := s.db.beginTx(ctx)
+	if err != nil {
 		return err
+	}
+	defer rollback(tx)
+	na, err := s.createApplicantTx(ctx, tx, a, actorID)
+	if err != nil {
+		return err
+	}
+	if err := commit(tx); err != nil {
+		return err
+	}
+	*a = *na
+	return nil
+}
+
+// createApplicantTx is CreateApplicant in tx, which the caller commits; it returns the
+// applicant as stored and leaves a as it was.
+func (s *Store) createApplicantTx(ctx context.Context, tx *sql.Tx, a *winnow.Applicant, actorID string) (*winnow.Applicant, error) {
+	if err := validateApplicant(a); err != nil {
+		return nil, err
 	}
 	na := *a
 	na.ID, na.CreatedAt = newID(), s.now()
@@ -34,18 +52,12 @@ func (s *Store) CreateApplicant(ctx context.Context, a *winnow.Applicant, actorI
 	ev := na.InvitedEvent(actorID)
 	steps, err := encodeSteps(na.Steps)
 	if err != nil {
-		return err
+		return nil, err
 	}
-
-	tx, err := s.db.beginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer rollback(tx)
 	var one int
 	err = tx.QueryRowContext(ctx, `SELECT 1 FROM funnels WHERE org_id = $1 AND id = $2`, na.OrgID, na.FunnelID).Scan(&one)
 	if err != nil {
-		return lookupErr(err, msgFunnelNotFound, "find funnel")
+		return nil, lookupErr(err, msgFunnelNotFound, "find funnel")
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO applicants (`+applicantColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
@@ -54,27 +66,23 @@ func (s *Store) CreateApplicant(ctx context.Context, a *winnow.Applicant, actorI
 		na.Deadline, na.CreatedAt, na.UpdatedAt, steps)
 	switch {
 	case isUnique(err, "token"):
-		return winnow.Errorf(winnow.ECONFLICT, "This candidate link is already in use.")
+		return nil, winnow.Errorf(winnow.ECONFLICT, "This candidate link is already in use.")
 	case isUnique(err, "email"):
-		return winnow.Errorf(winnow.ECONFLICT, "%s is already invited to this job.", na.Email)
+		return nil, winnow.Errorf(winnow.ECONFLICT, "%s is already invited to this job.", na.Email)
 	case isUnique(err):
-		return winnow.Errorf(winnow.ECONFLICT, "This candidate is already in the job.")
+		return nil, winnow.Errorf(winnow.ECONFLICT, "This candidate is already in the job.")
 	case isForeignKey(err):
-		return winnow.Errorf(winnow.ENOTFOUND, msgFunnelNotFound)
+		return nil, winnow.Errorf(winnow.ENOTFOUND, msgFunnelNotFound)
 	case err != nil:
-		return fmt.Errorf("insert applicant: %w", err)
+		return nil, fmt.Errorf("insert applicant: %w", err)
 	}
 	if err := s.insertEvent(ctx, tx, &ev); err != nil {
-		return err
+		return nil, err
 	}
 	if err := s.applicantChanged(ctx, tx, &na, &ev); err != nil {
-		return err
+		return nil, err
 	}
-	if err := commit(tx); err != nil {
-		return err
-	}
-	*a = na
-	return nil
+	return &na, nil
 }
 
 // validateApplicant checks what the store relies on; winnow.NewApplicant has already
@@ -128,17 +136,10 @@ func (s *Store) FindApplicantByToken(ctx context.Context, token string) (*winnow
 	return a, nil
 }
 
-// ListApplicants returns the org's applicants, newest first, narrowed by filter.
+// ListApplicants returns every applicant of the org that filter keeps, newest first.
+// Its cost grows with the list; pages use ListApplicantPage.
 func (s *Store) ListApplicants(ctx context.Context, orgID string, filter winnow.ApplicantFilter) ([]*winnow.Applicant, error) {
-	where, args := []string{`org_id = $1`}, []any{orgID}
-	if filter.FunnelID != "" {
-		args = append(args, filter.FunnelID)
-		where = append(where, `funnel_id = $`+strconv.Itoa(len(args)))
-	}
-	if filter.Status != "" {
-		args = append(args, string(filter.Status))
-		where = append(where, `status = $`+strconv.Itoa(len(args)))
-	}
+	where, args := applicantWhere(orgID, filter, true)
 	rows, err := s.db.db.QueryContext(ctx, `SELECT `+applicantColumns+` FROM applicants WHERE `+
 		strings.Join(where, ` AND `)+` ORDER BY created_at DESC, id DESC`, args...)
 	if err != nil {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -104,9 +105,11 @@ type call struct {
 	DurationMs int64  `json:"durationMs"`
 }
 
-// applicantList is the answer to GET /api/v1/jobs/{id}/applicants.
+// applicantList is the answer to GET /api/v1/jobs/{id}/applicants: one page, and the
+// cursor of the next (null on the last).
 type applicantList struct {
 	Applicants []applicant `json:"applicants"`
+	NextCursor *string     `json:"nextCursor"`
 }
 
 // invitation is the body of POST /api/v1/jobs/{id}/applicants.
@@ -128,7 +131,9 @@ type reviewBody struct {
 	ReviewerEmail string `json:"reviewerEmail"`
 }
 
-// ListApplicants lists the job's applicants, newest first, optionally of one status.
+// ListApplicants lists a page of the job's applicants, newest first, optionally of one
+// status: ?limit= of them (DefaultPageSize, at most MaxPageSize), from ?cursor= (the
+// nextCursor of the page before; none for the first).
 func (h *Handler) ListApplicants(w http.ResponseWriter, r *http.Request) {
 	t := token(r)
 	f, err := h.Funnels.FindFunnelByID(r.Context(), t.OrgID, r.PathValue("id"))
@@ -136,19 +141,30 @@ func (h *Handler) ListApplicants(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	filter := winnow.ApplicantFilter{FunnelID: f.ID, Status: winnow.ApplicantStatus(r.URL.Query().Get("status"))}
-	if filter.Status != "" && !filter.Status.Valid() {
-		h.fail(w, r, winnow.Errorf(winnow.EINVALID, "Unknown applicant status %q.", filter.Status))
+	query := r.URL.Query()
+	q := winnow.ApplicantQuery{ApplicantFilter: winnow.ApplicantFilter{FunnelID: f.ID, Status: winnow.ApplicantStatus(query.Get("status"))},
+		Cursor: query.Get("cursor")}
+	if q.Status != "" && !q.Status.Valid() {
+		h.fail(w, r, winnow.Errorf(winnow.EINVALID, "Unknown applicant status %q.", q.Status))
 		return
 	}
-	apps, err := h.Applicants.ListApplicants(r.Context(), t.OrgID, filter)
+	if l := query.Get("limit"); l != "" {
+		if q.Limit, err = strconv.Atoi(l); err != nil || q.Limit < 1 {
+			h.fail(w, r, winnow.Errorf(winnow.EINVALID, "limit must be a whole number from 1 to %d.", winnow.MaxPageSize))
+			return
+		}
+	}
+	page, err := h.Applicants.ListApplicantPage(r.Context(), t.OrgID, q)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	out := applicantList{Applicants: []applicant{}}
-	for _, a := range apps {
+	for _, a := range page.Applicants {
 		out.Applicants = append(out.Applicants, applicantOut(a))
+	}
+	if page.Next != "" {
+		out.NextCursor = &page.Next
 	}
 	h.writeJSON(w, r, http.StatusOK, out)
 }

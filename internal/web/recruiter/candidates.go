@@ -1,6 +1,7 @@
 package recruiter
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -57,7 +58,6 @@ func (h *Handler) InviteCandidates(w http.ResponseWriter, r *http.Request) {
 	if !ok || !h.parseForm(w, r) {
 		return
 	}
-	u := me(r)
 	form := InvitationForm{Name: r.PostFormValue("name"), Email: r.PostFormValue("email"), Bulk: r.PostFormValue("bulk")}
 	var cands []candidateLine
 	if strings.TrimSpace(form.Bulk) != "" {
@@ -73,28 +73,13 @@ func (h *Handler) InviteCandidates(w http.ResponseWriter, r *http.Request) {
 	case len(cands) == 0:
 		form.Error = "Paste at least one candidate: a name and an email address on each line."
 	case len(cands) > maxInviteLines:
-		form.Error = "Paste at most 500 candidates at a time."
+		form.Error = fmt.Sprintf("Paste at most %d candidates at a time.", maxInviteLines)
 	}
 	if form.Error != "" {
 		h.renderFunnel(w, r, status, f, form)
 		return
 	}
-	existing, err := h.Applicants.ListApplicants(r.Context(), u.OrgID, winnow.ApplicantFilter{FunnelID: f.ID})
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	seen := map[string]bool{}
-	for _, a := range existing {
-		seen[a.Email] = true
-	}
-	for _, c := range cands {
-		res := h.inviteOne(r, f, c, seen)
-		if res.Outcome == outcomeInvited {
-			form.Invited++
-		}
-		form.Results = append(form.Results, res)
-	}
+	form.Results, form.Invited = h.inviteAll(r, f, cands)
 	status = http.StatusOK
 	if form.Invited == 0 {
 		status = http.StatusUnprocessableEntity
@@ -104,42 +89,46 @@ func (h *Handler) InviteCandidates(w http.ResponseWriter, r *http.Request) {
 	h.renderFunnel(w, r, status, f, form)
 }
 
-// inviteOne creates the applicant for one candidate line unless the line is invalid
-// or the email is already in the job (seen, which it then updates).
-func (h *Handler) inviteOne(r *http.Request, f *winnow.Funnel, c candidateLine, seen map[string]bool) InvitationResult {
-	res := InvitationResult{Line: c.line, Input: c.input, Name: c.name, Email: c.email}
-	if c.err != nil {
-		res.Outcome, res.Message = outcomeInvalid, winnow.ErrorMessage(c.err)
-		return res
-	}
-	if seen[c.email] {
-		res.Outcome, res.Message = outcomeDuplicate, "Already invited to this job."
-		return res
-	}
+// inviteAll creates an applicant for each valid line, in batches that each take one
+// transaction (the store's CreateApplicants), and says what became of every line. The
+// store's unique index, not a list of the job's applicants, finds addresses already in
+// the job, an earlier line's among them, however many applicants the job has.
+func (h *Handler) inviteAll(r *http.Request, f *winnow.Funnel, cands []candidateLine) ([]InvitationResult, int) {
 	u := me(r)
-	a, err := winnow.NewApplicant(f, c.name, c.email, keyring.Token(), h.Clock.Now())
-	if err != nil {
-		res.Outcome, res.Message = outcomeInvalid, winnow.ErrorMessage(err)
-		return res
-	}
-	// seen only spares a pointless insert: the store's unique index is what refuses an
-	// address invited a moment ago by another request.
-	if err := h.Applicants.CreateApplicant(r.Context(), a, u.ID); err != nil {
-		switch code := winnow.ErrorCode(err); code {
-		case winnow.ECONFLICT:
-			seen[c.email] = true
-			res.Outcome, res.Message = outcomeDuplicate, winnow.ErrorMessage(err)
-			return res
-		case winnow.EINTERNAL, winnow.EUNAVAILABLE:
-			h.Logger.ErrorContext(r.Context(), "invite candidate", "org_id", f.OrgID, "funnel_id", f.ID, "user_id", u.ID, "error", err)
+	results := make([]InvitationResult, len(cands))
+	var apps []*winnow.Applicant
+	var lines []int // the result of each of apps
+	for i, c := range cands {
+		results[i] = InvitationResult{Line: c.line, Input: c.input, Name: c.name, Email: c.email}
+		if c.err != nil {
+			results[i].Outcome, results[i].Message = outcomeInvalid, winnow.ErrorMessage(c.err)
+			continue
 		}
-		res.Outcome, res.Message = outcomeInvalid, winnow.ErrorMessage(err)
-		return res
+		a, err := winnow.NewApplicant(f, c.name, c.email, keyring.Token(), h.Clock.Now())
+		if err != nil {
+			results[i].Outcome, results[i].Message = outcomeInvalid, winnow.ErrorMessage(err)
+			continue
+		}
+		apps, lines = append(apps, a), append(lines, i)
 	}
-	seen[a.Email] = true
-	h.Logger.InfoContext(r.Context(), "candidate invited", "org_id", f.OrgID, "funnel_id", f.ID, "applicant_id", a.ID, "user_id", u.ID)
-	res.Outcome, res.Name, res.Email, res.Link = outcomeInvited, a.Name, a.Email, h.BaseURL+winnow.CandidatePath(a.Token)
-	return res
+	invited := 0
+	for j, err := range h.Applicants.CreateApplicants(r.Context(), apps, u.ID) {
+		res, a := &results[lines[j]], apps[j]
+		switch code := winnow.ErrorCode(err); code {
+		case "":
+			invited++
+			h.Logger.InfoContext(r.Context(), "candidate invited", "org_id", f.OrgID, "funnel_id", f.ID, "applicant_id", a.ID, "user_id", u.ID)
+			res.Outcome, res.Name, res.Email, res.Link = outcomeInvited, a.Name, a.Email, h.BaseURL+winnow.CandidatePath(a.Token)
+		case winnow.ECONFLICT:
+			res.Outcome, res.Message = outcomeDuplicate, winnow.ErrorMessage(err)
+		default:
+			if code == winnow.EINTERNAL || code == winnow.EUNAVAILABLE {
+				h.Logger.ErrorContext(r.Context(), "invite candidate", "org_id", f.OrgID, "funnel_id", f.ID, "user_id", u.ID, "error", err)
+			}
+			res.Outcome, res.Message = outcomeInvalid, winnow.ErrorMessage(err)
+		}
+	}
+	return results, invited
 }
 
 // parseCandidateLines reads a pasted list: each non-empty line is `Name <email>`,

@@ -245,13 +245,14 @@ func (h *Handler) renderEditor(w http.ResponseWriter, r *http.Request, status in
 		h.fail(w, r, err)
 		return
 	}
-	apps, err := h.Applicants.ListApplicants(r.Context(), u.OrgID, winnow.ApplicantFilter{FunnelID: f.ID})
+	// One applicant tells whether the job has any.
+	apps, err := h.Applicants.ListApplicantPage(r.Context(), u.OrgID, winnow.ApplicantQuery{ApplicantFilter: winnow.ApplicantFilter{FunnelID: f.ID}, Limit: 1})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	page := EditorPage{Base: h.base(r, "Edit "+f.Title, "jobs"), Funnel: f, DetailsError: st.detailsError, Add: st.add,
-		HasApplicants: len(apps) > 0, QuestionTypes: questionTypes, Saved: r.URL.Query().Get("saved")}
+		HasApplicants: len(apps.Applicants) > 0, QuestionTypes: questionTypes, Saved: r.URL.Query().Get("saved")}
 	if status != http.StatusOK {
 		page.Saved = ""
 	}

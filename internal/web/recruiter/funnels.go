@@ -95,7 +95,8 @@ type FunnelPage struct {
 	Funnel     *winnow.Funnel
 	Steps      []StepSummary
 	Team       []*winnow.User
-	Applicants []ApplicantView
+	Applicants []ApplicantView // one page of them, newest first
+	Pages      Pager
 	Counts     map[winnow.ApplicantStatus]int
 	ToReview   int
 	CanEdit    bool // members and admins edit jobs and invite candidates
@@ -112,10 +113,22 @@ func (h *Handler) Funnel(w http.ResponseWriter, r *http.Request) {
 	h.renderFunnel(w, r, http.StatusOK, f, InvitationForm{})
 }
 
-// renderFunnel renders the detail page of f with the invitation form in the given state.
+// renderFunnel renders the detail page of f with the invitation form in the given state:
+// one page of its applicants (?cursor=) and their counts per status, which cost the
+// same however many applicants the job has.
 func (h *Handler) renderFunnel(w http.ResponseWriter, r *http.Request, status int, f *winnow.Funnel, inv InvitationForm) {
 	u := me(r)
-	apps, err := h.Applicants.ListApplicants(r.Context(), u.OrgID, winnow.ApplicantFilter{FunnelID: f.ID})
+	filter := winnow.ApplicantFilter{FunnelID: f.ID}
+	var cur string
+	if r.Method == http.MethodGet {
+		cur = cursor(r) // after an invitation, the first page shows the new applicants
+	}
+	apps, err := h.Applicants.ListApplicantPage(r.Context(), u.OrgID, winnow.ApplicantQuery{ApplicantFilter: filter, Cursor: cur})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	counts, err := h.Applicants.CountStatuses(r.Context(), u.OrgID, filter)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -125,12 +138,11 @@ func (h *Handler) renderFunnel(w http.ResponseWriter, r *http.Request, status in
 		h.fail(w, r, err)
 		return
 	}
-	page := FunnelPage{Base: h.base(r, f.Title, "jobs"), Funnel: f, Counts: map[winnow.ApplicantStatus]int{},
-		CanEdit: u.Role != winnow.RoleLimited, Invite: inv}
+	page := FunnelPage{Base: h.base(r, f.Title, "jobs"), Funnel: f, Counts: counts,
+		CanEdit: u.Role != winnow.RoleLimited, Invite: inv, Pages: pager("/jobs/"+f.ID, nil, "applicants", apps)}
 	page.CanInvite = page.CanEdit && f.Status == winnow.FunnelOpen
-	for _, a := range apps {
+	for _, a := range apps.Applicants {
 		page.Applicants = append(page.Applicants, viewApplicant(a, f))
-		page.Counts[a.Status]++
 	}
 	page.ToReview = page.Counts[winnow.StatusSubmitted]
 	for _, m := range users {

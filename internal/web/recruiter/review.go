@@ -2,7 +2,6 @@ package recruiter
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -14,8 +13,10 @@ import (
 type QueuePage struct {
 	render.Base
 	Funnel    *winnow.Funnel
-	Rows      []QueueRow
+	Rows      []QueueRow // one page of the queue
+	Pages     Pager
 	CanDecide bool
+	Waiting   int
 	Decided   int
 }
 
@@ -29,15 +30,23 @@ type QueueRow struct {
 	Reviewers []string
 }
 
-// ReviewQueue lists a job's submitted applicants, longest waiting first, with the
-// reviews they have so far.
+// ReviewQueue lists a page of a job's submitted applicants, longest waiting first,
+// with the reviews they have so far, and how many wait and are decided, counted by the
+// store; the next pages by ?cursor=.
 func (h *Handler) ReviewQueue(w http.ResponseWriter, r *http.Request) {
 	f, ok := h.visibleFunnel(w, r)
 	if !ok {
 		return
 	}
 	u := me(r)
-	apps, err := h.Applicants.ListApplicants(r.Context(), u.OrgID, winnow.ApplicantFilter{FunnelID: f.ID})
+	filter := winnow.ApplicantFilter{FunnelID: f.ID, Status: winnow.StatusSubmitted}
+	apps, err := h.Applicants.ListApplicantPage(r.Context(), u.OrgID, winnow.ApplicantQuery{ApplicantFilter: filter,
+		Order: winnow.OrderWaiting, Cursor: cursor(r)})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	counts, err := h.Applicants.CountStatuses(r.Context(), u.OrgID, filter)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -51,21 +60,17 @@ func (h *Handler) ReviewQueue(w http.ResponseWriter, r *http.Request) {
 	for _, m := range users {
 		names[m.ID] = userName(m)
 	}
-	page := QueuePage{Base: h.base(r, "Review: "+f.Title, "jobs"), Funnel: f, CanDecide: f.MayDecide(u)}
-	for _, a := range apps {
-		switch a.Status {
-		case winnow.StatusQualified, winnow.StatusUnqualified:
-			page.Decided++
-		case winnow.StatusSubmitted:
-			row, err := h.queueRow(r, a, f, names)
-			if err != nil {
-				h.fail(w, r, err)
-				return
-			}
-			page.Rows = append(page.Rows, row)
+	page := QueuePage{Base: h.base(r, "Review: "+f.Title, "jobs"), Funnel: f, CanDecide: f.MayDecide(u),
+		Pages: pager("/jobs/"+f.ID+"/review", nil, "", apps), Waiting: counts[winnow.StatusSubmitted],
+		Decided: counts[winnow.StatusQualified] + counts[winnow.StatusUnqualified]}
+	for _, a := range apps.Applicants {
+		row, err := h.queueRow(r, a, f, names)
+		if err != nil {
+			h.fail(w, r, err)
+			return
 		}
+		page.Rows = append(page.Rows, row)
 	}
-	slices.SortStableFunc(page.Rows, func(x, y QueueRow) int { return x.SubmittedAt.Compare(*y.SubmittedAt) })
 	h.Render.Page(w, r, http.StatusOK, render.PageReviewQueue, page)
 }
 
