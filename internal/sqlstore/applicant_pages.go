@@ -153,29 +153,3 @@ func applicantCursor(o winnow.ApplicantOrder, ord applicantOrder, a *winnow.Appl
 	}
 	return winnow.Cursor{Order: string(o), Key: at.UTC().Format(time.RFC3339Nano), ID: a.ID, Before: before}.Encode()
 }
-
-// CountStatuses returns how many of the org's applicants that filter keeps are in
-// each status, counted by the database (GROUP BY) through an index; filter.Status is
-// ignored. Statuses with no applicants are absent.
-func (s *Store) CountStatuses(ctx context.Context, orgID string, filter winnow.ApplicantFilter) (map[winnow.ApplicantStatus]int, error) {
-	where, args := applicantWhere(orgID, filter, false)
-	rows, err := s.db.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM applicants WHERE `+strings.Join(where, ` AND `)+
-		` GROUP BY status`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("count applicants: %w", err)
-	}
-	defer rows.Close()
-	counts := map[winnow.ApplicantStatus]int{}
-	for rows.Next() {
-		var status string
-		var n int
-		if err := rows.Scan(&status, &n); err != nil {
-			return nil, fmt.Errorf("count applicants: %w", err)
-		}
-		counts[winnow.ApplicantStatus(status)] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count applicants: %w", err)
-	}
-	return counts, nil
-}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +23,8 @@ func TestApplicantPages(t *testing.T) {
 		{"PageErrors", testPageErrors},
 		{"CountStatuses", testCountStatuses},
 		{"CreateApplicants", testCreateApplicants},
+		{"CountsKept", testCountsKept},
+		{"MigrateCounts", testMigrateCounts},
 	})
 }
 
@@ -377,5 +380,113 @@ func TestPagesUseIndexes(t *testing.T) {
 				t.Fatalf("plan: %s", p)
 			}
 		})
+	}
+}
+
+// counted returns the org's applicants per job and status as the database reads them
+// from the applicants themselves, to check the kept counts against.
+func counted(t *testing.T, env *testEnv, orgID string) map[string]map[winnow.ApplicantStatus]int {
+	t.Helper()
+	rows, err := env.DB.SQL().QueryContext(t.Context(), `SELECT funnel_id, status, COUNT(*) FROM applicants WHERE org_id = $1
+		GROUP BY funnel_id, status`, orgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]map[winnow.ApplicantStatus]int{}
+	for rows.Next() {
+		var f, s string
+		var n int
+		if err := rows.Scan(&f, &s, &n); err != nil {
+			t.Fatal(err)
+		}
+		if out[f] == nil {
+			out[f] = map[winnow.ApplicantStatus]int{}
+		}
+		out[f][winnow.ApplicantStatus(s)] = n
+	}
+	return out
+}
+
+// testCountsKept checks that the kept counts follow every change: invitations one by
+// one and in bulk (refused lines counting nothing), transitions, transitions that fail
+// and transitions racing each other.
+func testCountsKept(t *testing.T, e engine) {
+	env := open(t, e)
+	ctx := t.Context()
+	org := mustOrg(t, env)
+	f1, f2 := mustFunnel(t, env, org, nil), mustFunnel(t, env, org, nil)
+	var apps []*winnow.Applicant
+	for range 6 {
+		apps = append(apps, mustApplicant(t, env, f1, ""))
+	}
+	bulk := []*winnow.Applicant{}
+	for i := range 12 {
+		email := fmt.Sprintf("b-%d@example.com", i)
+		if i == 5 {
+			email = apps[0].Email // already in f1
+		}
+		a, err := winnow.NewApplicant(f1, "B", email, randomHex(16), env.Clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		bulk = append(bulk, a)
+	}
+	errs := env.Store.CreateApplicants(ctx, bulk, "")
+	wantCode(t, errs[5], winnow.ECONFLICT)
+	mustApplicant(t, env, f2, "")
+	start := func(x *winnow.Applicant) (winnow.Event, error) { return x.Start(env.Clock.Now()) }
+	for _, a := range apps[:4] {
+		if _, err := env.Store.TransitionApplicant(ctx, org.ID, a.ID, start); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A transition that fails changes no count.
+	_, err := env.Store.TransitionApplicant(ctx, org.ID, apps[0].ID, start)
+	wantCode(t, err, winnow.ECONFLICT)
+	// Transitions that do not change the status (an extension) change no count.
+	if _, err := env.Store.TransitionApplicant(ctx, org.ID, apps[1].ID, func(x *winnow.Applicant) (winnow.Event, error) {
+		return x.Extend(env.Clock.Now(), f1.Cadence, "")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Submissions racing each other, and the same submission twice at once.
+	var wg sync.WaitGroup
+	for _, a := range []*winnow.Applicant{apps[0], apps[1], apps[2], apps[2]} {
+		wg.Go(func() {
+			env.Store.TransitionApplicant(context.Background(), org.ID, a.ID, func(x *winnow.Applicant) (winnow.Event, error) {
+				return x.Submit(env.Clock.Now())
+			})
+		})
+	}
+	wg.Wait()
+	want := counted(t, env, org.ID)
+	if want[f1.ID][winnow.StatusSubmitted] != 3 || want[f1.ID][winnow.StatusInvited] != 2+11 {
+		t.Fatalf("the test did not do what it meant to: %v", want)
+	}
+	got, err := env.Store.CountApplicants(ctx, org.ID)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("CountApplicants = %v, %v; the applicants say %v", got, err, want)
+	}
+	one, err := env.Store.CountStatuses(ctx, org.ID, winnow.ApplicantFilter{FunnelID: f1.ID})
+	if err != nil || !reflect.DeepEqual(one, want[f1.ID]) {
+		t.Fatalf("CountStatuses = %v, %v; the applicants say %v", one, err, want[f1.ID])
+	}
+}
+
+// testMigrateCounts checks that migration 00013 counts the applicants that are there.
+func testMigrateCounts(t *testing.T, e engine) {
+	env, f := openAt(t, e, 12)
+	other := mustFunnel(t, env, mustOrg(t, env), nil)
+	for i := range 3 {
+		insertOldApplicant(t, env, f, fmt.Sprintf("a-%d@example.com", i))
+	}
+	insertOldApplicant(t, env, other, "b@example.com")
+	if err := env.DB.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := env.Store.CountStatuses(t.Context(), f.OrgID, winnow.ApplicantFilter{})
+	if err != nil || !reflect.DeepEqual(got, map[winnow.ApplicantStatus]int{winnow.StatusInvited: 3}) {
+		t.Fatalf("counts after migrating: %v, %v", got, err)
 	}
 }

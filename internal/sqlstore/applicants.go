@@ -82,6 +82,10 @@ func (s *Store) createApplicantTx(ctx context.Context, tx *sql.Tx, a *winnow.App
 	if err := s.applicantChanged(ctx, tx, &na, &ev); err != nil {
 		return nil, err
 	}
+	// Last, so that on PostgreSQL the count's row lock is held only until the commit.
+	if err := s.countStatus(ctx, tx, &na, na.Status, 1); err != nil {
+		return nil, err
+	}
 	return &na, nil
 }
 
@@ -160,33 +164,6 @@ func (s *Store) ListApplicants(ctx context.Context, orgID string, filter winnow.
 	return list, nil
 }
 
-// CountApplicants returns, per funnel ID, how many of the org's applicants are in each
-// status. Funnels without applicants are absent.
-func (s *Store) CountApplicants(ctx context.Context, orgID string) (map[string]map[winnow.ApplicantStatus]int, error) {
-	rows, err := s.db.db.QueryContext(ctx, `SELECT funnel_id, status, COUNT(*) FROM applicants
-		WHERE org_id = $1 GROUP BY funnel_id, status`, orgID)
-	if err != nil {
-		return nil, fmt.Errorf("count applicants: %w", err)
-	}
-	defer rows.Close()
-	counts := map[string]map[winnow.ApplicantStatus]int{}
-	for rows.Next() {
-		var funnelID, status string
-		var n int
-		if err := rows.Scan(&funnelID, &status, &n); err != nil {
-			return nil, fmt.Errorf("count applicants: %w", err)
-		}
-		if counts[funnelID] == nil {
-			counts[funnelID] = map[winnow.ApplicantStatus]int{}
-		}
-		counts[funnelID][winnow.ApplicantStatus(status)] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count applicants: %w", err)
-	}
-	return counts, nil
-}
-
 // TransitionApplicant loads the org's applicant, applies fn (one of the transition
 // methods), and stores the result with fn's event and the effects function's jobs, all
 // in one transaction. An error from fn changes nothing and is returned as it is.
@@ -241,6 +218,9 @@ func (s *Store) TransitionApplicant(ctx context.Context, orgID, id string, fn fu
 		return nil, err
 	}
 	if err := s.applicantChanged(ctx, tx, a, &ev); err != nil {
+		return nil, err
+	}
+	if err := s.countMove(ctx, tx, a, orig.Status); err != nil {
 		return nil, err
 	}
 	if err := commit(tx); err != nil {
