@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"winnow"
-	"winnow/internal/sqlstore"
 )
 
 // TestLeverConnections runs the Lever connection cases on both engines.
@@ -178,7 +177,7 @@ func testLeverOAuthStates(t *testing.T, e engine) {
 	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
-	st := sqlstore.LeverOAuthState{StateHash: "h1", OrgID: org.ID, UserID: "u1", SessionHash: "s1", ExpiresAt: env.Clock.Now().Add(winnow.LeverOAuthStateTTL)}
+	st := winnow.LeverOAuthState{StateHash: "h1", OrgID: org.ID, UserID: "u1", SessionHash: "s1", ExpiresAt: env.Clock.Now().Add(winnow.LeverOAuthStateTTL)}
 	if err := env.Store.CreateLeverOAuthState(ctx, st); err != nil {
 		t.Fatal(err)
 	}
