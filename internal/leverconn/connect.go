@@ -375,10 +375,18 @@ func (c *Connector) deleteWebhooks(ctx context.Context, conn *winnow.LeverConnec
 	} else {
 		cctx, cancel := context.WithTimeout(ctx, 2*leverCallTimeout)
 		defer cancel()
-		for _, h := range conn.Webhooks {
-			if derr := client.DeleteWebhook(cctx, h.ID); derr != nil && !errors.Is(derr, lever.ErrNotFound) {
-				c.logger.WarnContext(ctx, "delete lever webhook", "org_id", conn.OrgID, "webhook_id", h.ID, "error", derr)
-				n, why = n+1, leverProblem(derr)
+		for i, h := range conn.Webhooks {
+			derr := client.DeleteWebhook(cctx, h.ID)
+			if derr == nil || errors.Is(derr, lever.ErrNotFound) {
+				continue
+			}
+			c.logger.WarnContext(ctx, "delete lever webhook", "org_id", conn.OrgID, "webhook_id", h.ID, "error", derr)
+			n, why = n+1, leverProblem(derr)
+			if !errors.Is(derr, lever.ErrPermanent) {
+				// Lever is down or refuses the credentials (the client has retried
+				// already): the others would fail alike, and the admin waits.
+				n += len(conn.Webhooks) - i - 1
+				break
 			}
 		}
 	}
