@@ -57,7 +57,7 @@ var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request
 // browser back to.
 func (w *leverWorld) consent(t *testing.T, b *browser, decision string) string {
 	t.Helper()
-	s, body, h := b.post("/settings/integrations/lever/connect", url.Values{})
+	s, body, h := b.do("GET", "/settings/integrations/lever/connect", nil, nil)
 	authorize := h.Get("Location")
 	if s != http.StatusSeeOther || !strings.HasPrefix(authorize, w.sbURL+"/authorize?") {
 		t.Fatalf("connect: %d to %q\n%s", s, authorize, body)

@@ -63,7 +63,8 @@ func TestLeverNeedsReconnecting(t *testing.T) {
 
 		w.sb.Revoke()
 		body := mustPage(t, w.b, "/settings/integrations", "Needs reconnecting", "Reconnect Lever")
-		if doc := mustDoc(t, body); !strings.Contains(doc.Find("#lever-reason").Text(), "Lever refused") {
+		// The page that found Lever refusing already carries the banner.
+		if doc := mustDoc(t, body); !strings.Contains(doc.Find("#lever-reason").Text(), "Lever refused") || doc.Find("p.banner").Length() != 1 {
 			t.Fatalf("panel after revoke:\n%s", doc.Find("#lever").Text())
 		}
 		c := w.connection(t)

@@ -61,10 +61,11 @@ func (c *Connector) LeverPanel(ctx context.Context, orgID string) (*winnow.Lever
 	if err != nil {
 		c.logger.WarnContext(ctx, "read lever for the settings page", "org_id", orgID, "error", err)
 		p.Unreachable = "Lever could not be asked for its stages and users (" + leverProblem(err) + "). What Winnow has stored is shown."
-		c.authLost(ctx, orgID, err)
 		if errors.Is(err, lever.ErrAuthLost) {
+			// The connection now needs reconnecting, and its reason says why.
+			c.authLost(ctx, orgID, err)
 			if now, ferr := c.store.FindLeverConnection(ctx, orgID); ferr == nil {
-				p.Connection = now
+				p.Connection, p.Unreachable = now, ""
 			}
 		}
 	}

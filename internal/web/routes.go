@@ -83,7 +83,10 @@ func (s *Server) table() []route {
 		{"GET /settings/integrations", admin, rec.Integrations},
 		// Lever: connect (OAuth or an API key), settings, webhooks, failed writes and
 		// disconnect; a job's posting and qualified stage (members who edit jobs).
-		{"POST /settings/integrations/lever/connect", admin, rec.ConnectLever},
+		// Connect is a link, not a form: the page's CSP (form-action 'self') would stop
+		// a form whose answer redirects to Lever. It only starts an authorization bound
+		// to the admin's session, which a third party cannot finish.
+		{"GET /settings/integrations/lever/connect", admin, rec.ConnectLever},
 		{"GET " + winnow.LeverOAuthCallbackPath, admin, rec.LeverCallback},
 		{"POST /settings/integrations/lever/api-key", admin, rec.ConnectLeverAPIKey},
 		{"POST /settings/integrations/lever/signature-token", admin, rec.SaveLeverSignatureToken},

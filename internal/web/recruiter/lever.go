@@ -74,6 +74,8 @@ func (h *Handler) renderIntegrations(w http.ResponseWriter, r *http.Request, sta
 		}
 		page.Lever, page.SignatureToken = panel, panel.Connection.SignatureToken != ""
 		c := panel.Connection
+		// Reading Lever may have just found the credentials refused.
+		page.LeverBanner = c.State == winnow.LeverNeedsReconnecting
 		if c.Active() {
 			page.Missing = c.MissingScopes()
 		}
@@ -122,7 +124,8 @@ func (h *Handler) leverAvailable(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// ConnectLever starts OAuth: the admin's browser goes to Lever's consent page.
+// ConnectLever starts OAuth: the admin's browser goes to Lever's consent page. It is a
+// GET (a link), since the pages' CSP lets forms post only to Winnow, redirects included.
 func (h *Handler) ConnectLever(w http.ResponseWriter, r *http.Request) {
 	if !h.leverAvailable(w, r) {
 		return
@@ -286,6 +289,7 @@ func (h *Handler) renderJobIntegrations(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	page.State, page.Stages, page.OrgStage = panel.Connection.State, panel.Stages, panel.Connection.QualifiedStageName
+	page.LeverBanner = page.IsAdmin() && page.State == winnow.LeverNeedsReconnecting
 	page.Unreachable = panel.Unreachable
 	if panel.Connection.Usable() && page.Unreachable == "" {
 		postings, err := h.Lever.LeverPostings(r.Context(), u.OrgID)
