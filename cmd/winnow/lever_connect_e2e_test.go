@@ -387,3 +387,34 @@ func TestLeverDisconnectWhileLeverDown(t *testing.T) {
 		}
 	})
 }
+
+// TestLeverWithoutOAuthApp: a server without a Lever OAuth app offers the API key only,
+// with an explanation, and refuses to start OAuth; the admins' reconnect email is a
+// template the org edits like the others, with a preview, and jobs have no copy of it.
+func TestLeverWithoutOAuthApp(t *testing.T) {
+	t.Parallel()
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		w := startLeverWorld(t, e, func(m *Main) { m.Config.LeverClientID, m.Config.LeverClientSecret = "", "" })
+		body := mustPage(t, w.b, "/settings/integrations", "Use this API key")
+		if !has(t, body, "#lever-no-oauth") || has(t, body, "#lever-oauth") {
+			t.Fatal("the panel offers OAuth without an OAuth app")
+		}
+		s, body, _ := w.b.do("GET", "/settings/integrations/lever/connect", nil, nil)
+		if s != http.StatusConflict || !strings.Contains(panelError(t, body), "no Lever OAuth app") {
+			t.Fatalf("connect without an app: %d %q", s, panelError(t, body))
+		}
+		mustPost(t, w.b, "/settings/integrations/lever/api-key", url.Values{"api_key": {w.sb.APIKey()}}, "/settings/integrations?lever=key#lever")
+
+		doc := mustDoc(t, mustPage(t, w.b, "/settings/emails/lever_reconnect", "Lever needs reconnecting for {{.Company}}"))
+		if preview := doc.Text(); !strings.Contains(preview, "Lever needs reconnecting for Acme") ||
+			!strings.Contains(preview, "http://"+w.m.Addr()+winnow.LeverPanelPath) {
+			t.Fatalf("preview:\n%s", preview)
+		}
+		mustPost(t, w.b, "/settings/emails/lever_reconnect", url.Values{"action": {"save"}, "subject": {"Reconnect Lever, {{.Company}}"},
+			"body": {"Please reconnect: {{.Link}} ({{.Reason}})"}}, "/settings/emails/lever_reconnect?saved=1")
+		f := MustFunnel(t, w.m, &winnow.Funnel{OrgID: w.admin.OrgID, Title: "Job", Steps: oneQuestion()})
+		if s, _ := w.b.get("/jobs/" + f.ID + "/emails/lever_reconnect"); s == http.StatusOK {
+			t.Fatal("a job has its own reconnect email")
+		}
+	})
+}
