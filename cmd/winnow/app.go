@@ -46,6 +46,10 @@ type Main struct {
 	// Lever connects orgs to Lever: their API clients, OAuth and API-key connection,
 	// settings and job links (set by Open).
 	Lever *leverconn.Connector
+	// LeverWrites lists and retries the writes Lever refused, for the Lever panel; nil
+	// hides that part of the panel.
+	// TODO(lever-loop): set it to the store in Open once it implements winnow.LeverWriteService.
+	LeverWrites winnow.LeverWriteService
 	// MailMode says how email leaves: an SMTP server, or the outbox (set by Open).
 	MailMode winnow.MailMode
 	// Timeouts limit how long requests may take; the zero value means web's defaults.
@@ -145,8 +149,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Render: renderer, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL, MailMode: m.MailMode,
 			MemberInvites: &jobs.MemberInvites{Store: m.Store, Sealer: m.Keyring, Logger: m.Logger},
 			Templates:     m.Store, Emails: m.Store, Invitations: m.Store,
-			// TODO(lever-loop): LeverWrites: the store, once it implements winnow.LeverWriteService.
-			Lever: m.Lever},
+			Lever: m.Lever, LeverWrites: m.LeverWrites},
 		API: &api.Handler{Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Reviews: m.Store, Tokens: m.Store, Invitations: m.Store, Emails: m.Store, Files: files,
 			Users: m.Store, Keyring: m.Keyring, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL, Lever: m.Lever},
 		Candidate: &candidate.Handler{Orgs: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Links: m.Store, Files: files,

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -313,6 +314,8 @@ func TestLeverAPIKey(t *testing.T) {
 		w.checkWebhooks(t, c, "http://"+w.m.Addr()+winnow.LeverWebhookPath+"/"+c.OrgKey)
 		if body := mustPage(t, w.b, "/settings/integrations", "API key"); strings.Contains(body, key) || strings.Contains(body, c.APIKey) {
 			t.Fatal("the panel shows the key")
+		} else if has(t, body, "#lever-failed") {
+			t.Fatal("the panel lists failed writes though the server cannot read them")
 		}
 
 		// A signature token pasted from Lever.
@@ -416,5 +419,73 @@ func TestLeverWithoutOAuthApp(t *testing.T) {
 		if s, _ := w.b.get("/jobs/" + f.ID + "/emails/lever_reconnect"); s == http.StatusOK {
 			t.Fatal("a job has its own reconnect email")
 		}
+	})
+}
+
+// fakeLeverWrites is a LeverWriteService holding one org's writes, for the panel's
+// failed writes until the store implements the service.
+type fakeLeverWrites struct {
+	mu      sync.Mutex
+	writes  []*winnow.LeverWrite
+	retried []string
+}
+
+func (f *fakeLeverWrites) ListLeverWrites(_ context.Context, orgID string, filter winnow.LeverWriteFilter) ([]*winnow.LeverWrite, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*winnow.LeverWrite
+	for _, w := range f.writes {
+		if w.OrgID == orgID && (filter.Status == "" || w.Status == filter.Status) {
+			out = append(out, w)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeLeverWrites) RetryLeverWrite(_ context.Context, orgID, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, w := range f.writes {
+		if w.OrgID == orgID && w.ID == id {
+			if w.Status != winnow.LeverWriteFailed {
+				return winnow.Errorf(winnow.ECONFLICT, "This write has not failed.")
+			}
+			w.Status = winnow.LeverWriteQueued
+			f.retried = append(f.retried, id)
+			return nil
+		}
+	}
+	return winnow.Errorf(winnow.ENOTFOUND, "No such write.")
+}
+
+// TestLeverFailedWrites: the panel lists the writes Lever refused, each with Retry,
+// which queues it again once; another org's write is not found.
+func TestLeverFailedWrites(t *testing.T) {
+	t.Parallel()
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		fake := &fakeLeverWrites{}
+		w := startLeverWorld(t, e, func(m *Main) { m.LeverWrites = fake })
+		fake.writes = []*winnow.LeverWrite{
+			{ID: "w1", OrgID: w.admin.OrgID, ApplicantID: "a1", OpportunityID: "o1", Kind: winnow.LeverNote, Status: winnow.LeverWriteFailed,
+				LastError: "Lever refused the note: the opportunity is confidential.", UpdatedAt: time.Now()},
+			{ID: "w2", OrgID: "another-org", OpportunityID: "o2", Kind: winnow.LeverNote, Status: winnow.LeverWriteFailed},
+		}
+		doc := mustDoc(t, mustPage(t, w.b, "/settings/integrations"))
+		rows := doc.Find("#lever-failed tbody tr")
+		if rows.Length() != 1 || !strings.Contains(rows.Text(), "the opportunity is confidential") ||
+			rows.Find(`form[action="/settings/integrations/lever/writes/w1/retry"] button`).Length() != 1 {
+			t.Fatalf("failed writes:\n%s", doc.Find("#lever-failed").Text())
+		}
+		mustPost(t, w.b, "/settings/integrations/lever/writes/w1/retry", url.Values{}, "/settings/integrations?lever=retried#lever")
+		if s, _, _ := w.b.post("/settings/integrations/lever/writes/w1/retry", url.Values{}); s != http.StatusConflict {
+			t.Fatalf("retrying a queued write: %d", s)
+		}
+		if s, _, _ := w.b.post("/settings/integrations/lever/writes/w2/retry", url.Values{}); s != http.StatusNotFound {
+			t.Fatalf("retrying another org's write: %d", s)
+		}
+		if strings.Join(fake.retried, " ") != "w1" {
+			t.Fatalf("retried %v", fake.retried)
+		}
+		mustPage(t, w.b, "/settings/integrations?lever=retried", "The write is queued again.", "None: every write Lever was sent")
 	})
 }
