@@ -199,9 +199,9 @@ type LeverConnectionService interface {
 	SetFunnelLeverStage(ctx context.Context, orgID, funnelID, stageID string) (*Funnel, error)
 }
 
-// ErrLeverPostingTaken is the conflict of linking a posting, or opening a job linked to
+// LeverPostingTaken returns the conflict of linking a posting, or opening a job linked to
 // one, that already feeds another open job, named by its title ("" when unknown).
-func ErrLeverPostingTaken(otherTitle string) error {
+func LeverPostingTaken(otherTitle string) error {
 	if otherTitle == "" {
 		return Errorf(ECONFLICT, "This Lever posting is already linked to another open job. A posting feeds at most one open job: unlink it there, or close that job, first.")
 	}

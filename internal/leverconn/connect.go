@@ -107,7 +107,11 @@ func (c *Connector) FinishLeverOAuth(ctx context.Context, admin winnow.LeverAdmi
 	case cb.Error == "access_denied":
 		return nil, winnow.Errorf(winnow.EINVALID, msgDenied)
 	case cb.Error != "":
-		return nil, winnow.Errorf(winnow.EINVALID, "Lever did not authorize Winnow (%s). Nothing was changed; please connect again.", clipWords(cb.Error))
+		why := cb.Error
+		if cb.ErrorDescription != "" {
+			why += ": " + cb.ErrorDescription
+		}
+		return nil, winnow.Errorf(winnow.EINVALID, "Lever did not authorize Winnow (%s). Nothing was changed; please connect again.", clipWords(why))
 	case cb.Code == "":
 		return nil, winnow.Errorf(winnow.EINVALID, msgNoCode)
 	}

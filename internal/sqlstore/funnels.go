@@ -51,7 +51,7 @@ func (s *Store) CreateFunnel(ctx context.Context, f *winnow.Funnel) error {
 	case isForeignKey(err):
 		return winnow.Errorf(winnow.ENOTFOUND, msgOrgNotFound)
 	case isUnique(err, postingIndex...):
-		return winnow.ErrLeverPostingTaken("")
+		return winnow.LeverPostingTaken("")
 	case err != nil:
 		return fmt.Errorf("insert funnel: %w", err)
 	}
@@ -93,7 +93,7 @@ func (s *Store) UpdateFunnel(ctx context.Context, f *winnow.Funnel) error {
 		f.Title, f.Description, string(f.Status), steps, f.LeverPostingID, f.QualifiedStageID,
 		cadence, f.OpenReview, now, f.OrgID, f.ID).Scan(&created)
 	if isUnique(err, postingIndex...) {
-		return winnow.ErrLeverPostingTaken("")
+		return winnow.LeverPostingTaken("")
 	} else if err != nil {
 		return lookupErr(err, msgFunnelNotFound, "update funnel")
 	}
@@ -132,7 +132,7 @@ func checkPostingFree(ctx context.Context, q querier, f *winnow.Funnel, self str
 	case err != nil:
 		return fmt.Errorf("check lever posting: %w", err)
 	}
-	return winnow.ErrLeverPostingTaken(title)
+	return winnow.LeverPostingTaken(title)
 }
 
 // FindFunnelByID returns the org's funnel with its team, or ENOTFOUND.
