@@ -20,6 +20,8 @@ import (
 	"winnow/internal/filestore"
 	"winnow/internal/jobs"
 	"winnow/internal/keyring"
+	"winnow/internal/lever"
+	"winnow/internal/leverconn"
 	"winnow/internal/sqlstore"
 	"winnow/internal/web"
 	"winnow/internal/web/api"
@@ -46,6 +48,13 @@ type Main struct {
 	River   *jobs.Client
 	Keyring *keyring.Keyring
 	Files   *filestore.Store // uploads, in the bucket of WINNOW_BLOB_URL; set by Open
+	// Lever connects orgs to Lever: their API clients, OAuth and API-key connection,
+	// settings and job links (set by Open).
+	Lever *leverconn.Connector
+	// LeverWrites lists and retries the writes Lever refused, for the Lever panel; nil
+	// hides that part of the panel.
+	// TODO(lever-loop): set it to the store in Open once it implements winnow.LeverWriteService.
+	LeverWrites winnow.LeverWriteService
 	// MailMode says how email leaves: an SMTP server, or the outbox (set by Open).
 	MailMode winnow.MailMode
 	// Timeouts limit how long requests may take; the zero value means web's defaults.
@@ -108,6 +117,11 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("uploads: %w", err)
 	}
 	m.Files = files
+	// The base URL is read when needed: serve learns it only once it listens (port 0).
+	m.Lever = leverconn.New(leverconn.Options{Store: m.Store, Sealer: kr, Lever: leverConfig(m.Config), Logger: m.Logger,
+		Clock: m.Clock, BaseURL: func() string { return m.Config.BaseURL }})
+	// TODO(lever-loop): set leverconn.Options.OnReconnect to the function that makes the
+	// org's snoozed Lever jobs available, once the Lever workers land.
 	if !m.Config.RunsWorkers() {
 		return nil // a web process only queues jobs
 	}
@@ -221,9 +235,10 @@ func (m *Main) webHandler(ctx context.Context, reg *prometheus.Registry) (http.H
 			Keyring: m.Keyring, Proxies: auth.Proxies(m.Config.TrustedProxyPrefixes()),
 			Render: renderer, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL, MailMode: m.MailMode,
 			MemberInvites: &jobs.MemberInvites{Store: m.Store, Sealer: m.Keyring, Logger: m.Logger},
-			Templates:     m.Store, Emails: m.Store, Invitations: m.Store},
+			Templates:     m.Store, Emails: m.Store, Invitations: m.Store,
+			Lever: m.Lever, LeverWrites: m.LeverWrites},
 		API: &api.Handler{Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Reviews: m.Store, Tokens: m.Store, Invitations: m.Store, Emails: m.Store, Files: files,
-			Users: m.Store, Keyring: m.Keyring, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL},
+			Users: m.Store, Keyring: m.Keyring, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL, Lever: m.Lever},
 		Candidate: &candidate.Handler{Orgs: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Links: m.Store, Files: files,
 			Render: renderer, Clock: m.Clock, Logger: m.Logger},
 		Sessions: sessions, Render: renderer, Logger: m.Logger, Ping: m.DB.Ping, Registry: reg,
@@ -274,6 +289,13 @@ func (m *Main) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// leverConfig says where Lever is and which OAuth app Winnow is, from WINNOW_LEVER_*.
+// The OAuth callback is under the base URL, which the connector reads when it needs it.
+func leverConfig(cfg *config.Config) lever.Config {
+	return lever.Config{APIURL: cfg.LeverAPIURL, AuthURL: cfg.LeverAuthURL, ClientID: cfg.LeverClientID,
+		ClientSecret: cfg.LeverClientSecret}
 }
 
 // newLogger builds the process logger from the config.

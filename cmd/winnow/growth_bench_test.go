@@ -137,7 +137,7 @@ func startGrowth(b testing.TB, dbURL, dataDir string) *growth {
 func (g *growth) org(b testing.TB, name string) *growthOrg {
 	b.Helper()
 	ctx := context.Background()
-	u, _, err := createUser(ctx, g.m.Store, name, &winnow.User{Email: "admin@" + strings.ToLower(name) + ".test", Role: winnow.RoleAdmin, PasswordHash: "unused"})
+	u, _, _, err := createUser(ctx, g.m.Store, name, &winnow.User{Email: "admin@" + strings.ToLower(name) + ".test", Role: winnow.RoleAdmin, PasswordHash: "unused"})
 	if err != nil {
 		b.Fatal(err)
 	}

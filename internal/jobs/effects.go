@@ -20,13 +20,16 @@ type Tx interface {
 }
 
 // Change is one change the store has written, as planners see it: an applicant's
-// creation or transition (Applicant and Event), or a member invitation stored with its
-// email (Invite and Email).
+// creation or transition (Applicant and Event), a member invitation stored with its
+// email (Invite and Email), or an org's Lever connection that turned to needs
+// reconnecting (Lever, and Incident, which numbers those turns).
 type Change struct {
 	Applicant *winnow.Applicant
 	Event     *winnow.Event
 	Invite    *winnow.Invite
 	Email     *winnow.Email
+	Lever     *winnow.LeverConnection
+	Incident  int
 }
 
 // Planner turns a change into the River jobs that carry one kind of its effects,
@@ -65,6 +68,15 @@ func (e *Effects[T]) ApplicantChanged(ctx context.Context, tx T, a *winnow.Appli
 func (e *Effects[T]) InviteCreated(ctx context.Context, tx T, inv *winnow.Invite, em *winnow.Email) error {
 	if err := e.plan(ctx, tx, Change{Invite: inv, Email: em}); err != nil {
 		return fmt.Errorf("invitation effects: %w", err)
+	}
+	return nil
+}
+
+// LeverNeedsReconnecting plans the effects of the org's Lever connection c turning to
+// needs reconnecting, for the incident-th time.
+func (e *Effects[T]) LeverNeedsReconnecting(ctx context.Context, tx T, c *winnow.LeverConnection, incident int) error {
+	if err := e.plan(ctx, tx, Change{Lever: c, Incident: incident}); err != nil {
+		return fmt.Errorf("lever needs reconnecting effects: %w", err)
 	}
 	return nil
 }

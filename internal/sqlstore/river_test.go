@@ -50,6 +50,10 @@ func (fx *testEffects) InviteCreated(ctx context.Context, tx *sqlstore.Tx, inv *
 	return fx.insert(ctx, tx, inviteEmailArgs{EmailID: e.ID})
 }
 
+func (fx *testEffects) LeverNeedsReconnecting(ctx context.Context, tx *sqlstore.Tx, c *winnow.LeverConnection, incident int) error {
+	return fx.insert(ctx, tx, effectArgs{Event: "lever_needs_reconnecting"})
+}
+
 func (fx *testEffects) insert(ctx context.Context, tx *sqlstore.Tx, args river.JobArgs) error {
 	fx.calls++
 	if _, err := fx.client.InsertTx(ctx, tx.SQL(), args, nil); err != nil {

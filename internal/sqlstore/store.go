@@ -23,6 +23,9 @@ type Effects interface {
 	ApplicantChanged(ctx context.Context, tx *Tx, a *winnow.Applicant, ev *winnow.Event) error
 	// InviteCreated is called for a member invitation stored with its email.
 	InviteCreated(ctx context.Context, tx *Tx, inv *winnow.Invite, e *winnow.Email) error
+	// LeverNeedsReconnecting is called when the org's Lever connection c turned to
+	// needs reconnecting; incident counts those turns, so it names this one.
+	LeverNeedsReconnecting(ctx context.Context, tx *Tx, c *winnow.LeverConnection, incident int) error
 }
 
 // Store implements the domain's OrgService, UserService, SessionService,
