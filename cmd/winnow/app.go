@@ -19,11 +19,14 @@ import (
 	"winnow/internal/filestore"
 	"winnow/internal/jobs"
 	"winnow/internal/keyring"
+	"winnow/internal/lever"
+	"winnow/internal/leverconn"
 	"winnow/internal/sqlstore"
 	"winnow/internal/web"
 	"winnow/internal/web/api"
 	"winnow/internal/web/auth"
 	"winnow/internal/web/candidate"
+	"winnow/internal/web/hook"
 	"winnow/internal/web/recruiter"
 	"winnow/internal/web/render"
 	"winnow/ui"
@@ -46,6 +49,11 @@ type Main struct {
 	// Timeouts limit how long requests may take; the zero value means web's defaults.
 	// Tests shorten them.
 	Timeouts web.Timeouts
+	// Lever hands out a Lever client per org (set by Open). LeverOptions, when set,
+	// adjusts how it is built before Open builds it: tests shorten timeouts and lift
+	// the rate limit.
+	Lever        *leverconn.Connector
+	LeverOptions func(*leverconn.Options)
 
 	started  bool // the River client was started
 	listener net.Listener
@@ -81,8 +89,10 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	effects := jobs.NewEffects[*sqlstore.Tx](inserter, jobs.OptOutPlanner{}, jobs.EmailPlanner{})
+	baseURL := func() string { return m.Config.BaseURL }
+	effects := jobs.NewEffects[*sqlstore.Tx](inserter, jobs.OptOutPlanner{}, jobs.EmailPlanner{}, jobs.LeverPlanner{BaseURL: baseURL})
 	m.Store = sqlstore.NewStore(db, m.Clock, effects)
+	m.Lever = m.newLeverConnector()
 	sender, mode, err := newMailer(m.Config)
 	if err != nil {
 		return err
@@ -94,13 +104,26 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Files = files
 	client, err := jobs.NewClient(db.RiverDriver(), jobs.Deps{Applicants: m.Store, Clock: m.Clock, Logger: m.Logger,
-		Emails: m.Store, Sender: sender, From: mode.From, Sealer: kr, BaseURL: func() string { return m.Config.BaseURL },
-		Uploads: m.Store, Files: files})
+		Emails: m.Store, Sender: sender, From: mode.From, Sealer: kr, BaseURL: baseURL,
+		Uploads: m.Store, Files: files, Lever: m.Lever, LeverStore: m.Store})
 	if err != nil {
 		return err
 	}
 	m.River = client
 	return nil
+}
+
+// newLeverConnector builds the connector from WINNOW_LEVER_*: where Lever is and which
+// OAuth app Winnow is.
+func (m *Main) newLeverConnector() *leverconn.Connector {
+	c := m.Config
+	o := leverconn.Options{Store: m.Store, Sealer: m.Keyring, Logger: m.Logger, Lever: lever.Config{
+		APIURL: c.LeverAPIURL, AuthURL: c.LeverAuthURL, ClientID: c.LeverClientID, ClientSecret: c.LeverClientSecret,
+		RedirectURL: c.BaseURL + winnow.LeverOAuthCallbackPath, Logger: m.Logger}}
+	if m.LeverOptions != nil {
+		m.LeverOptions(&o)
+	}
+	return leverconn.New(o)
 }
 
 // Run opens everything, starts the workers and serves HTTP on the configured address
@@ -139,6 +162,8 @@ func (m *Main) Run(ctx context.Context) error {
 			Users: m.Store, Keyring: m.Keyring, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL},
 		Candidate: &candidate.Handler{Orgs: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Links: m.Store, Files: files,
 			Render: renderer, Clock: m.Clock, Logger: m.Logger},
+		Hooks: &hook.Handler{Webhooks: &jobs.LeverIntake{Store: m.Store, Sealer: m.Keyring, Clock: m.Clock, Logger: m.Logger},
+			Logger: m.Logger},
 		Sessions: sessions, Render: renderer, Logger: m.Logger, Ping: m.DB.Ping, Registry: reg,
 		Timeouts: m.Timeouts, Secure: m.Config.Secure(), MetricsToken: m.Config.MetricsToken,
 	}

@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"net/http"
 
+	"winnow"
 	"winnow/ui"
 )
 
@@ -111,6 +112,11 @@ func (s *Server) table() []route {
 		{"POST /c/new-link", public, s.Candidate.RequestNewLink},
 		{"GET /c/{token}/opt-out", public, s.Candidate.OptOutForm},
 		{"POST /c/{token}/opt-out", public, s.Candidate.OptOut},
+
+		// Lever's webhooks: public, each request proves itself by its signature. The
+		// URL names the org; the bare URL (the seed's) matches the org by signature.
+		{"POST " + winnow.LeverWebhookPath + "/{orgKey}", public, s.Hooks.Lever},
+		{"POST " + winnow.LeverWebhookPath, public, s.Hooks.Lever},
 
 		// The JSON API: an org API token, never the session cookie.
 		{"GET /api/v1/openapi.json", public, api.OpenAPI},
