@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -128,3 +130,215 @@ func TestLeverUnlinkedAndNoEmail(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// lifecycleSteps is a job that needs review: a knockout question, then homework.
+func lifecycleSteps() []winnow.Step {
+	return []winnow.Step{
+		{ID: "s_q", Kind: winnow.StepQuestions, Title: "Basics", Questions: []winnow.Question{
+			{ID: "q_permit", Text: "Are you allowed to work in the EU?", Type: winnow.QuestionYesNo,
+				Knockout: &winnow.Knockout{Answer: "yes", Reason: "Needs an EU work permit"}}}},
+		{ID: "s_hw", Kind: winnow.StepHomework, Homework: &winnow.Homework{Instructions: "Design a queue.", AcceptText: true}},
+	}
+}
+
+// TestLeverLifecycle drives an applicant down every path (knockout, qualified and
+// unqualified by review, opted out by link and by deadline, archived and deleted in
+// Lever) and checks that each sandbox opportunity ends with exactly the spec's tags,
+// notes and stage, and that the applicant's timeline shows every call to Lever.
+func TestLeverLifecycle(t *testing.T) {
+	t.Parallel()
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		w := startLeverWorld(t, e.URL(t), leverWorldOptions{steps: lifecycleSteps()})
+		ctx := context.Background()
+		admin := signedIn(t, w.m, "admin@acme.test")
+		card := func(a *winnow.Applicant) string { return w.m.Config.BaseURL + "/applicants/" + a.ID }
+		type path struct {
+			name  string
+			tags  []string
+			stage string
+			notes []string // each note starts "Winnow: " + this
+		}
+		expect := func(a *winnow.Applicant, opp string, p path) {
+			t.Helper()
+			writes := w.settled(a)
+			st := w.lever(opp)
+			notes := noteValues(st)
+			if !slices.Equal(st.Tags, p.tags) || st.Stage != p.stage || len(notes) != len(p.notes) {
+				t.Fatalf("%s: tags %q stage %s notes %q; want %q %s and %d notes", p.name, st.Tags, st.Stage, notes, p.tags, p.stage, len(p.notes))
+			}
+			for i, n := range notes {
+				if !strings.HasPrefix(n, "Winnow: "+p.notes[i]) || !strings.Contains(n, card(a)) {
+					t.Errorf("%s: note %d is %q, want %q with the card link", p.name, i, n, p.notes[i])
+				}
+			}
+			// Every write that went out is on the timeline with its call.
+			evs, err := w.m.Store.ListEvents(ctx, a.OrgID, a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			okCalls := 0
+			for _, ev := range evs {
+				if ev.Call != nil && ev.Call.Status >= 200 && ev.Call.Status < 300 {
+					if !strings.HasPrefix(ev.Call.Path, "/v1/opportunities/"+opp) || ev.Call.Method == "" || strings.Contains(ev.Call.Path, "?") {
+						t.Errorf("%s: call %+v", p.name, ev.Call)
+					}
+					okCalls++
+				}
+			}
+			done := 0
+			for _, x := range writes {
+				if x.Status == winnow.LeverWriteDone {
+					done++
+				}
+				if x.Status == winnow.LeverWriteFailed {
+					t.Errorf("%s: write %d failed: %s", p.name, x.Seq, x.LastError)
+				}
+			}
+			if done == 0 || okCalls < done {
+				t.Errorf("%s: %d writes done but %d calls on the timeline", p.name, done, okCalls)
+			}
+		}
+
+		// Knockout: the candidate answers no on their own pages.
+		oppKO := w.apply("Kurt Knockout", "kurt@example.com")
+		ko := w.applicant(oppKO)
+		c := "/c/" + ko.Token
+		cand := newBrowser(t, w.m)
+		mustPost(t, cand, c+"/start", nil, c+"/steps/s_q")
+		mustPost(t, cand, c+"/steps/s_q", map[string][]string{"a-q_permit": {"no"}}, c)
+		expect(ko, oppKO, path{"knockout", []string{"CP-Unqual"}, "applicant-new",
+			[]string{"Invitation sent to kurt@example.com", "Started the qualification", "Unqualified for Backend Engineer: Needs an EU work permit"}})
+
+		// Review, both ways: the candidate submits, the admin decides on the card.
+		submit := func(name, email string) (*winnow.Applicant, string) {
+			opp := w.apply(name, email)
+			a := w.applicant(opp)
+			c := "/c/" + a.Token
+			b := newBrowser(t, w.m)
+			mustPost(t, b, c+"/start", nil, c+"/steps/s_q")
+			mustPost(t, b, c+"/steps/s_q", map[string][]string{"a-q_permit": {"yes"}}, c+"/steps/s_hw")
+			now := w.clock.Now()
+			if _, err := w.m.Store.SaveStepAnswer(ctx, &winnow.StepAnswer{OrgID: a.OrgID, ApplicantID: a.ID, StepID: "s_hw",
+				Text: "Two stacks.", CompletedAt: &now}); err != nil {
+				t.Fatal(err)
+			}
+			mustPost(t, b, c+"/submit", nil, c+"/thanks")
+			return w.reload(a), opp
+		}
+		yes, oppYes := submit("Quinn Qualified", "quinn@example.com")
+		no, oppNo := submit("Una Unqualified", "una@example.com")
+		mustPost(t, admin, "/applicants/"+yes.ID+"/decision", map[string][]string{"outcome": {"qualified"}}, "/applicants/"+yes.ID+"?done=qualified")
+		mustPost(t, admin, "/applicants/"+no.ID+"/decision", map[string][]string{"outcome": {"unqualified"}, "reason": {"Queue too slow"}},
+			"/applicants/"+no.ID+"?done=unqualified")
+		expect(yes, oppYes, path{"qualified", []string{"CP-Qual"}, qualifiedStage,
+			[]string{"Invitation sent to quinn@example.com", "Started", "Submitted for Backend Engineer; in review", "Qualified for Backend Engineer."}})
+		expect(no, oppNo, path{"unqualified", []string{"CP-Unqual"}, "applicant-new",
+			[]string{"Invitation sent to una@example.com", "Started", "Submitted", "Unqualified for Backend Engineer: Queue too slow"}})
+		// Lever reports the stage move back; it goes on the timeline.
+		w.eventually(30*time.Second, func() error {
+			evs, err := w.m.Store.ListEvents(ctx, yes.OrgID, yes.ID)
+			if err == nil && !slices.ContainsFunc(evs, func(ev *winnow.Event) bool {
+				return ev.Kind == winnow.EventLeverStage && strings.Contains(ev.Message, "On-site interview")
+			}) {
+				err = errString("no stage change on the qualified applicant's timeline")
+			}
+			return err
+		})
+
+		// Opted out through the link: the tag stays.
+		oppOut := w.apply("Otto Out", "otto@example.com")
+		out := w.applicant(oppOut)
+		mustPost(t, newBrowser(t, w.m), "/c/"+out.Token+"/opt-out", nil, "/c/"+out.Token)
+		expect(out, oppOut, path{"opted out by link", []string{"CP-Sent"}, "applicant-new",
+			[]string{"Invitation sent to otto@example.com", "Opted out of Backend Engineer: declined via the candidate link"}})
+
+		// Archived in Lever: reminders stop, the link says the application is closed,
+		// the card and the list say why, and blind review holds on the timeline.
+		oppArch := w.apply("Archie Archived", "archie@example.com")
+		arch := w.applicant(oppArch)
+		w.settled(arch)
+		if err := w.sb.Archive(oppArch, "withdrew"); err != nil {
+			t.Fatal(err)
+		}
+		w.eventually(30*time.Second, func() error {
+			if w.reload(arch).ArchivedAt == nil {
+				return errString("not archived yet")
+			}
+			return nil
+		})
+		expect(arch, oppArch, path{"archived", []string{"CP-Sent"}, "applicant-new", []string{"Invitation sent to archie@example.com"}})
+		if emails, _ := w.m.Store.ListEmails(ctx, w.org, winnow.EmailFilter{ApplicantID: arch.ID, Statuses: []winnow.EmailStatus{winnow.EmailScheduled}}); len(emails) != 0 {
+			t.Fatalf("%d reminders still scheduled after the archive", len(emails))
+		}
+		mustPage(t, newBrowser(t, w.m), "/c/"+arch.Token, "closed")
+		if s, _, _ := newBrowser(t, w.m).post("/c/"+arch.Token+"/start", nil); s != 409 {
+			t.Fatalf("start after the archive: %d", s)
+		}
+		body := mustPage(t, admin, "/applicants/"+arch.ID, "Archived in Lever")
+		if strings.Contains(body, "archie@example.com") || strings.Contains(body, "Archie") || !has(t, body, "#timeline code.call") {
+			t.Fatalf("the blind card shows the candidate or no calls:\n%s", body)
+		}
+		mustPage(t, admin, "/applicants", "Archived in Lever")
+
+		// Deleted in Lever: answers, files, name and email go; an anonymous record stays.
+		oppDel := w.apply("Dora Deleted", "dora@example.com")
+		del := w.applicant(oppDel)
+		cd := "/c/" + del.Token
+		bd := newBrowser(t, w.m)
+		mustPost(t, bd, cd+"/start", nil, cd+"/steps/s_q")
+		mustPost(t, bd, cd+"/steps/s_q", map[string][]string{"a-q_permit": {"yes"}}, cd+"/steps/s_hw")
+		up := mustUpload(t, w.m, del, "s_hw", "homework", "dora.pdf", "application/pdf", "%PDF dora")
+		w.settled(del)
+		if err := w.sb.DeleteOpportunity(oppDel); err != nil {
+			t.Fatal(err)
+		}
+		w.eventually(30*time.Second, func() error {
+			if w.reload(del).ErasedAt == nil {
+				return errString("not erased yet")
+			}
+			return nil
+		})
+		gone := w.reload(del)
+		answers, _ := w.m.Store.ListStepAnswers(ctx, del.OrgID, del.ID)
+		emails, _ := w.m.Store.ListEmails(ctx, del.OrgID, winnow.EmailFilter{ApplicantID: del.ID})
+		if gone.Name != winnow.ErasedName || gone.Email != "" || len(answers) != 0 {
+			t.Fatalf("erased applicant %+v, %d answers", gone, len(answers))
+		}
+		for _, em := range emails {
+			if em.To != "" || em.Text != "" || em.Status == winnow.EmailScheduled {
+				t.Fatalf("email kept %q %q %s", em.To, em.Text, em.Status)
+			}
+		}
+		if _, err := w.m.Store.FindUpload(ctx, del.OrgID, up.ID); winnow.ErrorCode(err) != winnow.ENOTFOUND {
+			t.Fatalf("upload row: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(w.m.Files.Dir(), up.Path)); !os.IsNotExist(err) {
+			t.Fatalf("upload file: %v", err)
+		}
+		st := w.lever(oppDel)
+		if !st.Deleted || !slices.Equal(st.Tags, []string{"CP-InProg"}) || len(st.Notes) != 2 {
+			t.Fatalf("deleted opportunity %+v", st)
+		}
+		mustPage(t, admin, "/applicants/"+del.ID, "Deleted in Lever")
+		mustPage(t, newBrowser(t, w.m), cd, "closed")
+
+		// Opted out at the deadline, 17.5 days on.
+		oppLate := w.apply("Lena Late", "lena@example.com")
+		late := w.applicant(oppLate)
+		w.settled(late)
+		w.clock.Advance(18 * 24 * time.Hour)
+		w.runDue()
+		w.eventually(30*time.Second, func() error {
+			if w.reload(late).Status != winnow.StatusOptedOut {
+				return errString("not opted out yet")
+			}
+			return nil
+		})
+		expect(late, oppLate, path{"opted out at the deadline", []string{"CP-Sent"}, "applicant-new",
+			[]string{"Invitation sent to lena@example.com", "Opted out of Backend Engineer: no submission within 17.5 days"}})
+		// The archived applicant was not opted out: it no longer owed a submission.
+		if a := w.reload(arch); a.Status != winnow.StatusInvited {
+			t.Fatalf("archived applicant became %s", a.Status)
+		}
+	})
+}

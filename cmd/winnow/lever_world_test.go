@@ -260,7 +260,7 @@ func (w *leverWorld) settled(a *winnow.Applicant) []*winnow.LeverWrite {
 		}
 		for _, x := range list {
 			if !x.Status.Final() {
-				return fmt.Errorf("write %d (%s) is %s: %s", x.Seq, x.Kind, x.Status, x.LastError)
+				return fmt.Errorf("write %d (%s) is %s: %s (attempts %d)%s", x.Seq, x.Kind, x.Status, x.LastError, x.Attempts, w.jobsOf(x.ID))
 			}
 		}
 		writes = list
@@ -270,6 +270,24 @@ func (w *leverWorld) settled(a *winnow.Applicant) []*winnow.LeverWrite {
 		writes[i], writes[j] = writes[j], writes[i]
 	}
 	return writes
+}
+
+// jobsOf describes the River jobs of the write with this ID, for failure messages.
+func (w *leverWorld) jobsOf(writeID string) string {
+	res, err := w.m.River.JobList(context.Background(), river.NewJobListParams().Kinds("lever_write").First(10000))
+	if err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	for _, j := range res.Jobs {
+		if strings.Contains(string(j.EncodedArgs), writeID) {
+			fmt.Fprintf(&b, "\n  job %d %s attempt %d scheduled %s errors %d", j.ID, j.State, j.Attempt, j.ScheduledAt.Format(time.RFC3339Nano), len(j.Errors))
+			for _, e := range j.Errors {
+				fmt.Fprintf(&b, "\n    %s", e.Error)
+			}
+		}
+	}
+	return b.String()
 }
 
 // lever returns the sandbox's opportunity.
