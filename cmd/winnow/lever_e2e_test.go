@@ -2,15 +2,23 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
 	"winnow"
 	"winnow/internal/dbtest"
+	"winnow/internal/jobs"
+	"winnow/internal/lever"
 	"winnow/internal/leversandbox"
 )
 
@@ -341,4 +349,185 @@ func TestLeverLifecycle(t *testing.T) {
 			t.Fatalf("archived applicant became %s", a.Status)
 		}
 	})
+}
+
+// TestLeverPauseAndResume: access revoked in Lever pauses the next write (the
+// connection needs reconnecting, the writes stay queued, their jobs sleep rather than
+// fail) and the processing of new applications; reconnecting resumes the paused work,
+// which completes in order.
+func TestLeverPauseAndResume(t *testing.T) {
+	t.Parallel()
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		w := startLeverWorld(t, e.URL(t), leverWorldOptions{oauth: true})
+		ctx := context.Background()
+		oppA := w.apply("Ada Lovelace", "ada@example.com")
+		a := w.applicant(oppA)
+		w.settled(a)
+
+		w.sb.Revoke()
+		a = w.move(a, func(x *winnow.Applicant, now time.Time) (winnow.Event, error) { return x.Start(now) })
+		w.eventually(30*time.Second, func() error {
+			if c := w.conn(); c.State != winnow.LeverNeedsReconnecting {
+				return errString("connection is " + string(c.State))
+			}
+			return nil
+		})
+		if c := w.conn(); !strings.Contains(c.StateReason, "Reconnect Lever") {
+			t.Fatalf("reason %q", c.StateReason)
+		}
+		oppB := w.apply("Grace Hopper", "grace@example.com") // arrives while paused
+		w.eventually(30*time.Second, func() error {
+			jobs, err := w.m.River.JobList(ctx, river.NewJobListParams().Kinds("lever_write", "lever_delivery").
+				States(rivertype.JobStateAvailable, rivertype.JobStateRunning, rivertype.JobStatePending).First(100))
+			if err == nil && len(jobs.Jobs) > 0 {
+				err = errString("Lever jobs still running")
+			}
+			return err
+		})
+		writes, _ := w.m.Store.ListLeverWrites(ctx, w.org, winnow.LeverWriteFilter{ApplicantID: a.ID})
+		queued := 0
+		for _, x := range writes {
+			switch x.Status {
+			case winnow.LeverWriteQueued:
+				queued++
+			case winnow.LeverWriteFailed, winnow.LeverWriteSkipped:
+				t.Fatalf("write %d %s while paused: %s", x.Seq, x.Status, x.LastError)
+			}
+		}
+		if queued != 3 {
+			t.Fatalf("%d writes queued while paused, want the start's 3", queued)
+		}
+		bad, _ := w.m.River.JobList(ctx, river.NewJobListParams().Kinds("lever_write", "lever_delivery").
+			States(rivertype.JobStateDiscarded, rivertype.JobStateCancelled, rivertype.JobStateRetryable).First(100))
+		if len(bad.Jobs) != 0 {
+			t.Fatalf("%d Lever jobs failed or cancelled while paused", len(bad.Jobs))
+		}
+		if st := w.lever(oppA); !slices.Equal(st.Tags, []string{"CP-Sent"}) || len(st.Notes) != 1 {
+			t.Fatalf("Lever changed while paused: %+v", st)
+		}
+
+		w.connectOAuth()
+		n, err := jobs.ResumeLever(ctx, w.m.River, w.org)
+		if err != nil || n < 4 { // the start's 3 writes and B's delivery
+			t.Fatalf("resumed %d jobs: %v", n, err)
+		}
+		writes = w.settled(a)
+		for i := 1; i < len(writes); i++ {
+			if writes[i].Status == winnow.LeverWriteDone && writes[i-1].Status == winnow.LeverWriteDone && writes[i].DoneAt.Before(*writes[i-1].DoneAt) {
+				t.Fatalf("write %d done before write %d", writes[i].Seq, writes[i-1].Seq)
+			}
+		}
+		st := w.lever(oppA)
+		if notes := noteValues(st); !slices.Equal(st.Tags, []string{"CP-InProg"}) || len(notes) != 2 ||
+			!strings.Contains(notes[0], "Invitation sent") || !strings.Contains(notes[1], "Started") {
+			t.Fatalf("after reconnecting: tags %q notes %q", st.Tags, notes)
+		}
+		b := w.applicant(oppB)
+		w.settled(b)
+		if st := w.lever(oppB); !slices.Equal(st.Tags, []string{"CP-Sent"}) || len(st.Notes) != 1 {
+			t.Fatalf("the application that arrived while paused: %+v", st)
+		}
+	})
+}
+
+// TestLeverWebhookRefusals: a forged or missing signature, an unknown org key, a body
+// that is no webhook and one over 1 MiB are refused with their status and store
+// nothing; Lever's "Verify connection" test is answered and shown as verified; the
+// URL that names no org takes a delivery its signature matches to an org.
+func TestLeverWebhookRefusals(t *testing.T) {
+	t.Parallel()
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		w := startLeverWorld(t, e.URL(t), leverWorldOptions{})
+		ctx := context.Background()
+		key := w.conn().OrgKey
+		var token string
+		for _, h := range w.sb.Webhooks() {
+			if h.Event == winnow.LeverApplicationCreated {
+				token = h.SignatureToken
+			}
+		}
+		signed := func(event, data, sigToken string) string {
+			at := time.Now().UnixMilli()
+			tok := "tok" + dbtest.RandomHex(20)
+			return `{"event":"` + event + `","triggeredAt":` + strconv.FormatInt(at, 10) + `,"token":"` + tok +
+				`","signature":"` + lever.Sign(sigToken, tok, at) + `","data":` + data + `}`
+		}
+		app := `{"applicationId":"ap1","opportunityId":"opp-unknown"}`
+		orgURL := winnow.LeverWebhookPath + "/" + key
+		cases := []struct {
+			name, path, body string
+			status           int
+		}{
+			{"forged signature", orgURL, signed("applicationCreated", app, "not-the-token"), 401},
+			{"missing signature", orgURL, `{"event":"applicationCreated","triggeredAt":1,"token":"t","data":` + app + `}`, 401},
+			{"forged on the bare URL", winnow.LeverWebhookPath, signed("applicationCreated", app, "not-the-token"), 401},
+			{"unknown org key", winnow.LeverWebhookPath + "/" + strings.Repeat("0", 32), signed("applicationCreated", app, token), 404},
+			{"org key that cannot be one", winnow.LeverWebhookPath + "/bad.key", signed("applicationCreated", app, token), 404},
+			{"garbled body", orgURL, `{"event":"applicationCreated","triggeredAt":`, 400},
+			{"not an object", orgURL, `[1, 2, 3]`, 400},
+			{"no opportunity", orgURL, signed("applicationCreated", `{"applicationId":"ap1"}`, token), 400},
+			{"2 MiB body", orgURL, `{"event":"applicationCreated","data":{"x":"` + strings.Repeat("x", 2<<20) + `"}}`, 413},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				resp, err := http.Post(w.m.Config.BaseURL+c.path, "application/json", strings.NewReader(c.body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				var answer struct {
+					Error struct{ Code, Message string } `json:"error"`
+				}
+				if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+					t.Fatalf("status %d, body not JSON: %v", resp.StatusCode, err)
+				}
+				if resp.StatusCode != c.status || answer.Error.Message == "" {
+					t.Fatalf("status %d, want %d: %+v", resp.StatusCode, c.status, answer)
+				}
+			})
+		}
+		if n := countRows(t, w.m, "lever_deliveries"); n != 0 {
+			t.Fatalf("%d deliveries stored from refused requests", n)
+		}
+		if c := w.conn(); c.LastWebhookAt != nil || c.LastVerifiedAt != nil {
+			t.Fatalf("refused requests touched the connection: %+v", c)
+		}
+
+		// Lever's "Verify connection": signed, empty data.
+		for _, h := range w.sb.Webhooks() {
+			if d, err := w.sb.VerifyWebhook(h.ID); err != nil || !d.OK {
+				t.Fatalf("verify: %+v %v", d, err)
+			}
+		}
+		if c := w.conn(); c.LastVerifiedAt == nil {
+			t.Fatal("the test was not recorded as a verification")
+		}
+		// The bare URL, signed with the org's token.
+		resp, err := http.Post(w.m.Config.BaseURL+winnow.LeverWebhookPath, "application/json", strings.NewReader(signed("applicationCreated", app, token)))
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("bare URL: %v %v", resp, err)
+		}
+		resp.Body.Close()
+		ds, _ := w.m.Store.ListLeverDeliveries(ctx, w.org, 0)
+		if len(ds) != 1 || ds[0].OpportunityID != "opp-unknown" {
+			t.Fatalf("deliveries %+v", ds)
+		}
+		w.eventually(30*time.Second, func() error {
+			d, err := w.m.Store.FindLeverDelivery(ctx, w.org, ds[0].ID)
+			if err == nil && d.Status != winnow.LeverDeliveryIgnored {
+				err = errString("delivery " + string(d.Status))
+			}
+			return err
+		})
+	})
+}
+
+// countRows counts a table's rows in m's database.
+func countRows(t *testing.T, m *Main, table string) int {
+	t.Helper()
+	var n int
+	if err := m.DB.SQL().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
