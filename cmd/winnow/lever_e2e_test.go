@@ -531,3 +531,108 @@ func countRows(t *testing.T, m *Main, table string) int {
 	}
 	return n
 }
+
+// TestLeverWriteOutcomes: a deactivated perform_as user is dropped (with a warning for
+// admins) and the write goes out at once without them; a note whose answer was lost
+// after Lever stored it is found, not written twice; a write Lever refuses for good
+// fails with the reason on the timeline, and Retry tries it again.
+func TestLeverWriteOutcomes(t *testing.T) {
+	t.Parallel()
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		w := startLeverWorld(t, e.URL(t), leverWorldOptions{})
+		ctx := context.Background()
+		lc, err := lever.New(lever.Config{APIURL: w.sb.URL() + "/v1"}, lever.APIKeyAuth(w.sb.APIKey()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		users, err := lc.ListUsers(ctx, "rui@example.com")
+		if err != nil || len(users) != 1 {
+			t.Fatalf("users %v %v", users, err)
+		}
+		rui := users[0].ID
+		w.connect(func(c *winnow.LeverConnection) { c.PerformAs, c.PerformAsName = rui, "Rui Recruiter" })
+
+		opp := w.apply("Ada Lovelace", "ada@example.com")
+		a := w.applicant(opp)
+		w.settled(a)
+		if st := w.lever(opp); len(st.Notes) != 1 || st.Notes[0].User != rui {
+			t.Fatalf("the invitation note is not by the perform_as user: %+v", st.Notes)
+		}
+
+		// perform_as deactivated in Lever.
+		if err := w.sb.DeactivateUser("rui@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		a = w.move(a, func(x *winnow.Applicant, now time.Time) (winnow.Event, error) { return x.Start(now) })
+		w.settled(a)
+		c := w.conn()
+		if c.PerformAs != "" || !strings.Contains(c.PerformAsWarning, "Rui Recruiter") {
+			t.Fatalf("perform_as %q warning %q", c.PerformAs, c.PerformAsWarning)
+		}
+		st := w.lever(opp)
+		if notes := noteValues(st); len(notes) != 2 || st.Notes[0].User != "" || !strings.Contains(notes[1], "Started") {
+			t.Fatalf("notes after the deactivation: %+v", st.Notes)
+		}
+
+		// The answer to the note is lost after Lever stored it.
+		if err := w.sb.SetFaults(leversandbox.Faults{TimeoutAfterWriteRate: 1}); err != nil {
+			t.Fatal(err)
+		}
+		a = w.move(a, func(x *winnow.Applicant, now time.Time) (winnow.Event, error) { return x.Submit(now) })
+		w.eventually(30*time.Second, func() error {
+			if n := len(w.lever(opp).Notes); n != 3 {
+				return errString(strconv.Itoa(n) + " notes")
+			}
+			return nil
+		})
+		if err := w.sb.SetFaults(leversandbox.Faults{}); err != nil {
+			t.Fatal(err)
+		}
+		w.settled(a)
+		if notes := noteValues(w.lever(opp)); len(notes) != 3 || !strings.Contains(notes[2], "Submitted") {
+			t.Fatalf("notes after the lost answer: %q", notes)
+		}
+		evs, _ := w.m.Store.ListEvents(ctx, a.OrgID, a.ID)
+		if !slices.ContainsFunc(evs, func(ev *winnow.Event) bool { return strings.Contains(ev.Message, "found in Lever") }) {
+			t.Fatal("the timeline does not say the note was found")
+		}
+		if !slices.ContainsFunc(evs, func(ev *winnow.Event) bool { return ev.Call != nil && ev.Call.Status == 0 }) {
+			t.Fatal("the timeline does not show the call that got no answer")
+		}
+
+		// A stage Lever does not know: the move fails for good.
+		w.connect(func(c *winnow.LeverConnection) { c.QualifiedStageID = "no-such-stage" })
+		a = w.move(a, func(x *winnow.Applicant, now time.Time) (winnow.Event, error) { return x.Qualify(now, "") })
+		w.settled(a)
+		failed, _ := w.m.Store.ListLeverWrites(ctx, w.org, winnow.LeverWriteFilter{Status: winnow.LeverWriteFailed})
+		if len(failed) != 1 || failed[0].Kind != winnow.LeverStage || !strings.Contains(failed[0].LastError, "not found") {
+			t.Fatalf("failed writes %+v", failed)
+		}
+		st = w.lever(opp)
+		if !slices.Equal(st.Tags, []string{"CP-Qual"}) || len(st.Notes) != 4 || st.Stage != "applicant-new" {
+			t.Fatalf("after the failure %+v", st)
+		}
+		failures := func() int {
+			evs, _ := w.m.Store.ListEvents(ctx, a.OrgID, a.ID)
+			n := 0
+			for _, ev := range evs {
+				if ev.Kind == winnow.EventLeverFailed && ev.Call != nil && ev.Call.Status == http.StatusBadRequest {
+					n++
+				}
+			}
+			return n
+		}
+		if n := failures(); n != 1 {
+			t.Fatalf("%d failures on the timeline", n)
+		}
+		if err := w.m.Store.RetryLeverWrite(ctx, w.org, failed[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		w.eventually(30*time.Second, func() error {
+			if n := failures(); n != 2 {
+				return errString(strconv.Itoa(n) + " failures")
+			}
+			return nil
+		})
+	})
+}
