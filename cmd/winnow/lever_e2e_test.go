@@ -287,6 +287,11 @@ func TestLeverLifecycle(t *testing.T) {
 			t.Fatalf("the blind card shows the candidate or no calls:\n%s", body)
 		}
 		mustPage(t, admin, "/applicants", "Archived in Lever")
+		tok, _ := MustAPIToken(t, w.m, w.org, w.admin.ID)
+		if status, raw, v := newAPIClient(t, w.m, tok).call("GET", "/api/v1/applicants/"+arch.ID, "", nil); status != 200 ||
+			get(v, "archivedAt") == nil || !strings.Contains(raw, `"call":{"method":"POST","path":"/v1/opportunities/`+oppArch) {
+			t.Fatalf("API applicant: %d %s", status, raw)
+		}
 
 		// Deleted in Lever: answers, files, name and email go; an anonymous record stays.
 		oppDel := w.apply("Dora Deleted", "dora@example.com")
