@@ -35,6 +35,7 @@ type OrgService interface {
 	CreateOrg(ctx context.Context, o *Org) error
 	// FindOrgByID returns the org or an ENOTFOUND error.
 	FindOrgByID(ctx context.Context, id string) (*Org, error)
-	// FindOrgByName returns the org with exactly this name or an ENOTFOUND error.
+	// FindOrgByName returns the org with this name, ignoring letter case and surrounding
+	// spaces, or an ENOTFOUND error.
 	FindOrgByName(ctx context.Context, name string) (*Org, error)
 }

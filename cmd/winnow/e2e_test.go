@@ -37,8 +37,15 @@ func TestEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("user create: %v\n%s", err, errOut.String())
 		}
-		if !strings.Contains(out.String(), "admin@acme.test") {
+		if !strings.Contains(out.String(), "admin@acme.test") || !strings.Contains(out.String(), `new organization "Acme"`) {
 			t.Fatalf("user create said %q", out.String())
+		}
+		// Another spelling of the name joins the same org instead of making a second one.
+		out.Reset()
+		err = run(context.Background(), []string{"user", "create", "--org", " acme ", "--email", "member@acme.test",
+			"--password-file", pwFile, "--role", "member", "--name", "Max Member"}, nil, &out, &errOut, func(k string) string { return env[k] })
+		if err != nil || !strings.Contains(out.String(), `existing organization "Acme"`) {
+			t.Fatalf("second user create: %v %q", err, out.String())
 		}
 		m := MustStart(t, env)
 		b := newBrowser(t, m)

@@ -86,7 +86,7 @@ func MustUser(t *testing.T, m *Main, org, email string, role winnow.Role) *winno
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, _, err := createUser(context.Background(), m.Store, org, &winnow.User{Email: email, Role: role, PasswordHash: hash})
+	u, _, _, err := createUser(context.Background(), m.Store, org, &winnow.User{Email: email, Role: role, PasswordHash: hash})
 	if err != nil {
 		t.Fatalf("create user %s: %v", email, err)
 	}

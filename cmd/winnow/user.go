@@ -54,29 +54,34 @@ func userCreateCommand(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer db.Close()
-	u, o, err := createUser(ctx, store, *org, &winnow.User{Email: *email, Name: *name, Role: role, PasswordHash: hash})
+	u, o, created, err := createUser(ctx, store, *org, &winnow.User{Email: *email, Name: *name, Role: role, PasswordHash: hash})
 	if err != nil {
 		return errors.New(winnow.ErrorMessage(err))
 	}
-	fmt.Fprintf(e.stdout, "created %s %s in %q; sign in at %s/login\n", strings.ToLower(role.Label()), u.Email, o.Name, cfg.BaseURL)
+	where := "the existing organization"
+	if created {
+		where = "the new organization"
+	}
+	fmt.Fprintf(e.stdout, "created %s %s in %s %q; sign in at %s/login\n", strings.ToLower(role.Label()), u.Email, where, o.Name, cfg.BaseURL)
 	return nil
 }
 
-// createUser finds or creates the org by name and adds the user to it.
-func createUser(ctx context.Context, store *sqlstore.Store, orgName string, u *winnow.User) (*winnow.User, *winnow.Org, error) {
-	o, err := store.FindOrgByName(ctx, strings.TrimSpace(orgName))
+// createUser finds the org by name (ignoring case) or creates it, and adds the user to
+// it; created reports whether the org is new.
+func createUser(ctx context.Context, store *sqlstore.Store, orgName string, u *winnow.User) (_ *winnow.User, _ *winnow.Org, created bool, err error) {
+	o, err := store.FindOrgByName(ctx, orgName)
 	if winnow.ErrorCode(err) == winnow.ENOTFOUND {
-		o = &winnow.Org{Name: orgName}
+		o, created = &winnow.Org{Name: orgName}, true
 		err = store.CreateOrg(ctx, o)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	u.OrgID = o.ID
 	if err := store.CreateUser(ctx, u); err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
-	return u, o, nil
+	return u, o, created, nil
 }
 
 func readPassword(path string, stdin io.Reader) (string, error) {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"winnow"
 )
@@ -31,9 +32,21 @@ func (s *Store) FindOrgByID(ctx context.Context, id string) (*winnow.Org, error)
 	return s.findOrg(ctx, `id = $1`, id)
 }
 
-// FindOrgByName returns the org with exactly this name or an ENOTFOUND error.
+// FindOrgByName returns the org with this name, ignoring case and surrounding spaces,
+// or an ENOTFOUND error, so that "acme" finds "Acme" rather than making a second org.
+// It compares ASCII case the same way on both engines (SQLite's lower() folds only ASCII).
 func (s *Store) FindOrgByName(ctx context.Context, name string) (*winnow.Org, error) {
-	return s.findOrg(ctx, `name = $1`, name)
+	return s.findOrg(ctx, `lower(name) = $1 ORDER BY created_at LIMIT 1`, asciiLower(strings.TrimSpace(name)))
+}
+
+// asciiLower lower-cases the ASCII letters of s only, as SQLite's lower() does.
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
 }
 
 func (s *Store) findOrg(ctx context.Context, where string, arg any) (*winnow.Org, error) {
