@@ -20,10 +20,13 @@ const (
 	EmailMemberInvite EmailKind = "member_invite"
 	EmailQualified    EmailKind = "qualified"
 	EmailUnqualified  EmailKind = "unqualified"
+	// EmailLeverReconnect tells an org's admins that Lever refused Winnow's access and
+	// the connection needs reconnecting; one per admin per incident.
+	EmailLeverReconnect EmailKind = "lever_reconnect"
 )
 
 // EmailKinds lists every email kind in the order settings show them.
-var EmailKinds = []EmailKind{EmailInvitation, EmailReminder, EmailOptedOut, EmailNewLink, EmailQualified, EmailUnqualified, EmailMemberInvite}
+var EmailKinds = []EmailKind{EmailInvitation, EmailReminder, EmailOptedOut, EmailNewLink, EmailQualified, EmailUnqualified, EmailMemberInvite, EmailLeverReconnect}
 
 // Valid reports whether k is a known kind.
 func (k EmailKind) Valid() bool {
@@ -52,6 +55,8 @@ func (k EmailKind) Label() string {
 		return "Closing: qualified"
 	case EmailUnqualified:
 		return "Closing: unqualified"
+	case EmailLeverReconnect:
+		return "Lever needs reconnecting"
 	}
 	return string(k)
 }
@@ -60,8 +65,8 @@ func (k EmailKind) Label() string {
 func (k EmailKind) Closing() bool { return k == EmailQualified || k == EmailUnqualified }
 
 // ForCandidates reports whether emails of kind k go to candidates (all but member
-// invitations), so that a job may override their template.
-func (k EmailKind) ForCandidates() bool { return k != EmailMemberInvite }
+// invitations and notices to admins), so that a job may override their template.
+func (k EmailKind) ForCandidates() bool { return k != EmailMemberInvite && k != EmailLeverReconnect }
 
 // ParseEmailKind returns the kind named s or an EINVALID error.
 func ParseEmailKind(s string) (EmailKind, error) {

@@ -56,6 +56,7 @@ type TemplateData struct {
 	ReminderNumber string
 	InviterName    string
 	Role           string
+	Reason         string // why Lever refused Winnow's access
 }
 
 // TemplateVariable is one variable a template may use, with what it holds.
@@ -86,6 +87,12 @@ func TemplateVariables(k EmailKind) []TemplateVariable {
 		}
 	case EmailReminder:
 		return append(slices.Clone(candidateVariables), TemplateVariable{"ReminderNumber", "which reminder this is: 1, 2, …"})
+	case EmailLeverReconnect:
+		return []TemplateVariable{
+			{"Company", "your organization's name"},
+			{"Link", "the Settings → Integrations page, where an admin reconnects Lever"},
+			{"Reason", "what Lever said when it refused Winnow's access"},
+		}
 	}
 	return candidateVariables
 }
@@ -131,7 +138,7 @@ func (t *Template) Validate() error {
 // sampleData fills every variable, so that Validate runs each template once.
 var sampleData = TemplateData{FirstName: "Ada", CandidateName: "Ada Lovelace", JobTitle: "Engineer", Company: "Acme",
 	Link: "https://example.com/c/x", OptOutLink: "https://example.com/c/x/opt-out", Deadline: "Monday 2 March 2026, 09:00 UTC",
-	ReminderNumber: "1", InviterName: "Grace", Role: "Member"}
+	ReminderNumber: "1", InviterName: "Grace", Role: "Member", Reason: "access was revoked"}
 
 // RenderedEmail is a template filled in: a one-line subject and the text and HTML parts.
 type RenderedEmail struct {
@@ -407,6 +414,15 @@ The link works once and expires in 7 days.`},
 Thank you for completing the first step for {{.JobTitle}}. We would like to move forward: someone from the {{.Company}} team will be in touch soon about what comes next.
 
 The {{.Company}} hiring team`},
+	EmailLeverReconnect: {"Lever needs reconnecting for {{.Company}}", `Hello,
+
+Lever refused Winnow's access for {{.Company}}{{if .Reason}} ({{.Reason}}){{end}}. Until an admin reconnects, new applications in Lever are not invited and nothing is written back to Lever; the work waits and resumes once Lever is connected again.
+
+Reconnect Lever here:
+
+{{.Link}}
+
+You receive this email because you are an admin of {{.Company}} on Winnow.`},
 	EmailUnqualified: {"Your application for {{.JobTitle}} at {{.Company}}", `Hi {{.FirstName}},
 
 Thank you for your time and interest in {{.JobTitle}} at {{.Company}}. We have decided not to move forward with your application.

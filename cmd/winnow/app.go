@@ -44,15 +44,19 @@ type Main struct {
 	River   *jobs.Client
 	Keyring *keyring.Keyring
 	Files   *filestore.Store // uploads, under DATA_DIR/uploads; set by Open
+	// Lever connects orgs to Lever: their API clients, OAuth and API-key connection,
+	// settings and job links (set by Open).
+	Lever *leverconn.Connector
+	// LeverWrites lists and retries the writes Lever refused, for the Lever panel: the
+	// store, set by Open unless a test set another.
+	LeverWrites winnow.LeverWriteService
 	// MailMode says how email leaves: an SMTP server, or the outbox (set by Open).
 	MailMode winnow.MailMode
 	// Timeouts limit how long requests may take; the zero value means web's defaults.
 	// Tests shorten them.
 	Timeouts web.Timeouts
-	// Lever hands out a Lever client per org (set by Open). LeverOptions, when set,
-	// adjusts how it is built before Open builds it: tests shorten timeouts and lift
-	// the rate limit.
-	Lever        *leverconn.Connector
+	// LeverOptions, when set, adjusts how Open builds Lever's connector: tests shorten
+	// timeouts and lift the rate limit.
 	LeverOptions func(*leverconn.Options)
 
 	started  bool // the River client was started
@@ -92,7 +96,9 @@ func (m *Main) Open(ctx context.Context) error {
 	baseURL := func() string { return m.Config.BaseURL }
 	effects := jobs.NewEffects[*sqlstore.Tx](inserter, jobs.OptOutPlanner{}, jobs.EmailPlanner{}, jobs.LeverPlanner{BaseURL: baseURL})
 	m.Store = sqlstore.NewStore(db, m.Clock, effects)
-	m.Lever = m.newLeverConnector()
+	if m.LeverWrites == nil { // tests may set a stand-in
+		m.LeverWrites = m.Store
+	}
 	sender, mode, err := newMailer(m.Config)
 	if err != nil {
 		return err
@@ -103,6 +109,13 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("uploads: %w", err)
 	}
 	m.Files = files
+	// The base URL is read when needed: serve learns it only once it listens (port 0).
+	lo := leverconn.Options{Store: m.Store, Sealer: kr, Lever: leverConfig(m.Config), Logger: m.Logger,
+		Clock: m.Clock, BaseURL: func() string { return m.Config.BaseURL }, OnReconnect: m.resumeLever}
+	if m.LeverOptions != nil {
+		m.LeverOptions(&lo)
+	}
+	m.Lever = leverconn.New(lo)
 	client, err := jobs.NewClient(db.RiverDriver(), jobs.Deps{Applicants: m.Store, Clock: m.Clock, Logger: m.Logger,
 		Emails: m.Store, Sender: sender, From: mode.From, Sealer: kr, BaseURL: baseURL,
 		Uploads: m.Store, Files: files, Lever: m.Lever, LeverStore: m.Store})
@@ -113,17 +126,14 @@ func (m *Main) Open(ctx context.Context) error {
 	return nil
 }
 
-// newLeverConnector builds the connector from WINNOW_LEVER_*: where Lever is and which
-// OAuth app Winnow is.
-func (m *Main) newLeverConnector() *leverconn.Connector {
-	c := m.Config
-	o := leverconn.Options{Store: m.Store, Sealer: m.Keyring, Logger: m.Logger, Lever: lever.Config{
-		APIURL: c.LeverAPIURL, AuthURL: c.LeverAuthURL, ClientID: c.LeverClientID, ClientSecret: c.LeverClientSecret,
-		RedirectURL: c.BaseURL + winnow.LeverOAuthCallbackPath, Logger: m.Logger}}
-	if m.LeverOptions != nil {
-		m.LeverOptions(&o)
+// resumeLever makes the org's paused Lever jobs available at once, after it reconnected.
+func (m *Main) resumeLever(ctx context.Context, orgID string) {
+	n, err := jobs.ResumeLever(ctx, m.River, orgID)
+	if err != nil {
+		m.Logger.ErrorContext(ctx, "resume lever jobs", "org_id", orgID, "error", err)
+		return
 	}
-	return leverconn.New(o)
+	m.Logger.InfoContext(ctx, "lever jobs resumed", "org_id", orgID, "jobs", n)
 }
 
 // Run opens everything, starts the workers and serves HTTP on the configured address
@@ -157,9 +167,10 @@ func (m *Main) Run(ctx context.Context) error {
 			Keyring: m.Keyring, Proxies: auth.Proxies(m.Config.TrustedProxyPrefixes()),
 			Render: renderer, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL, MailMode: m.MailMode,
 			MemberInvites: &jobs.MemberInvites{Store: m.Store, Sealer: m.Keyring, Logger: m.Logger},
-			Templates:     m.Store, Emails: m.Store, Invitations: m.Store},
+			Templates:     m.Store, Emails: m.Store, Invitations: m.Store,
+			Lever: m.Lever, LeverWrites: m.LeverWrites},
 		API: &api.Handler{Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Reviews: m.Store, Tokens: m.Store, Invitations: m.Store, Emails: m.Store, Files: files,
-			Users: m.Store, Keyring: m.Keyring, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL},
+			Users: m.Store, Keyring: m.Keyring, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL, Lever: m.Lever},
 		Candidate: &candidate.Handler{Orgs: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Links: m.Store, Files: files,
 			Render: renderer, Clock: m.Clock, Logger: m.Logger},
 		Hooks: &hook.Handler{Webhooks: &jobs.LeverIntake{Store: m.Store, Sealer: m.Keyring, Clock: m.Clock, Logger: m.Logger},
@@ -220,6 +231,13 @@ func (m *Main) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// leverConfig says where Lever is and which OAuth app Winnow is, from WINNOW_LEVER_*.
+// The OAuth callback is under the base URL, which the connector reads when it needs it.
+func leverConfig(cfg *config.Config) lever.Config {
+	return lever.Config{APIURL: cfg.LeverAPIURL, AuthURL: cfg.LeverAuthURL, ClientID: cfg.LeverClientID,
+		ClientSecret: cfg.LeverClientSecret}
 }
 
 // newLogger builds the process logger from the config.

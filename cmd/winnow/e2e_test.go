@@ -65,7 +65,7 @@ func TestEndToEnd(t *testing.T) {
 		if s != 200 || mustDoc(t, body).Find("h1").Text() != "Jobs" || !strings.Contains(body, "Ada Admin") || !strings.Contains(body, "Acme") {
 			t.Fatalf("jobs page: %d\n%s", s, body)
 		}
-		if s, body := b.get("/settings/integrations"); s != 200 || !strings.Contains(body, "not connected") ||
+		if s, body := b.get("/settings/integrations"); s != 200 || mustDoc(t, body).Find("#lever-state").Text() != "Not connected" ||
 			!strings.Contains(body, "/api/integrations/lever/webhooks/application") {
 			t.Fatalf("integrations: %d\n%s", s, body)
 		}

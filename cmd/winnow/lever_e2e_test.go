@@ -28,7 +28,7 @@ import (
 func TestLeverApplyInvitesOnce(t *testing.T) {
 	t.Parallel()
 	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
-		w := startLeverWorld(t, e.URL(t), leverWorldOptions{})
+		w := startLoopWorld(t, e.URL(t), loopWorldOptions{})
 		opp := w.apply("Ada Lovelace", "ada@example.com")
 		a := w.applicant(opp)
 		if a.Name != "Ada Lovelace" || a.Email != "ada@example.com" || a.Status != winnow.StatusInvited {
@@ -88,7 +88,7 @@ func TestLeverApplyInvitesOnce(t *testing.T) {
 // an invitation.
 func TestLeverUnlinkedAndNoEmail(t *testing.T) {
 	t.Parallel()
-	w := startLeverWorld(t, dbtest.SQLite.URL(t), leverWorldOptions{})
+	w := startLoopWorld(t, dbtest.SQLite.URL(t), loopWorldOptions{})
 	other, err := w.sb.CreatePosting(leversandbox.PostingInput{Text: "Designer"})
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +156,7 @@ func lifecycleSteps() []winnow.Step {
 func TestLeverLifecycle(t *testing.T) {
 	t.Parallel()
 	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
-		w := startLeverWorld(t, e.URL(t), leverWorldOptions{steps: lifecycleSteps()})
+		w := startLoopWorld(t, e.URL(t), loopWorldOptions{steps: lifecycleSteps()})
 		ctx := context.Background()
 		admin := signedIn(t, w.m, "admin@acme.test")
 		card := func(a *winnow.Applicant) string { return w.m.Config.BaseURL + "/applicants/" + a.ID }
@@ -363,7 +363,7 @@ func TestLeverLifecycle(t *testing.T) {
 func TestLeverPauseAndResume(t *testing.T) {
 	t.Parallel()
 	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
-		w := startLeverWorld(t, e.URL(t), leverWorldOptions{oauth: true})
+		w := startLoopWorld(t, e.URL(t), loopWorldOptions{oauth: true})
 		ctx := context.Background()
 		oppA := w.apply("Ada Lovelace", "ada@example.com")
 		a := w.applicant(oppA)
@@ -442,7 +442,7 @@ func TestLeverPauseAndResume(t *testing.T) {
 func TestLeverWebhookRefusals(t *testing.T) {
 	t.Parallel()
 	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
-		w := startLeverWorld(t, e.URL(t), leverWorldOptions{})
+		w := startLoopWorld(t, e.URL(t), loopWorldOptions{})
 		ctx := context.Background()
 		key := w.conn().OrgKey
 		var token string
@@ -544,7 +544,7 @@ func countRows(t *testing.T, m *Main, table string) int {
 func TestLeverWriteOutcomes(t *testing.T) {
 	t.Parallel()
 	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
-		w := startLeverWorld(t, e.URL(t), leverWorldOptions{})
+		w := startLoopWorld(t, e.URL(t), loopWorldOptions{})
 		ctx := context.Background()
 		lc, err := lever.New(lever.Config{APIURL: w.sb.URL() + "/v1"}, lever.APIKeyAuth(w.sb.APIKey()))
 		if err != nil {

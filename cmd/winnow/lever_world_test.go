@@ -47,11 +47,11 @@ func (c *runningClock) Advance(d time.Duration) {
 	c.offset += d
 }
 
-// leverWorld is a real Main connected to a real Lever sandbox over HTTP on 127.0.0.1:
+// loopWorld is a real Main connected to a real Lever sandbox over HTTP on 127.0.0.1:
 // an org with an admin, a connection made directly in the store, the sandbox's
 // webhooks pointing at Main's URL for the org, a posting and the job linked to it, and
 // an SMTP server receiving the emails.
-type leverWorld struct {
+type loopWorld struct {
 	t       *testing.T
 	m       *Main
 	sb      *leversandbox.Server
@@ -63,16 +63,18 @@ type leverWorld struct {
 	funnel  *winnow.Funnel
 }
 
-// leverWorldOptions say how the world is made.
-type leverWorldOptions struct {
+// loopWorldOptions say how the world is made.
+type loopWorldOptions struct {
 	oauth bool          // connect through the sandbox's consent page; else with its API key
 	steps []winnow.Step // the job's steps; nil is one plain question
 }
 
-func startLeverWorld(t *testing.T, dbURL string, o leverWorldOptions) *leverWorld {
+func startLoopWorld(t *testing.T, dbURL string, o loopWorldOptions) *loopWorld {
 	t.Helper()
 	clock := &runningClock{}
-	sb, err := leversandbox.New(leversandbox.Options{RateLimit: rate.Inf, WebhookRetryGap: 50 * time.Millisecond,
+	// Lever retries a webhook Winnow did not take 5 times, waiting longer each time: a
+	// second, then doubling, lets a Winnow slowed by a loaded machine take it.
+	sb, err := leversandbox.New(leversandbox.Options{RateLimit: rate.Inf, WebhookRetryGap: time.Second,
 		Now: clock.Now, HangFor: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +101,7 @@ func startLeverWorld(t *testing.T, dbURL string, o leverWorldOptions) *leverWorl
 			lo.Lever.Retry = lever.Retry{BaseDelay: 5 * time.Millisecond, MaxDelay: 50 * time.Millisecond}
 		}
 	})
-	w := &leverWorld{t: t, m: m, sb: sb, smtp: smtp, clock: clock}
+	w := &loopWorld{t: t, m: m, sb: sb, smtp: smtp, clock: clock}
 	w.admin = MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
 	w.org = w.admin.OrgID
 	if o.oauth {
@@ -121,7 +123,7 @@ func startLeverWorld(t *testing.T, dbURL string, o leverWorldOptions) *leverWorl
 	return w
 }
 
-func (w *leverWorld) seal(s string) string {
+func (w *loopWorld) seal(s string) string {
 	w.t.Helper()
 	v, err := w.m.Keyring.Seal(s)
 	if err != nil {
@@ -134,7 +136,7 @@ func (w *leverWorld) seal(s string) string {
 // credentials, and adds in the sandbox (as a Super Admin would in Lever's settings) a
 // webhook per event Winnow handles, pointing at the org's URL, whose signature tokens
 // it keeps.
-func (w *leverWorld) connect(creds func(*winnow.LeverConnection)) {
+func (w *loopWorld) connect(creds func(*winnow.LeverConnection)) {
 	w.t.Helper()
 	ctx := context.Background()
 	c, err := w.m.Store.EnsureLeverConnection(ctx, w.org)
@@ -161,7 +163,7 @@ func (w *leverWorld) connect(creds func(*winnow.LeverConnection)) {
 
 // connectOAuth grants Winnow access on the sandbox's consent page (Accept) and stores
 // the tokens as the OAuth callback would, over any connection the org had.
-func (w *leverWorld) connectOAuth() {
+func (w *loopWorld) connectOAuth() {
 	w.t.Helper()
 	o := lever.NewOAuth(lever.Config{APIURL: w.sb.URL() + "/v1", AuthURL: w.sb.URL(), ClientID: w.sb.ClientID(),
 		ClientSecret: w.sb.ClientSecret(), RedirectURL: w.m.Config.BaseURL + winnow.LeverOAuthCallbackPath})
@@ -188,7 +190,7 @@ func (w *leverWorld) connectOAuth() {
 }
 
 // conn is the org's connection as stored.
-func (w *leverWorld) conn() *winnow.LeverConnection {
+func (w *loopWorld) conn() *winnow.LeverConnection {
 	w.t.Helper()
 	c, err := w.m.Store.FindLeverConnection(context.Background(), w.org)
 	if err != nil {
@@ -198,7 +200,7 @@ func (w *leverWorld) conn() *winnow.LeverConnection {
 }
 
 // apply applies in the sandbox and returns the opportunity.
-func (w *leverWorld) apply(name, email string) string {
+func (w *loopWorld) apply(name, email string) string {
 	w.t.Helper()
 	a, err := w.sb.Apply(leversandbox.ApplyInput{PostingID: w.posting, Name: name, Email: email})
 	if err != nil {
@@ -208,10 +210,10 @@ func (w *leverWorld) apply(name, email string) string {
 }
 
 // applicant waits for the applicant of opportunity opp and returns it.
-func (w *leverWorld) applicant(opp string) *winnow.Applicant {
+func (w *loopWorld) applicant(opp string) *winnow.Applicant {
 	w.t.Helper()
 	var found *winnow.Applicant
-	w.eventually(30*time.Second, func() error {
+	w.eventually(90*time.Second, func() error {
 		list, err := w.m.Store.ListApplicants(context.Background(), w.org, winnow.ApplicantFilter{FunnelID: w.funnel.ID})
 		if err != nil {
 			return err
@@ -228,7 +230,7 @@ func (w *leverWorld) applicant(opp string) *winnow.Applicant {
 }
 
 // reload returns a as stored now.
-func (w *leverWorld) reload(a *winnow.Applicant) *winnow.Applicant {
+func (w *loopWorld) reload(a *winnow.Applicant) *winnow.Applicant {
 	w.t.Helper()
 	got, err := w.m.Store.FindApplicantByID(context.Background(), a.OrgID, a.ID)
 	if err != nil {
@@ -238,7 +240,7 @@ func (w *leverWorld) reload(a *winnow.Applicant) *winnow.Applicant {
 }
 
 // move applies a transition to a through the store, as a page would.
-func (w *leverWorld) move(a *winnow.Applicant, fn func(x *winnow.Applicant, now time.Time) (winnow.Event, error)) *winnow.Applicant {
+func (w *loopWorld) move(a *winnow.Applicant, fn func(x *winnow.Applicant, now time.Time) (winnow.Event, error)) *winnow.Applicant {
 	w.t.Helper()
 	now := w.clock.Now()
 	got, err := w.m.Store.TransitionApplicant(context.Background(), a.OrgID, a.ID, func(x *winnow.Applicant) (winnow.Event, error) { return fn(x, now) })
@@ -250,7 +252,7 @@ func (w *leverWorld) move(a *winnow.Applicant, fn func(x *winnow.Applicant, now 
 
 // settled waits until every write to Lever planned for a is done or otherwise final,
 // and returns them, oldest first.
-func (w *leverWorld) settled(a *winnow.Applicant) []*winnow.LeverWrite {
+func (w *loopWorld) settled(a *winnow.Applicant) []*winnow.LeverWrite {
 	w.t.Helper()
 	var writes []*winnow.LeverWrite
 	w.eventually(60*time.Second, func() error {
@@ -273,7 +275,7 @@ func (w *leverWorld) settled(a *winnow.Applicant) []*winnow.LeverWrite {
 }
 
 // jobsOf describes the River jobs of the write with this ID, for failure messages.
-func (w *leverWorld) jobsOf(writeID string) string {
+func (w *loopWorld) jobsOf(writeID string) string {
 	res, err := w.m.River.JobList(context.Background(), river.NewJobListParams().Kinds("lever_write").First(10000))
 	if err != nil {
 		return err.Error()
@@ -291,7 +293,7 @@ func (w *leverWorld) jobsOf(writeID string) string {
 }
 
 // lever returns the sandbox's opportunity.
-func (w *leverWorld) lever(opp string) leversandbox.OpportunityState {
+func (w *loopWorld) lever(opp string) leversandbox.OpportunityState {
 	w.t.Helper()
 	st, ok := w.sb.Opportunity(opp)
 	if !ok {
@@ -301,7 +303,7 @@ func (w *leverWorld) lever(opp string) leversandbox.OpportunityState {
 }
 
 // eventually retries check until it passes or timeout runs out.
-func (w *leverWorld) eventually(timeout time.Duration, check func() error) {
+func (w *loopWorld) eventually(timeout time.Duration, check func() error) {
 	w.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -319,7 +321,7 @@ func (w *leverWorld) eventually(timeout time.Duration, check func() error) {
 // runDue makes River work every job due by the world's clock, which a test moved
 // ahead of River's: scheduled and retryable jobs whose time has come are made
 // available, until none is left.
-func (w *leverWorld) runDue() {
+func (w *loopWorld) runDue() {
 	w.t.Helper()
 	ctx := context.Background()
 	for range 50 {

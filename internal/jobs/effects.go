@@ -21,13 +21,16 @@ type Tx interface {
 }
 
 // Change is one change the store has written, as planners see it: an applicant's
-// creation or transition (Applicant and Event), or a member invitation stored with its
-// email (Invite and Email).
+// creation or transition (Applicant and Event), a member invitation stored with its
+// email (Invite and Email), or an org's Lever connection that turned to needs
+// reconnecting (Lever, and Incident, which numbers those turns).
 type Change struct {
 	Applicant *winnow.Applicant
 	Event     *winnow.Event
 	Invite    *winnow.Invite
 	Email     *winnow.Email
+	Lever     *winnow.LeverConnection
+	Incident  int
 }
 
 // Planner turns a change into the River jobs that carry one kind of its effects,
@@ -86,6 +89,15 @@ func (e *Effects[T]) LeverWritesAdded(ctx context.Context, tx T, ws []*winnow.Le
 	}
 	if _, err := e.inserter.InsertManyTx(ctx, tx.SQL(), leverWriteParams(ws)); err != nil {
 		return fmt.Errorf("enqueue lever writes: %w", err)
+	}
+	return nil
+}
+
+// LeverNeedsReconnecting plans the effects of the org's Lever connection c turning to
+// needs reconnecting, for the incident-th time.
+func (e *Effects[T]) LeverNeedsReconnecting(ctx context.Context, tx T, c *winnow.LeverConnection, incident int) error {
+	if err := e.plan(ctx, tx, Change{Lever: c, Incident: incident}); err != nil {
+		return fmt.Errorf("lever needs reconnecting effects: %w", err)
 	}
 	return nil
 }

@@ -24,6 +24,7 @@ type EmailStore interface {
 	FindFunnelByID(ctx context.Context, orgID, id string) (*winnow.Funnel, error)
 	FindOrgByID(ctx context.Context, id string) (*winnow.Org, error)
 	FindTemplate(ctx context.Context, orgID, funnelID string, kind winnow.EmailKind) (*winnow.Template, error)
+	FindLeverConnection(ctx context.Context, orgID string) (*winnow.LeverConnection, error)
 }
 
 // SendEmailArgs sends one email row. The row is the authority: the job is unique per
@@ -109,10 +110,15 @@ func (w *sendEmailWorker) Work(ctx context.Context, job *river.Job[SendEmailArgs
 		}
 	}
 	var content *winnow.RenderedEmail
-	if !e.Rendered() {
-		if a == nil {
-			return river.JobCancel(fmt.Errorf("email %s has no content and no applicant to render it for", e.ID))
+	switch {
+	case e.Rendered():
+	case a == nil && e.Kind == winnow.EmailLeverReconnect:
+		if content, err = w.renderLeverReconnect(ctx, e); err != nil {
+			return err
 		}
+	case a == nil:
+		return river.JobCancel(fmt.Errorf("email %s has no content and no applicant to render it for", e.ID))
+	default:
 		if content, err = w.render(ctx, e, a); err != nil {
 			return err
 		}
@@ -236,6 +242,31 @@ func (w *sendEmailWorker) render(ctx context.Context, e *winnow.Email, a *winnow
 	data := CandidateData(a, f, o, d.BaseURL())
 	data.ReminderNumber = strconv.Itoa(e.Seq)
 	r, err := renderTemplate(ctx, d.Logger.With("org_id", a.OrgID, "funnel_id", a.FunnelID), t, data)
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// renderLeverReconnect fills in the org's template telling an admin that Lever needs
+// reconnecting, with what Lever said, if the connection still needs reconnecting.
+func (w *sendEmailWorker) renderLeverReconnect(ctx context.Context, e *winnow.Email) (*winnow.RenderedEmail, error) {
+	d := w.deps
+	o, err := d.Emails.FindOrgByID(ctx, e.OrgID)
+	if err != nil {
+		return nil, fmt.Errorf("load org: %w", err)
+	}
+	data := winnow.TemplateData{Company: o.Name, Link: d.BaseURL() + winnow.LeverPanelPath}
+	if c, err := d.Emails.FindLeverConnection(ctx, e.OrgID); err == nil && c.State == winnow.LeverNeedsReconnecting {
+		data.Reason = c.StateReason
+	} else if err != nil && winnow.ErrorCode(err) != winnow.ENOTFOUND {
+		return nil, fmt.Errorf("load lever connection: %w", err)
+	}
+	t, err := d.Emails.FindTemplate(ctx, e.OrgID, "", e.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("load template: %w", err)
+	}
+	r, err := renderTemplate(ctx, d.Logger.With("org_id", e.OrgID), t, data)
 	if err != nil {
 		return nil, err
 	}

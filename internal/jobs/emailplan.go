@@ -16,6 +16,7 @@ type EmailTx interface {
 	CancelScheduledEmails(ctx context.Context, orgID, applicantID string) error
 	FindFunnel(ctx context.Context, orgID, id string) (*winnow.Funnel, error)
 	TemplateEnabled(ctx context.Context, orgID, funnelID string, kind winnow.EmailKind) (bool, error)
+	ListAdmins(ctx context.Context, orgID string) ([]*winnow.User, error)
 }
 
 // EmailPlanner plans the emails of a change, as email rows and their send jobs:
@@ -26,7 +27,9 @@ type EmailTx interface {
 //   - submitted: the planned reminders are cancelled;
 //   - opted out, qualified, unqualified: the planned reminders are cancelled and the
 //     opted-out or closing message queued (closing messages only when switched on);
-//   - a member invitation: the send job of its email, which the store has written.
+//   - a member invitation: the send job of its email, which the store has written;
+//   - Lever needs reconnecting: one email to each admin of the org, numbered by the
+//     incident, so that the same incident never emails an admin twice.
 //
 // Applicants without an address get no emails.
 type EmailPlanner struct{}
@@ -37,6 +40,12 @@ var _ Planner = EmailPlanner{}
 func (p EmailPlanner) Plan(ctx context.Context, tx Tx, c Change) ([]river.InsertManyParams, error) {
 	if c.Invite != nil {
 		return sendParams([]*winnow.Email{c.Email}), nil
+	}
+	if c.Lever != nil {
+		return p.leverReconnect(ctx, tx, c.Lever, c.Incident)
+	}
+	if c.Event == nil {
+		return nil, nil
 	}
 	a := c.Applicant
 	switch c.Event.Kind {
@@ -144,4 +153,26 @@ func sendParams(emails []*winnow.Email) []river.InsertManyParams {
 		params = append(params, river.InsertManyParams{Args: args, InsertOpts: opts})
 	}
 	return params
+}
+
+// leverReconnect queues, for each admin of the org of conn, the email saying that Lever
+// needs reconnecting. Its content is rendered when it is sent, like candidate emails.
+func (p EmailPlanner) leverReconnect(ctx context.Context, tx EmailTx, conn *winnow.LeverConnection, incident int) ([]river.InsertManyParams, error) {
+	admins, err := tx.ListAdmins(ctx, conn.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	var plan []*winnow.Email
+	for _, u := range admins {
+		plan = append(plan, &winnow.Email{OrgID: conn.OrgID, Kind: winnow.EmailLeverReconnect, Seq: incident, To: u.Email,
+			Status: winnow.EmailQueued})
+	}
+	if len(plan) == 0 {
+		return nil, nil
+	}
+	added, err := tx.AddEmails(ctx, plan)
+	if err != nil {
+		return nil, err
+	}
+	return sendParams(added), nil
 }

@@ -27,6 +27,15 @@ type Store interface {
 	StoreLeverTokens(ctx context.Context, orgID, owner, access, refresh string, expiry time.Time) error
 	ReleaseLeverRefresh(ctx context.Context, orgID, owner string) error
 	MarkLeverNeedsReconnecting(ctx context.Context, orgID, reason string) (bool, error)
+
+	// Connecting, settings and job links.
+	EnsureLeverConnection(ctx context.Context, orgID string) (*winnow.LeverConnection, error)
+	SaveLeverConnection(ctx context.Context, c *winnow.LeverConnection) error
+	SaveLeverSettings(ctx context.Context, c *winnow.LeverConnection) error
+	CreateLeverOAuthState(ctx context.Context, st winnow.LeverOAuthState) error
+	TakeLeverOAuthState(ctx context.Context, stateHash string) (*winnow.LeverOAuthState, error)
+	FindFunnelByID(ctx context.Context, orgID, id string) (*winnow.Funnel, error)
+	UpdateFunnel(ctx context.Context, f *winnow.Funnel) error
 }
 
 // Sealer encrypts secrets at rest and opens them; *keyring.Keyring is the one Winnow uses.
@@ -45,6 +54,10 @@ type Connector struct {
 	limiters *lever.Limiters
 	logger   *slog.Logger
 	owner    string // this process's name on refresh leases
+	clock    winnow.Clock
+	baseURL  func() string
+	// onReconnect resumes an org's paused Lever work once it is connected again.
+	onReconnect func(ctx context.Context, orgID string)
 
 	mu      sync.Mutex
 	clients map[string]*orgClient
@@ -67,6 +80,16 @@ type Options struct {
 	// Limiters paces calls per Lever account; nil means Lever's documented rate.
 	Limiters *lever.Limiters
 	Logger   *slog.Logger
+	// BaseURL returns the public URL of this server, under which the OAuth callback
+	// (winnow.LeverOAuthCallbackPath) and the webhook URLs live. It is a function
+	// because serve learns the URL only once it listens. nil means Lever.RedirectURL is
+	// the callback and webhook URLs cannot be made (registration is skipped).
+	BaseURL func() string
+	// OnReconnect, when set, is called after an org whose connection needed
+	// reconnecting is connected again, to resume its paused Lever work at once.
+	OnReconnect func(ctx context.Context, orgID string)
+	// Clock stamps connections and OAuth states; nil means the system clock.
+	Clock winnow.Clock
 }
 
 // New returns a connector.
@@ -77,8 +100,12 @@ func New(o Options) *Connector {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Clock == nil {
+		o.Clock = winnow.SystemClock{}
+	}
 	return &Connector{store: o.Store, sealer: o.Sealer, cfg: o.Lever, oauth: lever.NewOAuth(o.Lever), limiters: o.Limiters,
-		logger: o.Logger, owner: keyring.Token()[:16], clients: map[string]*orgClient{}}
+		logger: o.Logger, owner: keyring.Token()[:16], clients: map[string]*orgClient{}, clock: o.Clock,
+		baseURL: o.BaseURL, onReconnect: o.OnReconnect}
 }
 
 // OAuth returns the helper for Lever's authorization-code flow of Winnow's app.
@@ -163,9 +190,7 @@ func (c *Connector) build(conn *winnow.LeverConnection) (*lever.Client, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open lever api key: %w", err)
 		}
-		creds = lever.APIKeyAuth(key)
-		sum := sha256.Sum256([]byte(key))
-		account = "key:" + hex.EncodeToString(sum[:8])
+		creds, account = lever.APIKeyAuth(key), keyAccount(key)
 	case winnow.LeverOAuth:
 		creds = lever.BearerAuth(&sharedTokens{c: c, orgID: conn.OrgID})
 		if account == "" {
@@ -179,4 +204,11 @@ func (c *Connector) build(conn *winnow.LeverConnection) (*lever.Client, error) {
 		cfg.Logger = c.logger
 	}
 	return lever.New(cfg, creds)
+}
+
+// keyAccount names the Lever account of an API key for rate limiting (Lever's limit is
+// per key) without keeping the key itself.
+func keyAccount(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "key:" + hex.EncodeToString(sum[:8])
 }

@@ -11,8 +11,10 @@ import (
 
 // AddEmails stores new emails in the transaction of the applicant change that calls for
 // them, and returns those actually added with ID and timestamps filled in.
-// An email whose (applicant, kind, seq) exists already is left out, so running the same
-// change's effects twice adds nothing. Seq 0 means the next of the applicant's kind.
+// An email whose (applicant, kind, seq) exists already, or for an email to an admin
+// about the org (no applicant), whose (kind, seq, address) does, is left out, so running
+// the same change's effects twice adds nothing. Seq 0 means the next of the applicant's
+// kind.
 // A queued email (not a scheduled reminder) gets its "queued" timeline entry.
 func (t *Tx) AddEmails(ctx context.Context, emails []*winnow.Email) ([]*winnow.Email, error) {
 	now, tx := t.s.now(), t.tx
@@ -92,7 +94,7 @@ func insertEmails(ctx context.Context, tx *sql.Tx, rows []*winnow.Email, inserte
 		args = append(args, e.ID, e.OrgID, nullString(e.ApplicantID), e.FunnelID, string(e.Kind), e.Seq, e.To,
 			string(e.Status), e.DueAt, nullTime(e.Deadline), e.CreatedAt, e.UpdatedAt)
 	}
-	q.WriteString(` ON CONFLICT (org_id, applicant_id, kind, seq) DO NOTHING RETURNING id`)
+	q.WriteString(` ON CONFLICT DO NOTHING RETURNING id`)
 	res, err := tx.QueryContext(ctx, q.String(), args...)
 	if err != nil {
 		return fmt.Errorf("insert emails: %w", err)
@@ -116,7 +118,7 @@ func insertEmails(ctx context.Context, tx *sql.Tx, rows []*winnow.Email, inserte
 func insertEmailsOneByOne(ctx context.Context, tx *sql.Tx, rows []*winnow.Email, inserted map[string]bool) error {
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO emails (id, org_id, applicant_id, funnel_id, kind, seq, to_address,
 		status, due_at, deadline, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-		ON CONFLICT (org_id, applicant_id, kind, seq) DO NOTHING`)
+		ON CONFLICT DO NOTHING`)
 	if err != nil {
 		return fmt.Errorf("prepare email insert: %w", err)
 	}

@@ -415,7 +415,13 @@ func testTemplates(t *testing.T, e engine) {
 		t.Fatalf("list %+v %+v %+v", list[0], list[4], list[5])
 	}
 	jobList, _ := env.Store.ListTemplates(ctx, org.ID, f.ID)
-	if len(jobList) != len(winnow.EmailKinds)-1 || jobList[0].Source != winnow.SourceFunnel {
+	candidateKinds := 0
+	for _, k := range winnow.EmailKinds {
+		if k.ForCandidates() {
+			candidateKinds++
+		}
+	}
+	if len(jobList) != candidateKinds || jobList[0].Source != winnow.SourceFunnel {
 		t.Fatalf("job list has %d, first from %s", len(jobList), jobList[0].Source)
 	}
 	inTx(t, env, func(tx *sqlstore.Tx) error {

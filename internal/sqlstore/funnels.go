@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -38,6 +40,9 @@ func (s *Store) CreateFunnel(ctx context.Context, f *winnow.Funnel) error {
 		return err
 	}
 	defer rollback(tx)
+	if err := checkPostingFree(ctx, tx, f, ""); err != nil {
+		return err
+	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO funnels (`+funnelColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		id, f.OrgID, f.Title, f.Description, string(f.Status), steps, f.LeverPostingID,
@@ -45,6 +50,8 @@ func (s *Store) CreateFunnel(ctx context.Context, f *winnow.Funnel) error {
 	switch {
 	case isForeignKey(err):
 		return winnow.Errorf(winnow.ENOTFOUND, msgOrgNotFound)
+	case isUnique(err, postingIndex...):
+		return winnow.LeverPostingTaken("")
 	case err != nil:
 		return fmt.Errorf("insert funnel: %w", err)
 	}
@@ -76,13 +83,18 @@ func (s *Store) UpdateFunnel(ctx context.Context, f *winnow.Funnel) error {
 		return err
 	}
 	defer rollback(tx)
+	if err := checkPostingFree(ctx, tx, f, f.ID); err != nil {
+		return err
+	}
 	var created time.Time
 	err = tx.QueryRowContext(ctx, `UPDATE funnels SET title = $1, description = $2, status = $3,
 		steps = $4, lever_posting_id = $5, qualified_stage_id = $6, cadence = $7, open_review = $8,
 		updated_at = $9 WHERE org_id = $10 AND id = $11 RETURNING created_at`,
 		f.Title, f.Description, string(f.Status), steps, f.LeverPostingID, f.QualifiedStageID,
 		cadence, f.OpenReview, now, f.OrgID, f.ID).Scan(&created)
-	if err != nil {
+	if isUnique(err, postingIndex...) {
+		return winnow.LeverPostingTaken("")
+	} else if err != nil {
 		return lookupErr(err, msgFunnelNotFound, "update funnel")
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM funnel_team WHERE org_id = $1 AND funnel_id = $2`, f.OrgID, f.ID); err != nil {
@@ -96,6 +108,31 @@ func (s *Store) UpdateFunnel(ctx context.Context, f *winnow.Funnel) error {
 	}
 	f.Team, f.CreatedAt, f.UpdatedAt = team, created.UTC(), now
 	return nil
+}
+
+// postingIndex names the unique index "a posting feeds at most one open job" as each
+// engine reports its violation: PostgreSQL by name, SQLite by its columns.
+var postingIndex = []string{"funnels_open_posting_idx", "lever_posting_id"}
+
+// checkPostingFree refuses an open funnel f linked to a Lever posting that another open
+// funnel of the org (not self) is linked to, naming that funnel. The unique index
+// decides in the end (a writer racing in between gets the conflict without the name);
+// this is the check that can say which job holds the posting.
+func checkPostingFree(ctx context.Context, q querier, f *winnow.Funnel, self string) error {
+	if f.Status != winnow.FunnelOpen || f.LeverPostingID == "" {
+		return nil
+	}
+	var title string
+	err := q.QueryRowContext(ctx, `SELECT title FROM funnels WHERE org_id = $1 AND lever_posting_id = $2
+		AND status = $3 AND id <> $4 ORDER BY created_at LIMIT 1`,
+		f.OrgID, f.LeverPostingID, string(winnow.FunnelOpen), self).Scan(&title)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("check lever posting: %w", err)
+	}
+	return winnow.LeverPostingTaken(title)
 }
 
 // FindFunnelByID returns the org's funnel with its team, or ENOTFOUND.

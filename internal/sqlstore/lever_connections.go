@@ -117,6 +117,34 @@ func (s *Store) SaveLeverConnection(ctx context.Context, c *winnow.LeverConnecti
 	return nil
 }
 
+// SaveLeverSettings stores what admins and the connect flow set beside the credentials:
+// the qualified stage, tag prefix, perform-as user and its warning, the pasted signature
+// token and the webhooks Winnow registered. It never writes credentials or the state, so
+// it cannot undo a token refresh that another process stored meanwhile. The connection
+// must exist (EnsureLeverConnection).
+func (s *Store) SaveLeverSettings(ctx context.Context, c *winnow.LeverConnection) error {
+	if err := c.ValidateSettings(); err != nil {
+		return err
+	}
+	hooks, err := json.Marshal(nonNilHooks(c.Webhooks))
+	if err != nil {
+		return fmt.Errorf("encode lever webhooks: %w", err)
+	}
+	c.UpdatedAt = s.now()
+	res, err := s.db.db.ExecContext(ctx, `UPDATE lever_connections SET qualified_stage_id = $1, qualified_stage_name = $2,
+		tag_prefix = $3, perform_as = $4, perform_as_name = $5, perform_as_warning = $6, signature_token = $7,
+		webhooks = $8, updated_at = $9 WHERE org_id = $10`,
+		c.QualifiedStageID, c.QualifiedStageName, c.TagPrefix, c.PerformAs, c.PerformAsName, c.PerformAsWarning,
+		c.SignatureToken, string(hooks), c.UpdatedAt, c.OrgID)
+	if err != nil {
+		return fmt.Errorf("save lever settings: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return winnow.Errorf(winnow.ENOTFOUND, msgLeverNotFound)
+	}
+	return nil
+}
+
 // TouchLeverConnection records that a verified webhook (verified true: Lever's "Verify
 // connection" test) arrived at.
 func (s *Store) TouchLeverConnection(ctx context.Context, orgID string, verified bool, at time.Time) error {
@@ -207,26 +235,46 @@ func (s *Store) MarkLeverNeedsReconnecting(ctx context.Context, orgID, reason st
 	if !c.NeedsReconnecting(reason, s.now()) {
 		return false, nil
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE lever_connections SET state = $1, state_reason = $2, incidents = incidents + 1,
-		updated_at = $3 WHERE org_id = $4`, string(c.State), c.StateReason, dbTime(c.UpdatedAt), orgID)
+	var incident int
+	err = tx.QueryRowContext(ctx, `UPDATE lever_connections SET state = $1, state_reason = $2, incidents = incidents + 1,
+		updated_at = $3 WHERE org_id = $4 RETURNING incidents`, string(c.State), c.StateReason, dbTime(c.UpdatedAt), orgID).
+		Scan(&incident)
 	if err != nil {
 		return false, fmt.Errorf("mark lever connection: %w", err)
+	}
+	// The admins are told in the same transaction: the emails and their jobs commit with
+	// the state, or neither does.
+	if err := s.plan("lever", func(fx Effects) error { return fx.LeverNeedsReconnecting(ctx, s.view(tx), c, incident) }); err != nil {
+		return false, err
 	}
 	return true, commit(tx)
 }
 
-// LeverOAuthState is an OAuth authorization in flight: who started it, from which
-// session, until when. Only its hash is stored.
-type LeverOAuthState struct {
-	StateHash   string
-	OrgID       string
-	UserID      string
-	SessionHash string
-	ExpiresAt   time.Time
+// ListAdmins returns the org's admins, oldest first, for the effects that tell them
+// about the org (Lever needs reconnecting).
+func (t *Tx) ListAdmins(ctx context.Context, orgID string) ([]*winnow.User, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE org_id = $1 AND role = $2
+		ORDER BY created_at, id`, orgID, string(winnow.RoleAdmin))
+	if err != nil {
+		return nil, fmt.Errorf("list admins: %w", err)
+	}
+	defer rows.Close()
+	var admins []*winnow.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list admins: %w", err)
+		}
+		admins = append(admins, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list admins: %w", err)
+	}
+	return admins, nil
 }
 
 // CreateLeverOAuthState stores a state for the callback to take, and removes expired ones.
-func (s *Store) CreateLeverOAuthState(ctx context.Context, st LeverOAuthState) error {
+func (s *Store) CreateLeverOAuthState(ctx context.Context, st winnow.LeverOAuthState) error {
 	if _, err := s.db.db.ExecContext(ctx, `DELETE FROM lever_oauth_states WHERE expires_at <= $1`, s.now()); err != nil {
 		return fmt.Errorf("expire lever oauth states: %w", err)
 	}
@@ -240,13 +288,13 @@ func (s *Store) CreateLeverOAuthState(ctx context.Context, st LeverOAuthState) e
 
 // TakeLeverOAuthState removes the state with this hash and returns it, once: a second
 // take, or a take after it expired, gives ENOTFOUND.
-func (s *Store) TakeLeverOAuthState(ctx context.Context, stateHash string) (*LeverOAuthState, error) {
+func (s *Store) TakeLeverOAuthState(ctx context.Context, stateHash string) (*winnow.LeverOAuthState, error) {
 	tx, err := s.db.beginTx(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer rollback(tx)
-	var st LeverOAuthState
+	var st winnow.LeverOAuthState
 	err = tx.QueryRowContext(ctx, `SELECT state_hash, org_id, user_id, session_hash, expires_at FROM lever_oauth_states
 		WHERE state_hash = $1`+s.db.forUpdate(), stateHash).Scan(&st.StateHash, &st.OrgID, &st.UserID, &st.SessionHash, &st.ExpiresAt)
 	if err != nil {

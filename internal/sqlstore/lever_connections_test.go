@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +19,9 @@ func TestLeverConnections(t *testing.T) {
 		{"NeedsReconnecting", testLeverNeedsReconnecting},
 		{"OAuthStates", testLeverOAuthStates},
 		{"Isolation", testLeverConnectionIsolation},
+		{"SettingsKeepTokens", testLeverSettingsKeepTokens},
+		{"PostingFeedsOneOpenJob", testLeverPostingOneOpenJob},
+		{"ReconnectEmailsOnce", testLeverReconnectEmailsOnce},
 	})
 }
 
@@ -178,7 +182,7 @@ func testLeverOAuthStates(t *testing.T, e engine) {
 	env := open(t, e)
 	ctx := t.Context()
 	org := mustOrg(t, env)
-	st := sqlstore.LeverOAuthState{StateHash: "h1", OrgID: org.ID, UserID: "u1", SessionHash: "s1", ExpiresAt: env.Clock.Now().Add(winnow.LeverOAuthStateTTL)}
+	st := winnow.LeverOAuthState{StateHash: "h1", OrgID: org.ID, UserID: "u1", SessionHash: "s1", ExpiresAt: env.Clock.Now().Add(winnow.LeverOAuthStateTTL)}
 	if err := env.Store.CreateLeverOAuthState(ctx, st); err != nil {
 		t.Fatal(err)
 	}
@@ -212,5 +216,115 @@ func testLeverConnectionIsolation(t *testing.T, e engine) {
 	}
 	if got, _ := env.Store.FindLeverConnection(ctx, b.ID); got.APIKey != "" || got.State != "" {
 		t.Fatalf("org B sees org A's connection: %+v", got)
+	}
+}
+
+// testLeverSettingsKeepTokens: saving settings from a copy read before a refresh keeps
+// the refreshed tokens (the old refresh token is spent: writing it back would lose the
+// grant) and the state.
+func testLeverSettingsKeepTokens(t *testing.T, e engine) {
+	env := open(t, e)
+	ctx := t.Context()
+	org := mustOrg(t, env)
+	c, _ := env.Store.EnsureLeverConnection(ctx, org.ID)
+	c.Mode, c.State, c.AccessToken, c.RefreshToken = winnow.LeverOAuth, winnow.LeverConnected, "old-a", "old-r"
+	if err := env.Store.SaveLeverConnection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Store.StoreLeverTokens(ctx, org.ID, "", "new-a", "new-r", env.Clock.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	c.QualifiedStageID, c.QualifiedStageName, c.TagPrefix, c.SignatureToken = "s1", "Screen", "X-", "sealed-sig"
+	c.PerformAs, c.PerformAsName, c.PerformAsWarning = "", "", "nobody"
+	c.Webhooks = []winnow.LeverWebhook{{ID: "w1", Event: winnow.LeverCandidateDeleted, SignatureToken: "sealed-w"}}
+	if err := env.Store.SaveLeverSettings(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := env.Store.FindLeverConnection(ctx, org.ID)
+	if got.AccessToken != "new-a" || got.RefreshToken != "new-r" || got.State != winnow.LeverConnected || got.QualifiedStageName != "Screen" ||
+		got.TagPrefix != "X-" || got.SignatureToken != "sealed-sig" || got.PerformAsWarning != "nobody" || len(got.Webhooks) != 1 {
+		t.Fatalf("after saving settings: %+v", got)
+	}
+	c.TagPrefix = strings.Repeat("x", winnow.MaxLeverTagPrefixLength+1)
+	wantCode(t, env.Store.SaveLeverSettings(ctx, c), winnow.EINVALID)
+	other := &winnow.LeverConnection{OrgID: "no-such-org"}
+	wantCode(t, env.Store.SaveLeverSettings(ctx, other), winnow.ENOTFOUND)
+}
+
+// testLeverPostingOneOpenJob: a posting feeds at most one open job. Creating or
+// updating a second open job with it, or opening a draft linked to it, is ECONFLICT
+// naming the job that has it; drafts and closed jobs may share it; another org may use
+// the same posting ID.
+func testLeverPostingOneOpenJob(t *testing.T, e engine) {
+	env := open(t, e)
+	ctx := t.Context()
+	org, org2 := mustOrg(t, env), mustOrg(t, env)
+	steps := []winnow.Step{{Kind: winnow.StepQuestions, Questions: []winnow.Question{{Text: "Ready?", Type: winnow.QuestionYesNo}}}}
+	job := func(orgID, title string, status winnow.FunnelStatus, posting string) *winnow.Funnel {
+		return &winnow.Funnel{OrgID: orgID, Title: title, Status: status, Steps: steps, LeverPostingID: posting}
+	}
+	a := job(org.ID, "Backend hiring", winnow.FunnelOpen, "p1")
+	if err := env.Store.CreateFunnel(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	named := func(err error) {
+		t.Helper()
+		wantCode(t, err, winnow.ECONFLICT)
+		if !strings.Contains(winnow.ErrorMessage(err), "“Backend hiring”") {
+			t.Fatalf("conflict does not name the job: %q", winnow.ErrorMessage(err))
+		}
+	}
+	named(env.Store.CreateFunnel(ctx, job(org.ID, "Second", winnow.FunnelOpen, "p1")))
+	b := job(org.ID, "Second", winnow.FunnelOpen, "p2")
+	if err := env.Store.CreateFunnel(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	b.LeverPostingID = "p1"
+	named(env.Store.UpdateFunnel(ctx, b))
+	c := job(org.ID, "Draft", winnow.FunnelDraft, "p1")
+	if err := env.Store.CreateFunnel(ctx, c); err != nil {
+		t.Fatalf("a draft may share the posting: %v", err)
+	}
+	c.Status = winnow.FunnelOpen
+	named(env.Store.UpdateFunnel(ctx, c))
+	if err := env.Store.CreateFunnel(ctx, job(org2.ID, "Elsewhere", winnow.FunnelOpen, "p1")); err != nil {
+		t.Fatalf("another org's job: %v", err)
+	}
+	a.Status = winnow.FunnelClosed
+	if err := env.Store.UpdateFunnel(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Store.UpdateFunnel(ctx, c); err != nil {
+		t.Fatalf("opening the draft once the other job closed: %v", err)
+	}
+	if got, _ := env.Store.FindFunnelByID(ctx, org.ID, b.ID); got.LeverPostingID != "p2" {
+		t.Fatalf("a refused update changed the job: %q", got.LeverPostingID)
+	}
+}
+
+// testLeverReconnectEmailsOnce: an email to an admin about the org (no applicant) is
+// added once per kind, incident and address, however often the effects that add it
+// run; the next incident adds one more.
+func testLeverReconnectEmailsOnce(t *testing.T, e engine) {
+	env := open(t, e)
+	org := mustOrg(t, env)
+	notice := func(seq int, to string) *winnow.Email {
+		return &winnow.Email{OrgID: org.ID, Kind: winnow.EmailLeverReconnect, Seq: seq, To: to, Status: winnow.EmailQueued}
+	}
+	for range 2 {
+		inTx(t, env, func(tx *sqlstore.Tx) error {
+			_, err := tx.AddEmails(t.Context(), []*winnow.Email{notice(1, "a@x.test"), notice(1, "b@x.test")})
+			return err
+		})
+	}
+	inTx(t, env, func(tx *sqlstore.Tx) error {
+		added, err := tx.AddEmails(t.Context(), []*winnow.Email{notice(1, "a@x.test"), notice(2, "a@x.test")})
+		if err == nil && (len(added) != 1 || added[0].Seq != 2) {
+			t.Errorf("added %d, want only the new incident's", len(added))
+		}
+		return err
+	})
+	if n := count(t, env, "emails", "org_id = $1 AND kind = $2", org.ID, string(winnow.EmailLeverReconnect)); n != 3 {
+		t.Fatalf("%d reconnect emails, want 3", n)
 	}
 }

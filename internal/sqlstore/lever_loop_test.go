@@ -64,6 +64,10 @@ func (fx *leverEffects) LeverWritesAdded(_ context.Context, _ *sqlstore.Tx, ws [
 	return fx.err
 }
 
+func (fx *leverEffects) LeverNeedsReconnecting(context.Context, *sqlstore.Tx, *winnow.LeverConnection, int) error {
+	return fx.err
+}
+
 // openLever is open with a recording effects function.
 func openLever(t *testing.T, e engine) (*testEnv, *leverEffects) {
 	t.Helper()

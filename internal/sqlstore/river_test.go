@@ -63,6 +63,10 @@ func (fx *testEffects) LeverWritesAdded(ctx context.Context, tx *sqlstore.Tx, ws
 	return nil
 }
 
+func (fx *testEffects) LeverNeedsReconnecting(ctx context.Context, tx *sqlstore.Tx, c *winnow.LeverConnection, incident int) error {
+	return fx.insert(ctx, tx, effectArgs{Event: "lever_needs_reconnecting"})
+}
+
 func (fx *testEffects) insert(ctx context.Context, tx *sqlstore.Tx, args river.JobArgs) error {
 	fx.calls++
 	if _, err := fx.client.InsertTx(ctx, tx.SQL(), args, nil); err != nil {

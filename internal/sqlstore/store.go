@@ -29,6 +29,9 @@ type Effects interface {
 	// LeverWritesAdded is called for writes to Lever the store added or put back in
 	// the queue by itself (not through ApplicantChanged): it enqueues their jobs.
 	LeverWritesAdded(ctx context.Context, tx *Tx, ws []*winnow.LeverWrite) error
+	// LeverNeedsReconnecting is called when the org's Lever connection c turned to
+	// needs reconnecting; incident counts those turns, so it names this one.
+	LeverNeedsReconnecting(ctx context.Context, tx *Tx, c *winnow.LeverConnection, incident int) error
 }
 
 // Store implements the domain's OrgService, UserService, SessionService,

@@ -81,6 +81,22 @@ func (s *Server) table() []route {
 		{"GET /settings/members", admin, rec.Members},
 		{"POST /settings/members/invites", admin, rec.Invite},
 		{"GET /settings/integrations", admin, rec.Integrations},
+		// Lever: connect (OAuth or an API key), settings, webhooks, failed writes and
+		// disconnect; a job's posting and qualified stage (members who edit jobs).
+		// Connect is a link, not a form: the page's CSP (form-action 'self') would stop
+		// a form whose answer redirects to Lever. It only starts an authorization bound
+		// to the admin's session, which a third party cannot finish.
+		{"GET /settings/integrations/lever/connect", admin, rec.ConnectLever},
+		{"GET " + winnow.LeverOAuthCallbackPath, admin, rec.LeverCallback},
+		{"POST /settings/integrations/lever/api-key", admin, rec.ConnectLeverAPIKey},
+		{"POST /settings/integrations/lever/signature-token", admin, rec.SaveLeverSignatureToken},
+		{"POST /settings/integrations/lever/settings", admin, rec.SaveLeverSettings},
+		{"POST /settings/integrations/lever/webhooks", admin, rec.RegisterLeverWebhooks},
+		{"POST /settings/integrations/lever/disconnect", admin, rec.DisconnectLever},
+		{"POST /settings/integrations/lever/writes/{id}/retry", admin, rec.RetryLeverWrite},
+		{"GET /jobs/{id}/integrations", member, rec.JobIntegrations},
+		{"POST /jobs/{id}/integrations/lever/posting", member, rec.LinkJobPosting},
+		{"POST /jobs/{id}/integrations/lever/stage", member, rec.SaveJobStage},
 		{"GET /settings/tokens", admin, rec.APITokens},
 		{"POST /settings/tokens", admin, rec.CreateAPIToken},
 		{"POST /settings/tokens/{id}/revoke", admin, rec.RevokeAPIToken},
@@ -132,6 +148,9 @@ func (s *Server) table() []route {
 		{"GET /api/v1/uploads/{id}", apiToken, s.download(api.Upload)},
 		{"POST /api/v1/applicants/{id}/resend", apiToken, api.ResendInvitation},
 		{"POST /api/v1/applicants/{id}/extend", apiToken, api.ExtendInvitation},
+		{"GET /api/v1/integrations/lever", apiToken, api.GetLever},
+		{"PUT /api/v1/integrations/lever", apiToken, api.UpdateLever},
+		{"PUT /api/v1/jobs/{id}/lever-posting", apiToken, api.LinkLeverPosting},
 		{"/api/v1/", public, api.NotFound},
 	}
 }

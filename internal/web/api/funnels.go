@@ -10,8 +10,8 @@ import (
 )
 
 // funnel is a job (a funnel) as the API reads and writes it. ID, Applicants,
-// CreatedAt and UpdatedAt are read-only: accepted on input, so that a job read can be
-// written back, and ignored there.
+// LeverPostingID, QualifiedStageID, CreatedAt and UpdatedAt are read-only: accepted on
+// input, so that a job read can be written back, and ignored there.
 type funnel struct {
 	ID          string         `json:"id,omitempty"`
 	Title       string         `json:"title"`
@@ -21,8 +21,12 @@ type funnel struct {
 	Team        []string       `json:"team"`
 	Steps       []step         `json:"steps"`
 	Applicants  map[string]int `json:"applicants,omitempty"`
-	CreatedAt   *time.Time     `json:"createdAt,omitempty"`
-	UpdatedAt   *time.Time     `json:"updatedAt,omitempty"`
+	// LeverPostingID and QualifiedStageID are read-only here: PUT
+	// /api/v1/jobs/{id}/lever-posting links a posting, and writing a job back keeps both.
+	LeverPostingID   string     `json:"leverPostingId,omitempty"`
+	QualifiedStageID string     `json:"qualifiedStageId,omitempty"`
+	CreatedAt        *time.Time `json:"createdAt,omitempty"`
+	UpdatedAt        *time.Time `json:"updatedAt,omitempty"`
 }
 
 // step is one step of a job. Exactly the field of its kind is set: questions,
@@ -252,7 +256,8 @@ func stepsIn(in []step) ([]winnow.Step, error) {
 func funnelOut(f *winnow.Funnel, emails map[string]string, counts map[winnow.ApplicantStatus]int) funnel {
 	created, updated := f.CreatedAt, f.UpdatedAt
 	j := funnel{ID: f.ID, Title: f.Title, Description: f.Description, Status: string(f.Status), OpenReview: f.OpenReview,
-		Team: []string{}, Steps: stepsOut(f.Steps), Applicants: map[string]int{}, CreatedAt: &created, UpdatedAt: &updated}
+		Team: []string{}, Steps: stepsOut(f.Steps), Applicants: map[string]int{}, LeverPostingID: f.LeverPostingID,
+		QualifiedStageID: f.QualifiedStageID, CreatedAt: &created, UpdatedAt: &updated}
 	for _, id := range f.Team {
 		if e, ok := emails[id]; ok {
 			j.Team = append(j.Team, e)

@@ -43,6 +43,9 @@ type Handler struct {
 	Logger  *slog.Logger
 	// BaseURL is the public URL of the server, for candidate links and file URLs.
 	BaseURL string
+	// Lever is the org's Lever connection; nil means this server offers none (its
+	// endpoints answer 404).
+	Lever winnow.LeverConnectionService
 }
 
 // The error codes the API adds to the domain's for requests it cannot read.

@@ -230,11 +230,12 @@ func (h *Handler) EditStep(w http.ResponseWriter, r *http.Request) {
 // editorFailed shows the editor again with what was submitted and the error next to
 // the form it concerns, or an error page for errors that are not the input's fault.
 func (h *Handler) editorFailed(w http.ResponseWriter, r *http.Request, f *winnow.Funnel, err error, st editorState) {
-	if winnow.ErrorCode(err) != winnow.EINVALID {
+	code := winnow.ErrorCode(err)
+	if code != winnow.EINVALID && code != winnow.ECONFLICT { // a conflict: opening a job whose Lever posting another open job has
 		h.fail(w, r, err)
 		return
 	}
-	h.renderEditor(w, r, http.StatusUnprocessableEntity, f, st)
+	h.renderEditor(w, r, render.Status(err), f, st)
 }
 
 // renderEditor renders the editor for f, as stored or as submitted.

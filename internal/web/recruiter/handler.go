@@ -42,6 +42,14 @@ type Handler struct {
 	Templates   winnow.TemplateService
 	Emails      winnow.EmailService
 	Invitations winnow.InvitationService
+
+	// Lever connects the org to Lever (Settings → Integrations, a job's Integrations)
+	// and tells admin pages when the connection needs reconnecting; nil means this
+	// server offers no Lever integration.
+	Lever winnow.LeverConnectionService
+	// LeverWrites lists the writes to Lever that failed for good, for the panel to
+	// retry; nil hides that part of the panel.
+	LeverWrites winnow.LeverWriteService
 }
 
 // base returns the shared page data for the signed-in user.
@@ -49,8 +57,23 @@ func (h *Handler) base(r *http.Request, title, nav string) render.Base {
 	b := render.Base{Title: title, Nav: nav}
 	if id := auth.FromContext(r.Context()); id != nil {
 		b.User, b.Org = id.User, id.Org
+		b.LeverBanner = h.leverBanner(r, id.User)
 	}
 	return b
+}
+
+// leverBanner reports whether u is an admin whose org's Lever connection needs
+// reconnecting. A failed lookup only loses the banner.
+func (h *Handler) leverBanner(r *http.Request, u *winnow.User) bool {
+	if h.Lever == nil || u == nil || !u.IsAdmin() {
+		return false
+	}
+	state, err := h.Lever.LeverState(r.Context(), u.OrgID)
+	if err != nil {
+		h.Logger.WarnContext(r.Context(), "lever state for the banner", "org_id", u.OrgID, "error", err)
+		return false
+	}
+	return state == winnow.LeverNeedsReconnecting
 }
 
 // fail renders err as an error page.

@@ -169,16 +169,3 @@ func (h *Handler) pendingInvite(w http.ResponseWriter, r *http.Request) (*winnow
 	}
 	return inv, true
 }
-
-// IntegrationsPage is the data of Settings → Integrations.
-type IntegrationsPage struct {
-	render.Base
-	LeverConnected bool
-	WebhookURL     string
-}
-
-// Integrations shows the state of the Lever connection.
-func (h *Handler) Integrations(w http.ResponseWriter, r *http.Request) {
-	h.Render.Page(w, r, http.StatusOK, render.PageSettingsIntegrations, IntegrationsPage{Base: h.base(r, "Integrations", "settings"),
-		WebhookURL: h.BaseURL + "/api/integrations/lever/webhooks/application"})
-}

@@ -243,8 +243,11 @@ func (h *Handler) preview(r *http.Request, f *winnow.Funnel, t *winnow.Template)
 	data := winnow.TemplateData{FirstName: "Ada", CandidateName: "Ada Lovelace", JobTitle: job, Company: company, Link: link,
 		OptOutLink: h.BaseURL + winnow.OptOutPath("example-link"), Deadline: winnow.FormatDeadline(h.Clock.Now().Add(winnow.DefaultCadence().OptOutAfter)),
 		ReminderNumber: "2", InviterName: inviter, Role: winnow.RoleMember.Label()}
-	if t.Kind == winnow.EmailMemberInvite {
+	switch t.Kind {
+	case winnow.EmailMemberInvite:
 		data.Link = h.BaseURL + "/invite/example-link"
+	case winnow.EmailLeverReconnect:
+		data.Link, data.Reason = h.BaseURL+winnow.LeverPanelPath, "Lever refused to renew access: access was revoked"
 	}
 	out, err := t.Render(data)
 	if err != nil {

@@ -10,6 +10,8 @@ type Base struct {
 	Org    *winnow.Org
 	Nav    string // "jobs", "applicants" or "settings"
 	Notice string
+	// LeverBanner asks an admin to reconnect Lever: the org's connection needs it.
+	LeverBanner bool
 }
 
 // IsAdmin reports whether the signed-in user is an admin, for showing Settings.

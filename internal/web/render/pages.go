@@ -25,6 +25,7 @@ var (
 	PageInviteAccept          = Page{"invite_accept"}
 	PageJob                   = Page{"job"}
 	PageJobEdit               = Page{"job_edit"}
+	PageJobIntegrations       = Page{"job_integrations"}
 	PageJobNew                = Page{"job_new"}
 	PageJobPreview            = Page{"job_preview"}
 	PageJobs                  = Page{"jobs"}
@@ -41,4 +42,4 @@ var (
 )
 
 // pages lists every declared page, for New to check.
-var pages = []Page{PageApplicant, PageApplicants, PageCandidateError, PageCandidateHomework, PageCandidateLanding, PageCandidateOptout, PageCandidateQuestions, PageCandidateReview, PageCandidateStatus, PageCandidateVideo, PageError, PageInviteAccept, PageJob, PageJobEdit, PageJobNew, PageJobPreview, PageJobs, PageLogin, PageMail, PageMailMessage, PageReviewQueue, PageSettingsIntegrations, PageSettingsMembers, PageSettingsTemplates, PageSettingsTemplatesEdit, PageSettingsTemplatesJob, PageSettingsTokens}
+var pages = []Page{PageApplicant, PageApplicants, PageCandidateError, PageCandidateHomework, PageCandidateLanding, PageCandidateOptout, PageCandidateQuestions, PageCandidateReview, PageCandidateStatus, PageCandidateVideo, PageError, PageInviteAccept, PageJob, PageJobEdit, PageJobIntegrations, PageJobNew, PageJobPreview, PageJobs, PageLogin, PageMail, PageMailMessage, PageReviewQueue, PageSettingsIntegrations, PageSettingsMembers, PageSettingsTemplates, PageSettingsTemplatesEdit, PageSettingsTemplatesJob, PageSettingsTokens}
