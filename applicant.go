@@ -228,6 +228,9 @@ func (a *Applicant) move(to ApplicantStatus, kind EventKind, msg, actor string, 
 
 // Start records that the candidate opened the link and began: invited → in progress.
 func (a *Applicant) Start(now time.Time) (Event, error) {
+	if err := a.closedInLever(); err != nil {
+		return Event{}, err
+	}
 	ev, err := a.move(StatusInProgress, EventStarted, "Started the funnel", "", now, StatusInvited)
 	if err == nil {
 		a.StartedAt = &now
@@ -237,6 +240,9 @@ func (a *Applicant) Start(now time.Time) (Event, error) {
 
 // Submit records the candidate's submission: in progress → submitted.
 func (a *Applicant) Submit(now time.Time) (Event, error) {
+	if err := a.closedInLever(); err != nil {
+		return Event{}, err
+	}
 	ev, err := a.move(StatusSubmitted, EventSubmitted, "Submitted; in review by the job team", "", now, StatusInProgress)
 	if err == nil {
 		a.SubmittedAt = &now
@@ -289,6 +295,9 @@ func (a *Applicant) Decide(now time.Time, outcome, reason, actorID string) (Even
 // OptOut records that the candidate declined or let the deadline pass: invited or in
 // progress → opted out. reason says which.
 func (a *Applicant) OptOut(now time.Time, reason string) (Event, error) {
+	if err := a.closedInLever(); err != nil {
+		return Event{}, err
+	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		reason = "no reason given"

@@ -65,3 +65,24 @@ func (a *Applicant) Erase(now time.Time) (Event, error) {
 // Closed reports whether the applicant left the funnel from Lever's side: archived or
 // deleted there.
 func (a *Applicant) Closed() bool { return a.ArchivedAt != nil || a.ErasedAt != nil }
+
+// closedInLever refuses the candidate's own steps (start, submit, opt out) once the
+// application was archived or deleted in Lever.
+func (a *Applicant) closedInLever() error {
+	if a.Closed() {
+		return Errorf(ECONFLICT, "This application was closed in Lever.")
+	}
+	return nil
+}
+
+// ClosedLabel is how lists and the card name an applicant closed from Lever's side,
+// "Archived in Lever" or "Deleted in Lever", and "" for an open one.
+func (a *Applicant) ClosedLabel() string {
+	switch {
+	case a.ErasedAt != nil:
+		return erasedApplicantTag
+	case a.ArchivedAt != nil:
+		return "Archived in Lever"
+	}
+	return ""
+}

@@ -107,10 +107,18 @@ func TestPlanLeverWrites(t *testing.T) {
 	})
 }
 
-// TestLeverWriteClaim: a queued write goes out only while it still applies.
+// TestLeverWriteClaim: a queued write goes out only while it still applies, waits while
+// the connection needs reconnecting or another worker holds it, and is skipped with a
+// timeline entry when it no longer applies.
 func TestLeverWriteClaim(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
+	const (
+		perform = "perform"
+		nothing = "nothing"
+		later   = "later"
+		skip    = "skip"
+	)
 	tests := []struct {
 		name    string
 		kind    winnow.LeverWriteKind
@@ -119,20 +127,26 @@ func TestLeverWriteClaim(t *testing.T) {
 		planned winnow.ApplicantStatus
 		is      winnow.ApplicantStatus
 		erased  bool
-		want    winnow.LeverAction
+		lease   time.Duration // held until now+lease when not zero
+		want    string
 	}{
-		{"queued tag, same status", winnow.LeverAddTags, winnow.LeverWriteQueued, winnow.LeverConnected, winnow.StatusInvited, winnow.StatusInvited, false, winnow.LeverPerform},
-		{"tag, in progress then submitted (same tag)", winnow.LeverAddTags, winnow.LeverWriteQueued, winnow.LeverConnected, winnow.StatusInProgress, winnow.StatusSubmitted, false, winnow.LeverPerform},
-		{"tag, moved on", winnow.LeverAddTags, winnow.LeverWriteQueued, winnow.LeverConnected, winnow.StatusInvited, winnow.StatusInProgress, false, winnow.LeverSkip},
-		{"remove tags, moved on", winnow.LeverRemoveTags, winnow.LeverWriteQueued, winnow.LeverConnected, winnow.StatusInProgress, winnow.StatusQualified, false, winnow.LeverSkip},
-		{"tag, then opted out keeps it", winnow.LeverAddTags, winnow.LeverWriteQueued, winnow.LeverConnected, winnow.StatusInvited, winnow.StatusOptedOut, false, winnow.LeverPerform},
-		{"note, moved on", winnow.LeverNote, winnow.LeverWriteQueued, winnow.LeverConnected, winnow.StatusInvited, winnow.StatusQualified, false, winnow.LeverPerform},
-		{"stage, still qualified", winnow.LeverStage, winnow.LeverWriteQueued, winnow.LeverConnected, winnow.StatusQualified, winnow.StatusQualified, false, winnow.LeverPerform},
-		{"done already", winnow.LeverNote, winnow.LeverWriteDone, winnow.LeverConnected, winnow.StatusInvited, winnow.StatusInvited, false, winnow.LeverNothing},
-		{"needs reconnecting", winnow.LeverNote, winnow.LeverWriteQueued, winnow.LeverNeedsReconnecting, winnow.StatusInvited, winnow.StatusInvited, false, winnow.LeverPause},
-		{"disconnected", winnow.LeverNote, winnow.LeverWriteQueued, winnow.LeverDisconnected, winnow.StatusInvited, winnow.StatusInvited, false, winnow.LeverSkip},
-		{"no connection", winnow.LeverNote, winnow.LeverWriteQueued, "", winnow.StatusInvited, winnow.StatusInvited, false, winnow.LeverSkip},
-		{"erased", winnow.LeverNote, winnow.LeverWriteQueued, winnow.LeverConnected, winnow.StatusInvited, winnow.StatusInvited, true, winnow.LeverSkip},
+		{"queued tag, same status", winnow.LeverAddTags, winnow.LeverWriteQueued, winnow.LeverConnected, winnow.StatusInvited, winnow.StatusInvited, false, 0, perform},
+		{"tag, in progress then submitted (same tag)", winnow.LeverAddTags, winnow.LeverWriteQueued, winnow.LeverConnected, winnow.StatusInProgress, winnow.StatusSubmitted, false, 0, perform},
+		{"tag, moved on", winnow.LeverAddTags, winnow.LeverWriteQueued, winnow.LeverConnected, winnow.StatusInvited, winnow.StatusInProgress, false, 0, skip},
+		{"remove tags, moved on", winnow.LeverRemoveTags, winnow.LeverWriteQueued, winnow.LeverConnected, winnow.StatusInProgress, winnow.StatusQualified, false, 0, skip},
+		{"tag, then opted out keeps it", winnow.LeverAddTags, winnow.LeverWriteQueued, winnow.LeverConnected, winnow.StatusInvited, winnow.StatusOptedOut, false, 0, perform},
+		{"note, moved on", winnow.LeverNote, winnow.LeverWriteQueued, winnow.LeverConnected, winnow.StatusInvited, winnow.StatusQualified, false, 0, perform},
+		{"stage, still qualified", winnow.LeverStage, winnow.LeverWriteQueued, winnow.LeverConnected, winnow.StatusQualified, winnow.StatusQualified, false, 0, perform},
+		{"stage, no longer qualified", winnow.LeverStage, winnow.LeverWriteQueued, winnow.LeverConnected, winnow.StatusQualified, winnow.StatusUnqualified, false, 0, skip},
+		{"done already", winnow.LeverNote, winnow.LeverWriteDone, winnow.LeverConnected, winnow.StatusInvited, winnow.StatusInvited, false, 0, nothing},
+		{"failed for good", winnow.LeverNote, winnow.LeverWriteFailed, winnow.LeverConnected, winnow.StatusInvited, winnow.StatusInvited, false, 0, nothing},
+		{"needs reconnecting", winnow.LeverNote, winnow.LeverWriteQueued, winnow.LeverNeedsReconnecting, winnow.StatusInvited, winnow.StatusInvited, false, 0, later},
+		{"held by another worker", winnow.LeverNote, winnow.LeverWriteSending, winnow.LeverConnected, winnow.StatusInvited, winnow.StatusInvited, false, time.Minute, later},
+		{"waiting for its backoff", winnow.LeverNote, winnow.LeverWriteQueued, winnow.LeverConnected, winnow.StatusInvited, winnow.StatusInvited, false, time.Minute, later},
+		{"a dead worker's lease ran out", winnow.LeverNote, winnow.LeverWriteSending, winnow.LeverConnected, winnow.StatusInvited, winnow.StatusInvited, false, -time.Second, perform},
+		{"disconnected", winnow.LeverNote, winnow.LeverWriteQueued, winnow.LeverDisconnected, winnow.StatusInvited, winnow.StatusInvited, false, 0, skip},
+		{"no connection", winnow.LeverNote, winnow.LeverWriteQueued, "", winnow.StatusInvited, winnow.StatusInvited, false, 0, skip},
+		{"erased", winnow.LeverNote, winnow.LeverWriteQueued, winnow.LeverConnected, winnow.StatusInvited, winnow.StatusInvited, true, 0, skip},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,19 +155,106 @@ func TestLeverWriteClaim(t *testing.T) {
 			if tt.state != "" {
 				c = &winnow.LeverConnection{State: tt.state}
 			}
-			a := &winnow.Applicant{Status: tt.is}
+			a := &winnow.Applicant{ID: "a1", Status: tt.is}
 			if tt.erased {
 				a.ErasedAt = &now
 			}
-			w := &winnow.LeverWrite{Kind: tt.kind, Status: tt.status, ForStatus: tt.planned}
-			got := w.Claim(a, c)
-			if got.Action != tt.want {
-				t.Fatalf("action %d, want %d (%s)", got.Action, tt.want, got.Reason)
+			w := &winnow.LeverWrite{ApplicantID: "a1", Kind: tt.kind, Status: tt.status, ForStatus: tt.planned, Attempts: 1}
+			if tt.lease != 0 {
+				until := now.Add(tt.lease)
+				w.LeaseUntil = &until
 			}
-			if got.Action == winnow.LeverSkip && got.Reason == "" {
-				t.Fatal("a skip needs a reason")
+			before := *w
+			got := w.Claim(a, c, now)
+			switch tt.want {
+			case perform:
+				if !got.Send || !got.Changed || w.Status != winnow.LeverWriteSending || w.Attempts != 2 ||
+					w.LeaseUntil == nil || !w.LeaseUntil.Equal(now.Add(winnow.LeverWriteLease)) || !w.MayHaveReachedLever() {
+					t.Fatalf("claim %+v, write %+v", got, w)
+				}
+			case skip:
+				if got.Send || !got.Changed || w.Status != winnow.LeverWriteSkipped || w.LastError == "" ||
+					got.Event == nil || got.Event.Kind != winnow.EventLeverSkipped || got.Event.ApplicantID != "a1" {
+					t.Fatalf("claim %+v, write %+v", got, w)
+				}
+			case later, nothing:
+				if got.Send || got.Changed || got.Later != (tt.want == later) || w.Status != before.Status || w.Attempts != before.Attempts {
+					t.Fatalf("claim %+v, write %+v", got, w)
+				}
 			}
 		})
+	}
+}
+
+// TestLeverWriteFinish: an attempt's outcome becomes the write's status and one
+// timeline entry per call, the last saying how it ended; none names the candidate.
+func TestLeverWriteFinish(t *testing.T) {
+	t.Parallel()
+	at := time.Now()
+	calls := []winnow.Call{{Method: "GET", Path: "/v1/opportunities/opp1/notes", Status: 200, Duration: time.Millisecond},
+		{Method: "POST", Path: "/v1/opportunities/opp1/notes", Status: 201, Duration: 2 * time.Millisecond}}
+	tests := []struct {
+		name   string
+		o      winnow.LeverWriteOutcome
+		status winnow.LeverWriteStatus
+		last   winnow.EventKind
+		events int
+		held   bool
+	}{
+		{"done", winnow.LeverWriteOutcome{Status: winnow.LeverWriteDone, NoteID: "n1", Calls: calls}, winnow.LeverWriteDone, winnow.EventLeverCall, 2, false},
+		{"retry later", winnow.LeverWriteOutcome{Status: winnow.LeverWriteQueued, Error: "Lever is busy; retrying.", Calls: calls[1:], RetryAt: at.Add(time.Minute)},
+			winnow.LeverWriteQueued, winnow.EventLeverCall, 1, true},
+		{"failed", winnow.LeverWriteOutcome{Status: winnow.LeverWriteFailed, Error: "Lever refused it.", Calls: calls[1:]}, winnow.LeverWriteFailed, winnow.EventLeverFailed, 1, false},
+		{"paused before any call", winnow.LeverWriteOutcome{Status: winnow.LeverWriteQueued, Error: "Paused."}, winnow.LeverWriteQueued, winnow.EventLeverCall, 1, false},
+		{"skipped", winnow.LeverWriteOutcome{Status: winnow.LeverWriteSkipped, Error: "Not written: gone."}, winnow.LeverWriteSkipped, winnow.EventLeverSkipped, 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			lease := at.Add(winnow.LeverWriteLease)
+			w := &winnow.LeverWrite{OrgID: "o1", ApplicantID: "a1", Kind: winnow.LeverNote, Status: winnow.LeverWriteSending,
+				Note: "Winnow: Invitation sent to ada@example.com", LeaseUntil: &lease}
+			tt.o.At = at
+			evs := w.Finish(tt.o)
+			if w.Status != tt.status || len(evs) != tt.events || evs[len(evs)-1].Kind != tt.last || (w.LeaseUntil != nil) != tt.held {
+				t.Fatalf("write %+v, events %+v", w, evs)
+			}
+			for i, ev := range evs {
+				if ev.ApplicantID != "a1" || strings.Contains(ev.Message, "ada@") || (i < len(tt.o.Calls) && ev.Call == nil) {
+					t.Errorf("event %+v", ev)
+				}
+			}
+			if tt.status == winnow.LeverWriteDone && (w.NoteID != "n1" || w.DoneAt == nil) {
+				t.Errorf("done write %+v", w)
+			}
+		})
+	}
+}
+
+// TestClosedApplicant: once archived or deleted in Lever, the candidate can no longer
+// start, submit or opt out, and lists name why.
+func TestClosedApplicant(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	for _, status := range []winnow.ApplicantStatus{winnow.StatusInvited, winnow.StatusInProgress} {
+		a := &winnow.Applicant{Name: "Ada", Status: status, Deadline: now.Add(time.Hour)}
+		if _, err := a.Archive(now, ""); err != nil || a.ClosedLabel() != "Archived in Lever" {
+			t.Fatal(err)
+		}
+		for name, step := range map[string]func() (winnow.Event, error){
+			"start":   func() (winnow.Event, error) { return a.Start(now) },
+			"submit":  func() (winnow.Event, error) { return a.Submit(now) },
+			"opt out": func() (winnow.Event, error) { return a.OptOut(now, "") },
+		} {
+			if _, err := step(); winnow.ErrorCode(err) != winnow.ECONFLICT || a.Status != status {
+				t.Errorf("%s while %s and archived: %v", name, status, err)
+			}
+		}
+	}
+	a := &winnow.Applicant{Name: "Ada", Status: winnow.StatusInvited}
+	a.Erase(now)
+	if a.ClosedLabel() != "Deleted in Lever" {
+		t.Errorf("label %q", a.ClosedLabel())
 	}
 }
 

@@ -75,9 +75,12 @@ type LeverWrite struct {
 	Attempts  int
 	LastError string // person-readable
 	NoteID    string // the note Lever created, once known
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	DoneAt    *time.Time
+	// LeaseUntil holds the write until then: a worker is performing it, or a retry
+	// waits for its backoff. Other workers of the opportunity wait for it.
+	LeaseUntil *time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	DoneAt     *time.Time
 }
 
 // Name is how the timeline and panel describe the write: "Add tag CP-Sent", "Note",
@@ -94,45 +97,113 @@ func (w *LeverWrite) Name() string {
 	return w.Kind.Label()
 }
 
-// LeverAction is what a worker does with a claimed write.
-type LeverAction int
+// LeverWriteLease is how long a worker holds a write it claimed: another worker on
+// the same opportunity waits until then before it takes the write over, which it does
+// only when the first worker died mid-call.
+const LeverWriteLease = 2 * time.Minute
 
-// The actions a claim decides on.
-const (
-	LeverNothing LeverAction = iota // final already: a repeated job
-	LeverPerform                    // call Lever
-	LeverPause                      // the connection needs reconnecting: keep it, come back later
-	LeverSkip                       // it no longer applies: record why and move on
-)
-
-// LeverClaim is the domain's decision on a write about to be performed.
-type LeverClaim struct {
-	Action LeverAction
-	Reason string // for a skip: why, as the timeline says it
-}
-
-// Claim decides whether the write still goes out now, given its applicant (nil for a
-// write without one) and the org's connection (nil when there is none).
-func (w *LeverWrite) Claim(a *Applicant, c *LeverConnection) LeverClaim {
+// Claim decides whether the write goes out now, given its applicant (nil for a write
+// without one), the org's connection (nil when there is none) and the time, and
+// changes w to match:
+//
+//   - a final write (a repeated job lands here) stays as it is and is not performed;
+//   - a write held until later (a worker performing it, or a retry waiting for its
+//     backoff) is left alone and claimed again later;
+//   - a write whose org disconnected Lever, whose candidate was deleted in Lever, or
+//     that no longer applies (a tag or stage for a status the candidate has left) is
+//     skipped, with the reason;
+//   - while the connection needs reconnecting, the write waits (kept, never failed);
+//   - otherwise w becomes sending with one more attempt, held for LeverWriteLease.
+//
+// Opted-out candidates keep their status tag, so a tag planned before the opt-out
+// still goes out.
+func (w *LeverWrite) Claim(a *Applicant, c *LeverConnection, now time.Time) Claim {
 	switch {
 	case w.Status.Final():
-		return LeverClaim{Action: LeverNothing}
+		return Claim{}
+	case w.LeaseUntil != nil && now.Before(*w.LeaseUntil):
+		return Claim{Later: true}
 	case c == nil || !c.Active():
-		return LeverClaim{Action: LeverSkip, Reason: "Not written: Lever was disconnected."}
+		return w.skip("Not written: Lever was disconnected.", now)
 	case c.State == LeverNeedsReconnecting:
-		return LeverClaim{Action: LeverPause}
+		return Claim{Later: true}
 	case a != nil && a.ErasedAt != nil:
-		return LeverClaim{Action: LeverSkip, Reason: "Not written: the candidate was deleted in Lever."}
+		return w.skip("Not written: the candidate was deleted in Lever.", now)
 	case a != nil && (w.Kind == LeverAddTags || w.Kind == LeverRemoveTags):
-		now, _ := c.StatusTag(a.Status)
+		current, _ := c.StatusTag(a.Status)
 		then, _ := c.StatusTag(w.ForStatus)
-		if a.Status != StatusOptedOut && now != then {
-			return LeverClaim{Action: LeverSkip, Reason: "Not written: the candidate is " + strings.ToLower(a.Status.Label()) + " by now, and a later write sets the tag."}
+		if a.Status != StatusOptedOut && current != then {
+			return w.skip("Not written: the candidate is "+strings.ToLower(a.Status.Label())+" by now, and a later write sets the tag.", now)
 		}
 	case a != nil && w.Kind == LeverStage && a.Status != StatusQualified:
-		return LeverClaim{Action: LeverSkip, Reason: "Not written: the candidate is no longer qualified."}
+		return w.skip("Not written: the candidate is no longer qualified.", now)
 	}
-	return LeverClaim{Action: LeverPerform}
+	lease := now.Add(LeverWriteLease)
+	w.Status, w.Attempts, w.LeaseUntil, w.UpdatedAt = LeverWriteSending, w.Attempts+1, &lease, now
+	return Claim{Send: true, Changed: true}
+}
+
+// skip makes w skipped for reason and returns the claim that records it.
+func (w *LeverWrite) skip(reason string, now time.Time) Claim {
+	w.Status, w.LastError, w.LeaseUntil, w.UpdatedAt = LeverWriteSkipped, reason, nil, now
+	return Claim{Changed: true, Event: w.event(EventLeverSkipped, w.Name()+": "+reason, nil, now)}
+}
+
+// MayHaveReachedLever reports whether an earlier attempt at w may have reached Lever
+// without its outcome being known: a note is then looked for before it is written
+// again, since Lever's note create is not idempotent.
+func (w *LeverWrite) MayHaveReachedLever() bool { return w.Attempts > 1 }
+
+// event is a timeline entry about w.
+func (w *LeverWrite) event(kind EventKind, msg string, call *Call, at time.Time) *Event {
+	return &Event{OrgID: w.OrgID, ApplicantID: w.ApplicantID, Kind: kind, Message: msg, Call: call, At: at}
+}
+
+// Finish records on w the outcome of the attempt its claim started, and returns the
+// timeline entries: one per call made to Lever, each with the call, the last saying
+// how the attempt ended (the entries hold no name, email or note text, so that blind
+// review holds). A write to retry is held until o.RetryAt, so that other workers of
+// the opportunity wait for its backoff too.
+func (w *LeverWrite) Finish(o LeverWriteOutcome) []Event {
+	at := o.At
+	w.Status, w.LastError, w.UpdatedAt, w.LeaseUntil = o.Status, o.Error, at, nil
+	if o.NoteID != "" {
+		w.NoteID = o.NoteID
+	}
+	var kind EventKind
+	var msg string
+	switch o.Status {
+	case LeverWriteDone:
+		w.DoneAt, w.LastError = &at, ""
+		kind, msg = EventLeverCall, w.Name()+": done in Lever"
+		if o.Found {
+			msg = w.Name() + ": found in Lever, written by an earlier attempt"
+		}
+	case LeverWriteFailed:
+		kind, msg = EventLeverFailed, w.Name()+" failed: "+o.Error
+	case LeverWriteSkipped:
+		kind, msg = EventLeverSkipped, w.Name()+": "+o.Error
+	default: // queued again: a retry, or a pause
+		w.Status = LeverWriteQueued
+		if !o.RetryAt.IsZero() {
+			t := o.RetryAt
+			w.LeaseUntil = &t
+		}
+		kind, msg = EventLeverCall, w.Name()+": "+o.Error
+	}
+	var evs []Event
+	for i, c := range o.Calls {
+		call := c
+		if i < len(o.Calls)-1 {
+			evs = append(evs, *w.event(EventLeverCall, w.Name()+": call to Lever", &call, at))
+			continue
+		}
+		evs = append(evs, *w.event(kind, msg, &call, at))
+	}
+	if len(o.Calls) == 0 {
+		evs = append(evs, *w.event(kind, msg, nil, at))
+	}
+	return evs
 }
 
 // PlanLeverWrites returns the writes applicant change ev of applicant a in funnel f calls
@@ -215,11 +286,13 @@ func FormatLeverTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:
 
 // LeverWriteOutcome is what became of one attempt to perform a write.
 type LeverWriteOutcome struct {
-	Status LeverWriteStatus // done, queued (to retry), failed or skipped
-	Error  string           // person-readable reason for a failure or a delay
-	NoteID string           // a created note's id
-	Call   *Call            // the Lever call, for the timeline; nil when none was made
-	At     time.Time
+	Status  LeverWriteStatus // done, queued (to retry or paused), failed or skipped
+	Error   string           // person-readable reason for a failure, a skip or a delay
+	NoteID  string           // a created (or found) note's id
+	Found   bool             // the note was found in Lever, written by an earlier attempt
+	Calls   []Call           // the calls made to Lever, for the timeline; none when no call was made
+	RetryAt time.Time        // queued: not to be tried again before then; zero means at once
+	At      time.Time
 }
 
 // LeverWriteFilter narrows ListLeverWrites.

@@ -27,6 +27,7 @@ import (
 	"winnow/internal/web/api"
 	"winnow/internal/web/auth"
 	"winnow/internal/web/candidate"
+	"winnow/internal/web/hook"
 	"winnow/internal/web/recruiter"
 	"winnow/internal/web/render"
 	"winnow/ui"
@@ -51,15 +52,17 @@ type Main struct {
 	// Lever connects orgs to Lever: their API clients, OAuth and API-key connection,
 	// settings and job links (set by Open).
 	Lever *leverconn.Connector
-	// LeverWrites lists and retries the writes Lever refused, for the Lever panel; nil
-	// hides that part of the panel.
-	// TODO(lever-loop): set it to the store in Open once it implements winnow.LeverWriteService.
+	// LeverWrites lists and retries the writes Lever refused, for the Lever panel: the
+	// store, set by Open unless a test set another.
 	LeverWrites winnow.LeverWriteService
 	// MailMode says how email leaves: an SMTP server, or the outbox (set by Open).
 	MailMode winnow.MailMode
 	// Timeouts limit how long requests may take; the zero value means web's defaults.
 	// Tests shorten them.
 	Timeouts web.Timeouts
+	// LeverOptions, when set, adjusts how Open builds Lever's connector: tests shorten
+	// timeouts and lift the rate limit.
+	LeverOptions func(*leverconn.Options)
 
 	started  bool               // the River client was started
 	stopUI   context.CancelFunc // stops River's UI's background work
@@ -99,8 +102,12 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Inserter = inserter
-	effects := jobs.NewEffects[*sqlstore.Tx](inserter, jobs.OptOutPlanner{}, jobs.EmailPlanner{})
+	baseURL := func() string { return m.Config.BaseURL }
+	effects := jobs.NewEffects[*sqlstore.Tx](inserter, jobs.OptOutPlanner{}, jobs.EmailPlanner{}, jobs.LeverPlanner{BaseURL: baseURL})
 	m.Store = sqlstore.NewStore(db, m.Clock, effects)
+	if m.LeverWrites == nil { // tests may set a stand-in
+		m.LeverWrites = m.Store
+	}
 	sender, mode, err := newMailer(m.Config)
 	if err != nil {
 		return err
@@ -118,21 +125,35 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Files = files
 	// The base URL is read when needed: serve learns it only once it listens (port 0).
-	m.Lever = leverconn.New(leverconn.Options{Store: m.Store, Sealer: kr, Lever: leverConfig(m.Config), Logger: m.Logger,
-		Clock: m.Clock, BaseURL: func() string { return m.Config.BaseURL }})
-	// TODO(lever-loop): set leverconn.Options.OnReconnect to the function that makes the
-	// org's snoozed Lever jobs available, once the Lever workers land.
+	lo := leverconn.Options{Store: m.Store, Sealer: kr, Lever: leverConfig(m.Config), Logger: m.Logger,
+		Clock: m.Clock, BaseURL: func() string { return m.Config.BaseURL }, OnReconnect: m.resumeLever}
+	if m.LeverOptions != nil {
+		m.LeverOptions(&lo)
+	}
+	m.Lever = leverconn.New(lo)
 	if !m.Config.RunsWorkers() {
 		return nil // a web process only queues jobs
 	}
 	client, err := jobs.NewClient(db.RiverDriver(), jobs.Deps{Applicants: m.Store, Clock: m.Clock, Logger: m.Logger,
-		Emails: m.Store, Sender: sender, From: mode.From, Sealer: kr, BaseURL: func() string { return m.Config.BaseURL },
-		Uploads: m.Store, Files: files})
+		Emails: m.Store, Sender: sender, From: mode.From, Sealer: kr, BaseURL: baseURL,
+		Uploads: m.Store, Files: files, Lever: m.Lever, LeverStore: m.Store})
 	if err != nil {
 		return err
 	}
 	m.River = client
 	return nil
+}
+
+// resumeLever makes the org's paused Lever jobs available at once, after it
+// reconnected. It goes through the inserter, which every role has: reconnecting happens
+// in a web process.
+func (m *Main) resumeLever(ctx context.Context, orgID string) {
+	n, err := jobs.ResumeLever(ctx, m.Inserter, orgID)
+	if err != nil {
+		m.Logger.ErrorContext(ctx, "resume lever jobs", "org_id", orgID, "error", err)
+		return
+	}
+	m.Logger.InfoContext(ctx, "lever jobs resumed", "org_id", orgID, "jobs", n)
 }
 
 // Run opens everything, starts what the role runs (config.Role: the web server, the
@@ -241,6 +262,8 @@ func (m *Main) webHandler(ctx context.Context, reg *prometheus.Registry) (http.H
 			Users: m.Store, Keyring: m.Keyring, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL, Lever: m.Lever},
 		Candidate: &candidate.Handler{Orgs: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Links: m.Store, Files: files,
 			Render: renderer, Clock: m.Clock, Logger: m.Logger},
+		Hooks: &hook.Handler{Webhooks: &jobs.LeverIntake{Store: m.Store, Sealer: m.Keyring, Clock: m.Clock, Logger: m.Logger},
+			Logger: m.Logger},
 		Sessions: sessions, Render: renderer, Logger: m.Logger, Ping: m.DB.Ping, Registry: reg,
 		Timeouts: m.Timeouts, Secure: m.Config.Secure(), MetricsToken: m.Config.MetricsToken, Jobs: jobsUI,
 	}

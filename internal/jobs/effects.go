@@ -17,6 +17,7 @@ type Tx interface {
 	// SQL returns the transaction, for River's InsertManyTx.
 	SQL() *sql.Tx
 	EmailTx
+	LeverTx
 }
 
 // Change is one change the store has written, as planners see it: an applicant's
@@ -68,6 +69,26 @@ func (e *Effects[T]) ApplicantChanged(ctx context.Context, tx T, a *winnow.Appli
 func (e *Effects[T]) InviteCreated(ctx context.Context, tx T, inv *winnow.Invite, em *winnow.Email) error {
 	if err := e.plan(ctx, tx, Change{Invite: inv, Email: em}); err != nil {
 		return fmt.Errorf("invitation effects: %w", err)
+	}
+	return nil
+}
+
+// LeverDeliveryRecorded enqueues the processing job of the webhook delivery d, stored
+// in tx.
+func (e *Effects[T]) LeverDeliveryRecorded(ctx context.Context, tx T, d *winnow.LeverDelivery) error {
+	if _, err := e.inserter.InsertManyTx(ctx, tx.SQL(), []river.InsertManyParams{deliveryParams(d)}); err != nil {
+		return fmt.Errorf("enqueue lever delivery: %w", err)
+	}
+	return nil
+}
+
+// LeverWritesAdded enqueues the jobs of writes to Lever stored (or retried) in tx.
+func (e *Effects[T]) LeverWritesAdded(ctx context.Context, tx T, ws []*winnow.LeverWrite) error {
+	if len(ws) == 0 {
+		return nil
+	}
+	if _, err := e.inserter.InsertManyTx(ctx, tx.SQL(), leverWriteParams(ws)); err != nil {
+		return fmt.Errorf("enqueue lever writes: %w", err)
 	}
 	return nil
 }

@@ -46,6 +46,11 @@ type Deps struct {
 	// upload sweep tidies. Without them the sweep does nothing.
 	Uploads UploadStore
 	Files   UploadFiles
+	// Lever gives the Lever workers a client per org, and LeverStore is the store
+	// behind them. Without them Lever jobs are cancelled, which only tests of other
+	// workers want.
+	Lever      LeverConnector
+	LeverStore LeverStore
 	// BaseURL returns the public URL that candidate links start with. It is a function
 	// because serve learns its address only after listening.
 	BaseURL func() string
@@ -89,6 +94,8 @@ func NewClient(driver riverdriver.Driver[*sql.Tx], deps Deps) (*Client, error) {
 	river.AddWorker(workers, &optOutWorker{deps: deps})
 	river.AddWorker(workers, &sendEmailWorker{deps: deps})
 	river.AddWorker(workers, &sweepUploadsWorker{deps: deps})
+	river.AddWorker(workers, &leverWriteWorker{deps: deps})
+	river.AddWorker(workers, &leverDeliveryWorker{deps: deps})
 	c, err := river.NewClient(driver, &river.Config{
 		Workers:           workers,
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers}},

@@ -232,8 +232,11 @@ func (c *Client) once(ctx context.Context, cl call, payload []byte) error {
 	if err := c.creds.authorize(ctx, req); err != nil {
 		return err
 	}
+	start := time.Now()
 	resp, err := c.hc.Do(req)
+	rec := recorderFrom(ctx)
 	if err != nil {
+		rec.add(cl.method, u.Path, 0, time.Since(start))
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s %s: %w", cl.method, cl.path, ctx.Err())
 		}
@@ -241,6 +244,7 @@ func (c *Client) once(ctx context.Context, cl call, payload []byte) error {
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	rec.add(cl.method, u.Path, resp.StatusCode, time.Since(start))
 	if err != nil {
 		return &APIError{Kind: ErrTransient, Method: cl.method, Path: cl.path, StatusCode: resp.StatusCode, Err: fmt.Errorf("read response: %w", err)}
 	}

@@ -56,6 +56,10 @@ type NewNote struct {
 	Score *int `json:"score,omitempty"`
 	// NotifyFollowers tells the opportunity's followers.
 	NotifyFollowers bool `json:"notifyFollowers,omitempty"`
+	// CreatedAt dates the note (Lever takes only times not in its future); the zero
+	// Timestamp leaves it to Lever. A caller that dates its notes can find one again
+	// by text and time after an attempt whose answer was lost.
+	CreatedAt Timestamp `json:"createdAt,omitzero"`
 }
 
 // AddNote writes a note on an opportunity and returns its id.

@@ -136,3 +136,62 @@ func (c *Client) DeleteWebhook(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// Event names of Lever webhooks about an opportunity that Winnow handles beyond those
+// above.
+const (
+	// EventCandidateDeleted fires when an opportunity is deleted.
+	EventCandidateDeleted = "candidateDeleted"
+)
+
+// EventData is what Winnow reads from the data of a webhook about an opportunity:
+// applicationCreated, candidateStageChange, candidateArchiveChange and
+// candidateDeleted. It is a notification only: a candidate's name and email come from
+// the API, never from here.
+type EventData struct {
+	// OpportunityID is the opportunity (or, on old payloads, candidateId).
+	OpportunityID string
+	// ApplicationID is the new application (applicationCreated).
+	ApplicationID string
+	// ToStageID and FromStageID are the stages of a stage change.
+	ToStageID, FromStageID string
+	// Archived is set for candidateArchiveChange: true when the opportunity was
+	// archived, false when it was restored. ArchiveReason is the reason archived to.
+	Archived      *bool
+	ArchiveReason string
+}
+
+// OpportunityData decodes the event's data. It fails when the data is not an object
+// or names no opportunity.
+func (e *WebhookEvent) OpportunityData() (EventData, error) {
+	var raw struct {
+		OpportunityID string          `json:"opportunityId"`
+		CandidateID   string          `json:"candidateId"`
+		ApplicationID string          `json:"applicationId"`
+		ToStageID     string          `json:"toStageId"`
+		FromStageID   string          `json:"fromStageId"`
+		ToArchived    json.RawMessage `json:"toArchived"`
+	}
+	if err := json.Unmarshal(e.Data, &raw); err != nil {
+		return EventData{}, fmt.Errorf("decode %s data: %w", e.Event, err)
+	}
+	d := EventData{OpportunityID: raw.OpportunityID, ApplicationID: raw.ApplicationID, ToStageID: raw.ToStageID, FromStageID: raw.FromStageID}
+	if d.OpportunityID == "" {
+		d.OpportunityID = raw.CandidateID
+	}
+	if d.OpportunityID == "" {
+		return EventData{}, fmt.Errorf("decode %s data: no opportunityId", e.Event)
+	}
+	if e.Event == EventCandidateArchiveChange {
+		archived := len(bytes.TrimSpace(raw.ToArchived)) > 0 && !bytes.Equal(bytes.TrimSpace(raw.ToArchived), []byte("null"))
+		d.Archived = &archived
+		if archived {
+			var to Archived
+			if err := json.Unmarshal(raw.ToArchived, &to); err != nil {
+				return EventData{}, fmt.Errorf("decode %s data: toArchived: %w", e.Event, err)
+			}
+			d.ArchiveReason = to.Reason
+		}
+	}
+	return d, nil
+}

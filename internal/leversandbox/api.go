@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"time"
 )
 
 // The wire shapes below follow the shared Lever notes; they are the
@@ -296,7 +295,7 @@ func (s *Server) apiTags(add bool) http.HandlerFunc {
 				o.Tags = slices.DeleteFunc(o.Tags, func(x string) bool { return x == t })
 			}
 		}
-		o.UpdatedAt = millis(time.Now())
+		o.UpdatedAt = millis(s.now())
 		out := s.opportunityJSON(r, o, nil)
 		s.saveLocked()
 		s.mu.Unlock()
@@ -352,7 +351,7 @@ func (s *Server) apiAddNote(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "BadRequestError", "score must be from 1 to 4")
 		return
 	}
-	now := millis(time.Now())
+	now := millis(s.now())
 	if body.CreatedAt != nil && *body.CreatedAt > now {
 		writeError(w, http.StatusBadRequest, "BadRequestError", "createdAt must not be in the future")
 		return

@@ -57,7 +57,7 @@ func (s *Server) Apply(in ApplyInput) (Application, error) {
 	if p.State != "published" && p.State != "internal" {
 		return Application{}, fmt.Errorf("%w: posting %s is %s and takes no applications", errInput, p.ID, p.State)
 	}
-	now := millis(time.Now())
+	now := millis(s.now())
 	var c *contact
 	if in.Email != "" {
 		c = s.st.contactByEmail(in.Email)
@@ -110,7 +110,7 @@ func (s *Server) CreatePosting(in PostingInput) (string, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := millis(time.Now())
+	now := millis(s.now())
 	p := &posting{
 		ID: newID(), Text: in.Text, State: in.State, Confidentiality: "non-confidential",
 		Team: in.Team, Department: in.Team, Location: in.Location, Commitment: "Full-time", Tags: []string{},

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 )
 
 // Event names of the opportunity changes a recruiter makes in Lever.
@@ -63,7 +62,7 @@ func (s *Server) moveStageLocked(o *opportunity, stageID, userID string) {
 	if from == stageID {
 		return
 	}
-	now := millis(time.Now())
+	now := millis(s.now())
 	o.Stage = stageID
 	o.StageChanges = append(o.StageChanges, stageChange{ToStageID: stageID, ToStageIndex: s.st.stageIndex(stageID), UserID: userID, UpdatedAt: now})
 	o.LastAdvancedAt, o.UpdatedAt = now, now
@@ -97,7 +96,7 @@ func (s *Server) setArchived(opportunityID string, to *archived) error {
 	if (o.Archived == nil) == (to == nil) {
 		return nil
 	}
-	now := millis(time.Now())
+	now := millis(s.now())
 	if to != nil {
 		to.ArchivedAt = now
 	}
@@ -129,7 +128,7 @@ func (s *Server) DeleteOpportunity(opportunityID string) error {
 	if o == nil {
 		return fmt.Errorf("%w: opportunities %s", errNotFound, opportunityID)
 	}
-	now := millis(time.Now())
+	now := millis(s.now())
 	o.DeletedAt = &now
 	data := opportunityEventData(o)
 	data["deletedBy"] = s.st.Users[0].ID
@@ -146,7 +145,7 @@ func (s *Server) DeactivateUser(idOrEmail string) error {
 	for _, u := range s.st.Users {
 		if u.ID == idOrEmail || strings.EqualFold(u.Email, idOrEmail) {
 			if u.DeactivatedAt == nil {
-				now := millis(time.Now())
+				now := millis(s.now())
 				u.DeactivatedAt = &now
 				s.saveLocked()
 			}

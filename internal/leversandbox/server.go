@@ -49,6 +49,11 @@ type Options struct {
 	// connection before dropping it (default 30s; the client's own timeout
 	// usually ends it sooner).
 	HangFor time.Duration
+	// Now tells the time of the recruiting data: when candidates apply, notes are
+	// written (a note dated after it is refused, as in Lever) and stages change. Nil
+	// is the wall clock; tests that move a fake clock forward share it here. Tokens
+	// and webhook deliveries always run on the wall clock.
+	Now func() time.Time
 	// StateFile, if set, is loaded at start and rewritten after changes.
 	StateFile string
 	// Logger receives the sandbox's log lines; nil discards them.
@@ -89,8 +94,14 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	return o
 }
+
+// now is the time of the recruiting data (Options.Now).
+func (s *Server) now() time.Time { return s.opts.Now() }
 
 var (
 	errNotFound = errors.New("not found")

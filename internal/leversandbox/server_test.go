@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -498,5 +499,27 @@ func TestRunCommand(t *testing.T) {
 	}
 	if err := leversandbox.RunCommand(context.Background(), []string{"--bogus"}, io.Discard, io.Discard); err == nil {
 		t.Fatal("unknown flag accepted")
+	}
+}
+
+// TestInjectedClock: with Options.Now the recruiting data runs on the caller's clock, so
+// a note dated by a test's fake clock, days ahead of the wall clock, is taken, while
+// one dated after that clock is refused as in Lever.
+func TestInjectedClock(t *testing.T) {
+	t.Parallel()
+	ahead := time.Now().Add(20 * 24 * time.Hour)
+	s, base := mustStart(t, leversandbox.Options{Now: func() time.Time { return ahead }})
+	key := "key:" + s.APIKey()
+	opp := mustApply(t, s)
+	dated := strconv.FormatInt(ahead.Add(-time.Minute).UnixMilli(), 10)
+	if r := do(t, "POST", base+"/v1/opportunities/"+opp+"/notes", key, "application/json",
+		strings.NewReader(`{"value":"x","createdAt":`+dated+`}`)); r.status != http.StatusCreated {
+		t.Fatalf("note dated by the injected clock: %d %s", r.status, r.body)
+	}
+	future := strconv.FormatInt(ahead.Add(time.Minute).UnixMilli(), 10)
+	leverError(t, do(t, "POST", base+"/v1/opportunities/"+opp+"/notes", key, "application/json",
+		strings.NewReader(`{"value":"y","createdAt":`+future+`}`)), http.StatusBadRequest, "BadRequestError")
+	if st, _ := s.Opportunity(opp); st.CreatedAt.Before(ahead.Add(-time.Second)) || len(st.Notes) != 1 {
+		t.Fatalf("opportunity %+v not on the injected clock", st)
 	}
 }

@@ -11,7 +11,8 @@ import (
 )
 
 const applicantColumns = `id, org_id, funnel_id, name, email, status, token, lever_opportunity_id,
-	reason, invited_at, started_at, submitted_at, decided_at, deadline, created_at, updated_at, steps`
+	reason, invited_at, started_at, submitted_at, decided_at, deadline, created_at, updated_at, steps,
+	archived_at, erased_at`
 
 const eventColumns = `id, org_id, applicant_id, kind, from_status, to_status, message, actor_id, at,
 	email_id, call_method, call_path, call_status, call_duration_ms`
@@ -60,10 +61,10 @@ func (s *Store) createApplicantTx(ctx context.Context, tx *sql.Tx, a *winnow.App
 		return nil, lookupErr(err, msgFunnelNotFound, "find funnel")
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO applicants (`+applicantColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 		na.ID, na.OrgID, na.FunnelID, na.Name, na.Email, string(na.Status), na.Token, na.LeverOpportunityID,
 		na.Reason, na.InvitedAt, nullTime(na.StartedAt), nullTime(na.SubmittedAt), nullTime(na.DecidedAt),
-		na.Deadline, na.CreatedAt, na.UpdatedAt, steps)
+		na.Deadline, na.CreatedAt, na.UpdatedAt, steps, nullTime(na.ArchivedAt), nullTime(na.ErasedAt))
 	switch {
 	case isUnique(err, "token"):
 		return nil, winnow.Errorf(winnow.ECONFLICT, "This candidate link is already in use.")
@@ -114,6 +115,7 @@ func normalizeApplicantTimes(a *winnow.Applicant) {
 	a.InvitedAt, a.Deadline = dbTime(a.InvitedAt), dbTime(a.Deadline)
 	a.CreatedAt, a.UpdatedAt = dbTime(a.CreatedAt), dbTime(a.UpdatedAt)
 	a.StartedAt, a.SubmittedAt, a.DecidedAt = dbTimePtr(a.StartedAt), dbTimePtr(a.SubmittedAt), dbTimePtr(a.DecidedAt)
+	a.ArchivedAt, a.ErasedAt = dbTimePtr(a.ArchivedAt), dbTimePtr(a.ErasedAt)
 }
 
 // FindApplicantByID returns the org's applicant or ENOTFOUND.
@@ -174,22 +176,37 @@ func (s *Store) TransitionApplicant(ctx context.Context, orgID, id string, fn fu
 		return nil, err
 	}
 	defer rollback(tx)
+	a, _, err := s.transitionTx(ctx, tx, orgID, id, fn)
+	if err != nil {
+		return nil, err
+	}
+	if err := commit(tx); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// transitionTx is TransitionApplicant in tx, which the caller commits. When fn erases
+// the applicant (deleted in Lever), their answers and upload rows go in tx too, and
+// their emails keep no address or content; it returns the uploads' file paths, for the
+// caller to remove once tx has committed (the upload sweep removes any it misses).
+func (s *Store) transitionTx(ctx context.Context, tx *sql.Tx, orgID, id string, fn func(*winnow.Applicant) (winnow.Event, error)) (*winnow.Applicant, []string, error) {
 	row := tx.QueryRowContext(ctx, `SELECT `+applicantColumns+` FROM applicants
 		WHERE org_id = $1 AND id = $2`+s.db.forUpdate(), orgID, id)
 	a, err := scanApplicant(row)
 	if err != nil {
-		return nil, lookupErr(err, msgApplicantNotFound, "load applicant")
+		return nil, nil, lookupErr(err, msgApplicantNotFound, "load applicant")
 	}
 	orig := *a
 	ev, err := fn(a)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if ev.Kind == "" {
-		return nil, fmt.Errorf("transition applicant %s: the transition returned no event", id)
+		return nil, nil, fmt.Errorf("transition applicant %s: the transition returned no event", id)
 	}
 	if !a.Status.Valid() {
-		return nil, fmt.Errorf("transition applicant %s: unknown status %q", id, a.Status)
+		return nil, nil, fmt.Errorf("transition applicant %s: unknown status %q", id, a.Status)
 	}
 	a.ID, a.OrgID, a.FunnelID, a.Token, a.CreatedAt = orig.ID, orig.OrgID, orig.FunnelID, orig.Token, orig.CreatedAt
 	a.Steps = orig.Steps // the snapshot taken at invitation never changes
@@ -199,34 +216,80 @@ func (s *Store) TransitionApplicant(ctx context.Context, orgID, id string, fn fu
 	normalizeApplicantTimes(a)
 	_, err = tx.ExecContext(ctx, `UPDATE applicants SET name = $1, email = $2, status = $3,
 		lever_opportunity_id = $4, reason = $5, invited_at = $6, started_at = $7, submitted_at = $8,
-		decided_at = $9, deadline = $10, updated_at = $11
-		WHERE org_id = $12 AND id = $13`,
+		decided_at = $9, deadline = $10, updated_at = $11, archived_at = $12, erased_at = $13
+		WHERE org_id = $14 AND id = $15`,
 		a.Name, a.Email, string(a.Status), a.LeverOpportunityID, a.Reason, a.InvitedAt,
 		nullTime(a.StartedAt), nullTime(a.SubmittedAt), nullTime(a.DecidedAt), a.Deadline, a.UpdatedAt,
-		orgID, id)
+		nullTime(a.ArchivedAt), nullTime(a.ErasedAt), orgID, id)
 	switch {
 	case isUnique(err):
-		return nil, winnow.Errorf(winnow.ECONFLICT, "This candidate is already in the job.")
+		return nil, nil, winnow.Errorf(winnow.ECONFLICT, "This candidate is already in the job.")
 	case err != nil:
-		return nil, fmt.Errorf("update applicant: %w", err)
+		return nil, nil, fmt.Errorf("update applicant: %w", err)
+	}
+	var files []string
+	if orig.ErasedAt == nil && a.ErasedAt != nil {
+		if files, err = s.eraseApplicantData(ctx, tx, orgID, id); err != nil {
+			return nil, nil, err
+		}
 	}
 	ev.OrgID, ev.ApplicantID = orgID, id
 	if ev.At.IsZero() {
 		ev.At = a.UpdatedAt
 	}
 	if err := s.insertEvent(ctx, tx, &ev); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := s.applicantChanged(ctx, tx, a, &ev); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := s.countMove(ctx, tx, a, orig.Status); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := commit(tx); err != nil {
-		return nil, err
+	return a, files, nil
+}
+
+// eraseApplicantData removes in tx what an erased applicant told us or was sent: their
+// answers and upload rows, the addresses and content of their emails (those not yet
+// sent are cancelled) and the text of their notes to Lever. It returns the uploads'
+// file paths. Reviews, the timeline (which names no one) and the Lever writes' outcomes
+// stay, so that the job's history still adds up.
+func (s *Store) eraseApplicantData(ctx context.Context, tx *sql.Tx, orgID, id string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT path FROM uploads WHERE org_id = $1 AND applicant_id = $2`, orgID, id)
+	if err != nil {
+		return nil, fmt.Errorf("erase applicant: list uploads: %w", err)
 	}
-	return a, nil
+	var files []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("erase applicant: list uploads: %w", err)
+		}
+		files = append(files, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("erase applicant: list uploads: %w", err)
+	}
+	now := s.now()
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`DELETE FROM step_answers WHERE org_id = $1 AND applicant_id = $2`, nil},
+		{`DELETE FROM uploads WHERE org_id = $1 AND applicant_id = $2`, nil},
+		{`UPDATE emails SET status = $3, updated_at = $4 WHERE org_id = $1 AND applicant_id = $2 AND status IN ($5, $6)`,
+			[]any{string(winnow.EmailCancelled), now, string(winnow.EmailScheduled), string(winnow.EmailQueued)}},
+		{`UPDATE emails SET to_address = '', subject = '', body_text = '', body_html = '', updated_at = $3
+			WHERE org_id = $1 AND applicant_id = $2`, []any{now}},
+		{`UPDATE lever_writes SET note = '' WHERE org_id = $1 AND applicant_id = $2`, nil},
+	} {
+		if _, err := tx.ExecContext(ctx, q.sql, append([]any{orgID, id}, q.args...)...); err != nil {
+			return nil, fmt.Errorf("erase applicant: %w", err)
+		}
+	}
+	return files, nil
 }
 
 // insertEvent stores ev on tx, filling in its ID and normalising its time.
@@ -296,10 +359,11 @@ func scanEvent(r scanner) (*winnow.Event, error) {
 func scanApplicant(r scanner) (*winnow.Applicant, error) {
 	var a winnow.Applicant
 	var status string
-	var started, submitted, decided sql.NullTime
+	var started, submitted, decided, archived, erased sql.NullTime
 	var steps []byte
 	if err := r.Scan(&a.ID, &a.OrgID, &a.FunnelID, &a.Name, &a.Email, &status, &a.Token, &a.LeverOpportunityID,
-		&a.Reason, &a.InvitedAt, &started, &submitted, &decided, &a.Deadline, &a.CreatedAt, &a.UpdatedAt, &steps); err != nil {
+		&a.Reason, &a.InvitedAt, &started, &submitted, &decided, &a.Deadline, &a.CreatedAt, &a.UpdatedAt, &steps,
+		&archived, &erased); err != nil {
 		return nil, err
 	}
 	var err error
@@ -309,5 +373,6 @@ func scanApplicant(r scanner) (*winnow.Applicant, error) {
 	a.Status = winnow.ApplicantStatus(status)
 	a.InvitedAt, a.Deadline, a.CreatedAt, a.UpdatedAt = a.InvitedAt.UTC(), a.Deadline.UTC(), a.CreatedAt.UTC(), a.UpdatedAt.UTC()
 	a.StartedAt, a.SubmittedAt, a.DecidedAt = timePtr(started), timePtr(submitted), timePtr(decided)
+	a.ArchivedAt, a.ErasedAt = timePtr(archived), timePtr(erased)
 	return &a, nil
 }

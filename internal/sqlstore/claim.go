@@ -83,7 +83,10 @@ func claimRow[R any](ctx context.Context, s *Store, c claimable[R], orgID, id st
 // finishRow records the outcome of the attempt claimRow started on the org's row id,
 // in one transaction: while the row is still sending, update writes the outcome and
 // returns the timeline entry to record, if any; a row no longer sending (a duplicate
-// or late finish) is left as it is.
+// or late finish) is left as it is. It locks the row's applicant before the row, as
+// claimRow does: the timeline entry's insert needs a share of the applicant's row, so
+// a finish that took the row first could deadlock with a claim of the same applicant's
+// next row.
 func finishRow[R any](ctx context.Context, s *Store, c claimable[R], orgID, id string,
 	update func(ctx context.Context, tx *sql.Tx) (*winnow.Event, error)) error {
 	tx, err := s.db.beginTx(ctx)
@@ -92,11 +95,23 @@ func finishRow[R any](ctx context.Context, s *Store, c claimable[R], orgID, id s
 	}
 	defer rollback(tx)
 	var applicantID sql.NullString
-	var status string
-	err = tx.QueryRowContext(ctx, `SELECT applicant_id, status FROM `+c.table+` WHERE org_id = $1 AND id = $2`+s.db.forUpdate(),
-		orgID, id).Scan(&applicantID, &status)
+	err = tx.QueryRowContext(ctx, `SELECT applicant_id FROM `+c.table+` WHERE org_id = $1 AND id = $2`, orgID, id).Scan(&applicantID)
 	if err != nil {
 		return lookupErr(err, c.notFound, "find "+c.table)
+	}
+	if applicantID.Valid {
+		var one int
+		err = tx.QueryRowContext(ctx, `SELECT 1 FROM applicants WHERE org_id = $1 AND id = $2`+s.db.forUpdate(),
+			orgID, applicantID.String).Scan(&one)
+		if err != nil {
+			return lookupErr(err, msgApplicantNotFound, "lock applicant")
+		}
+	}
+	var status string
+	err = tx.QueryRowContext(ctx, `SELECT status FROM `+c.table+` WHERE org_id = $1 AND id = $2`+s.db.forUpdate(),
+		orgID, id).Scan(&status)
+	if err != nil {
+		return lookupErr(err, c.notFound, "lock "+c.table)
 	}
 	if status != c.sending {
 		return nil

@@ -50,6 +50,19 @@ func (fx *testEffects) InviteCreated(ctx context.Context, tx *sqlstore.Tx, inv *
 	return fx.insert(ctx, tx, inviteEmailArgs{EmailID: e.ID})
 }
 
+func (fx *testEffects) LeverDeliveryRecorded(ctx context.Context, tx *sqlstore.Tx, d *winnow.LeverDelivery) error {
+	return fx.insert(ctx, tx, effectArgs{Event: "delivery " + d.ID})
+}
+
+func (fx *testEffects) LeverWritesAdded(ctx context.Context, tx *sqlstore.Tx, ws []*winnow.LeverWrite) error {
+	for _, w := range ws {
+		if err := fx.insert(ctx, tx, effectArgs{ApplicantID: w.ApplicantID, Event: "lever write " + w.ID}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (fx *testEffects) LeverNeedsReconnecting(ctx context.Context, tx *sqlstore.Tx, c *winnow.LeverConnection, incident int) error {
 	return fx.insert(ctx, tx, effectArgs{Event: "lever_needs_reconnecting"})
 }

@@ -23,6 +23,12 @@ type Effects interface {
 	ApplicantChanged(ctx context.Context, tx *Tx, a *winnow.Applicant, ev *winnow.Event) error
 	// InviteCreated is called for a member invitation stored with its email.
 	InviteCreated(ctx context.Context, tx *Tx, inv *winnow.Invite, e *winnow.Email) error
+	// LeverDeliveryRecorded is called for a webhook delivery from Lever stored to be
+	// processed: it enqueues the delivery's processing job.
+	LeverDeliveryRecorded(ctx context.Context, tx *Tx, d *winnow.LeverDelivery) error
+	// LeverWritesAdded is called for writes to Lever the store added or put back in
+	// the queue by itself (not through ApplicantChanged): it enqueues their jobs.
+	LeverWritesAdded(ctx context.Context, tx *Tx, ws []*winnow.LeverWrite) error
 	// LeverNeedsReconnecting is called when the org's Lever connection c turned to
 	// needs reconnecting; incident counts those turns, so it names this one.
 	LeverNeedsReconnecting(ctx context.Context, tx *Tx, c *winnow.LeverConnection, incident int) error

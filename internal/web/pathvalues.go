@@ -16,9 +16,9 @@ const (
 	maxPathValueLen = 256
 )
 
-// idWildcards are the wildcards that carry an ID or a link token Winnow issued: they
-// hold only letters, digits, '-' and '_'.
-var idWildcards = map[string]bool{"id": true, "token": true}
+// idWildcards are the wildcards that carry an ID, a link token or an org's webhook key
+// Winnow issued: they hold only letters, digits, '-' and '_'.
+var idWildcards = map[string]bool{"id": true, "token": true, "orgKey": true}
 
 // checkPathValues answers "not found" for a request whose path values cannot name
 // anything Winnow stores, before the handler passes them to a store: an ID or token

@@ -133,6 +133,11 @@ func (s *Server) table() []route {
 		{"GET /c/{token}/opt-out", public, s.Candidate.OptOutForm},
 		{"POST /c/{token}/opt-out", public, s.Candidate.OptOut},
 
+		// Lever's webhooks: public, each request proves itself by its signature. The
+		// URL names the org; the bare URL (the seed's) matches the org by signature.
+		{"POST " + winnow.LeverWebhookPath + "/{orgKey}", public, s.Hooks.Lever},
+		{"POST " + winnow.LeverWebhookPath, public, s.Hooks.Lever},
+
 		// The JSON API: an org API token, never the session cookie.
 		{"GET /api/v1/openapi.json", public, api.OpenAPI},
 		{"GET /api/v1/jobs", apiToken, api.ListFunnels},

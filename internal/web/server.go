@@ -13,6 +13,7 @@ import (
 	"winnow/internal/web/api"
 	"winnow/internal/web/auth"
 	"winnow/internal/web/candidate"
+	"winnow/internal/web/hook"
 	"winnow/internal/web/recruiter"
 	"winnow/internal/web/render"
 )
@@ -23,6 +24,7 @@ type Server struct {
 	Recruiter *recruiter.Handler
 	API       *api.Handler
 	Candidate *candidate.Handler
+	Hooks     *hook.Handler
 	Sessions  *auth.Sessions
 	Render    *render.Renderer
 	Logger    *slog.Logger

@@ -25,6 +25,8 @@ type applicant struct {
 	SubmittedAt        *time.Time `json:"submittedAt,omitempty"`
 	DecidedAt          *time.Time `json:"decidedAt,omitempty"`
 	Deadline           time.Time  `json:"deadline"`
+	ArchivedAt         *time.Time `json:"archivedAt,omitempty"`
+	ErasedAt           *time.Time `json:"erasedAt,omitempty"`
 	Link               string     `json:"link,omitempty"`
 }
 
@@ -406,7 +408,7 @@ func (h *Handler) reviewer(r *http.Request, email string) (*winnow.User, error) 
 func applicantOut(a *winnow.Applicant) applicant {
 	return applicant{ID: a.ID, FunnelID: a.FunnelID, Name: a.Name, Email: a.Email, Status: string(a.Status), Reason: a.Reason,
 		LeverOpportunityID: a.LeverOpportunityID, InvitedAt: a.InvitedAt, StartedAt: a.StartedAt, SubmittedAt: a.SubmittedAt,
-		DecidedAt: a.DecidedAt, Deadline: a.Deadline}
+		DecidedAt: a.DecidedAt, Deadline: a.Deadline, ArchivedAt: a.ArchivedAt, ErasedAt: a.ErasedAt}
 }
 
 // eventOut is ev as the API answers it: actor by address, and the address an email

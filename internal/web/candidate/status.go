@@ -23,6 +23,7 @@ const (
 	stateComplete   state = "complete" // decided after submission, either way
 	stateEnded      state = "ended"    // a knockout ended the funnel
 	stateOptedOut   state = "opted_out"
+	stateClosed     state = "closed" // archived or deleted in Lever
 )
 
 // optOutReason is the reason recorded when the candidate declines through the link.
@@ -31,6 +32,8 @@ const optOutReason = "declined via the candidate link"
 func (v *visit) state() state {
 	a := v.a
 	switch {
+	case a.Closed():
+		return stateClosed
 	case a.Expired(v.now):
 		return stateExpired
 	case a.Status == winnow.StatusInvited:
@@ -76,6 +79,9 @@ func (h *Handler) statusPage(w http.ResponseWriter, r *http.Request, v *visit, s
 			p.Heading = "You have withdrawn your application"
 			p.Message = fmt.Sprintf("You told us you are no longer interested in %s, so we won't send you any more reminders. If that was a mistake, please contact %s.", job, company)
 		}
+	case string(stateClosed):
+		p.Heading = "This application is closed"
+		p.Message = fmt.Sprintf("The team at %s has closed your application for %s, so there is nothing more to do here. Thank you for your interest.", company, job)
 	case string(stateExpired):
 		p.OfferNewLink = true
 		p.Heading = "This link has expired"

@@ -198,7 +198,7 @@ func (h *Handler) renderCard(w http.ResponseWriter, r *http.Request, status int,
 	}
 	// The link opens the candidate's own pages, which greet them by name, so it stays
 	// hidden under blind review; the inviter saw it when inviting.
-	if u.Role != winnow.RoleLimited && !view.Blind && (a.Status == winnow.StatusInvited || a.Status == winnow.StatusInProgress) {
+	if u.Role != winnow.RoleLimited && !view.Blind && a.AwaitsSubmission() {
 		page.Link = h.BaseURL + winnow.CandidatePath(a.Token)
 	}
 	for _, v := range []int{1, 2, 3, 4} {

@@ -42,6 +42,7 @@ type ApplicantView struct {
 	Email       string // empty under blind review
 	Blind       bool
 	Status      winnow.ApplicantStatus
+	Closed      string // "Archived in Lever" or "Deleted in Lever", else empty
 	Reason      string
 	InvitedAt   time.Time
 	SubmittedAt *time.Time
@@ -57,7 +58,7 @@ func isBlind(a *winnow.Applicant, f *winnow.Funnel) bool {
 // viewApplicant returns what pages may show of a, an applicant of f.
 func viewApplicant(a *winnow.Applicant, f *winnow.Funnel) ApplicantView {
 	v := ApplicantView{ID: a.ID, FunnelID: a.FunnelID, Display: a.Name, Email: a.Email, Status: a.Status,
-		Reason: a.Reason, InvitedAt: a.InvitedAt, SubmittedAt: a.SubmittedAt, DecidedAt: a.DecidedAt}
+		Closed: a.ClosedLabel(), Reason: a.Reason, InvitedAt: a.InvitedAt, SubmittedAt: a.SubmittedAt, DecidedAt: a.DecidedAt}
 	if isBlind(a, f) {
 		v.Blind, v.Display, v.Email = true, "Applicant #"+shortID(a.ID), ""
 	}

@@ -1,0 +1,293 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"winnow"
+	"winnow/internal/lever"
+)
+
+// LeverStore is what the Lever workers and the webhook intake need from the store;
+// *sqlstore.Store implements it, and its methods of the same names document each.
+type LeverStore interface {
+	ClaimLeverWrite(ctx context.Context, orgID, opportunityID string) (*winnow.LeverWrite, winnow.Claim, error)
+	FinishLeverWrite(ctx context.Context, orgID, id string, o winnow.LeverWriteOutcome) error
+	FindLeverWrite(ctx context.Context, orgID, id string) (*winnow.LeverWrite, error)
+	ClearLeverPerformAs(ctx context.Context, orgID, performAs, warning string) error
+
+	FindLeverConnection(ctx context.Context, orgID string) (*winnow.LeverConnection, error)
+	FindLeverConnectionByKey(ctx context.Context, orgKey string) (*winnow.LeverConnection, error)
+	ListActiveLeverConnections(ctx context.Context) ([]*winnow.LeverConnection, error)
+	TouchLeverConnection(ctx context.Context, orgID string, verified bool, at time.Time) error
+
+	RecordLeverDelivery(ctx context.Context, d *winnow.LeverDelivery) (bool, error)
+	FindLeverDelivery(ctx context.Context, orgID, id string) (*winnow.LeverDelivery, error)
+	FinishLeverDelivery(ctx context.Context, orgID, id string, status winnow.LeverDeliveryStatus, outcome string) error
+	ProcessLeverApplication(ctx context.Context, orgID, deliveryID string, c winnow.LeverCandidate, token string) (*winnow.LeverDelivery, error)
+	ApplyLeverDelivery(ctx context.Context, orgID, deliveryID string, fn func(*winnow.Applicant) (winnow.Event, error)) (*winnow.LeverDelivery, []string, error)
+}
+
+// How the Lever workers wait.
+const (
+	// leverMaxAttempts bounds the retries of a write that keeps meeting rate limits,
+	// server errors or timeouts: with leverBackoff, about a day. Waiting while the
+	// connection needs reconnecting does not count.
+	leverMaxAttempts = 30
+	leverMaxBackoff  = time.Hour
+	// leverPauseWait is how long a job sleeps while its org's connection needs
+	// reconnecting; ResumeLever wakes it sooner.
+	leverPauseWait = 15 * time.Minute
+	// leverBusyWait is the longest a job sleeps while another worker performs its
+	// opportunity's next write: that worker usually goes on to this job's write too.
+	leverBusyWait = 500 * time.Millisecond
+	// leverWritesPerRun bounds how many writes one job performs before it yields.
+	leverWritesPerRun = 50
+)
+
+// leverBackoff is the wait before retry number attempt: 1, 2, 4, … seconds, up to an
+// hour.
+func leverBackoff(attempt int) time.Duration {
+	if attempt < 1 {
+		attempt = 1
+	}
+	if attempt > 13 {
+		return leverMaxBackoff
+	}
+	return min(time.Duration(1<<(attempt-1))*time.Second, leverMaxBackoff)
+}
+
+type leverWriteWorker struct {
+	river.WorkerDefaults[LeverWriteArgs]
+	deps Deps
+}
+
+// Timeout bounds one run: several writes, each a call or two bounded by the client's
+// own timeout and retries.
+func (w *leverWriteWorker) Timeout(*river.Job[LeverWriteArgs]) time.Duration { return 10 * time.Minute }
+
+// NextRetry backs off on the injected clock, as the write's own hold does.
+func (w *leverWriteWorker) NextRetry(job *river.Job[LeverWriteArgs]) time.Time {
+	return w.deps.Clock.Now().Add(leverBackoff(job.Attempt))
+}
+
+// Work performs the opportunity's writes in order, starting with the earliest that is
+// not final, and goes on past this job's own write while there is more, so that one
+// job usually does a whole transition's writes and the others find theirs done. It
+// sleeps (River's snooze) while another worker holds the next write, while that write
+// waits for its backoff, and while the connection needs reconnecting.
+func (w *leverWriteWorker) Work(ctx context.Context, job *river.Job[LeverWriteArgs]) error {
+	d, args := w.deps, job.Args
+	if d.Lever == nil || d.LeverStore == nil {
+		return river.JobCancel(errors.New("lever is not configured in this process"))
+	}
+	log := d.Logger.With("org_id", args.OrgID, "applicant_id", args.ApplicantID, "lever_write_id", args.WriteID, "job_id", job.ID)
+	for range leverWritesPerRun {
+		next, claim, err := d.LeverStore.ClaimLeverWrite(ctx, args.OrgID, args.OpportunityID)
+		if err != nil {
+			return fmt.Errorf("claim lever write: %w", err)
+		}
+		if next == nil {
+			return nil // nothing left to write for this opportunity
+		}
+		if claim.Later {
+			if own, err := w.ownFinal(ctx, args); err != nil || own {
+				return err
+			}
+			return river.JobSnooze(w.wait(next))
+		}
+		if !claim.Send {
+			continue // final already, or skipped just now: on to the next
+		}
+		if err := w.perform(ctx, job, next, log); err != nil {
+			return err
+		}
+	}
+	if own, err := w.ownFinal(ctx, args); err != nil || own {
+		return err
+	}
+	return river.JobSnooze(leverBusyWait)
+}
+
+// ownFinal reports whether the job's own write needs nothing more (a write that is gone
+// went with its applicant).
+func (w *leverWriteWorker) ownFinal(ctx context.Context, args LeverWriteArgs) (bool, error) {
+	own, err := w.deps.LeverStore.FindLeverWrite(ctx, args.OrgID, args.WriteID)
+	switch {
+	case winnow.ErrorCode(err) == winnow.ENOTFOUND:
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("load lever write: %w", err)
+	}
+	return own.Status.Final(), nil
+}
+
+// wait is how long to sleep before claiming again the write next that is held: until
+// its backoff ends, a moment while another worker performs it, or a long while when
+// the connection needs reconnecting (ResumeLever wakes the job sooner).
+func (w *leverWriteWorker) wait(next *winnow.LeverWrite) time.Duration {
+	now := w.deps.Clock.Now()
+	if next.LeaseUntil == nil || !now.Before(*next.LeaseUntil) {
+		return leverPauseWait
+	}
+	left := next.LeaseUntil.Sub(now)
+	if next.Status == winnow.LeverWriteSending {
+		return min(left, leverBusyWait)
+	}
+	return left
+}
+
+// perform makes the Lever call of the claimed write wr and records its outcome. It
+// returns nil to go on with the next write, an error for River to retry the job later,
+// or a snooze while the connection needs reconnecting.
+func (w *leverWriteWorker) perform(ctx context.Context, job *river.Job[LeverWriteArgs], wr *winnow.LeverWrite, log *slog.Logger) error {
+	d := w.deps
+	log = log.With("write_kind", string(wr.Kind), "write_seq", wr.Seq, "write_applicant_id", wr.ApplicantID)
+	client, conn, err := d.Lever.Client(ctx, wr.OrgID)
+	if err != nil {
+		// Disconnected since the claim, or the credentials do not open: the write goes
+		// back to the queue and the next claim decides.
+		if ferr := w.finish(ctx, wr, winnow.LeverWriteOutcome{Status: winnow.LeverWriteQueued,
+			Error: "Not sent yet: Lever's connection is not usable right now; retrying.", RetryAt: d.Clock.Now().Add(leverBackoff(job.Attempt))}); ferr != nil {
+			return ferr
+		}
+		return fmt.Errorf("lever client: %w", err)
+	}
+	rctx, rec := lever.WithRecorder(ctx)
+	noteID, found, callErr := call(rctx, client, conn, wr)
+	o := winnow.LeverWriteOutcome{NoteID: noteID, Found: found, Calls: calls(rec.Calls())}
+	var apiErr *lever.APIError
+	errors.As(callErr, &apiErr)
+	switch {
+	case callErr == nil:
+		o.Status = winnow.LeverWriteDone
+		log.DebugContext(ctx, "lever write done")
+	case errors.Is(callErr, lever.ErrAuthLost):
+		reason := "Lever refused Winnow's access (" + leverReason(callErr) + "). Reconnect Lever to resume."
+		if err := d.Lever.NeedsReconnecting(ctx, wr.OrgID, reason); err != nil {
+			return err
+		}
+		o.Status, o.Error = winnow.LeverWriteQueued, "Paused: Lever needs reconnecting; it will be written once an admin reconnects."
+		if err := w.finish(ctx, wr, o); err != nil {
+			return err
+		}
+		log.WarnContext(ctx, "lever write paused: connection needs reconnecting", "error", callErr)
+		return river.JobSnooze(leverPauseWait)
+	case errors.Is(callErr, lever.ErrNotFound):
+		o.Status, o.Error = winnow.LeverWriteSkipped, "Not written: the opportunity is no longer in Lever."
+	case errors.Is(callErr, lever.ErrPermanent) && conn.PerformAs != "" && apiErr != nil && apiErr.StatusCode == 400 &&
+		strings.Contains(strings.ToLower(apiErr.Message), "perform_as"):
+		// The Lever user notes and stage moves were attributed to cannot act (deactivated):
+		// stop naming them, tell the admins, and write again at once without them.
+		name := conn.PerformAsName
+		if name == "" {
+			name = conn.PerformAs
+		}
+		warning := "The Lever user " + name + " can no longer be named as the author of notes and stage moves (deactivated in Lever?); Winnow now writes as no one. Pick another user."
+		if err := d.LeverStore.ClearLeverPerformAs(ctx, wr.OrgID, conn.PerformAs, warning); err != nil {
+			return err
+		}
+		o.Status, o.Error = winnow.LeverWriteQueued, "Lever refused the author "+name+"; writing again without one."
+		log.WarnContext(ctx, "lever perform_as refused; cleared", "error", callErr)
+	case errors.Is(callErr, lever.ErrPermanent):
+		o.Status, o.Error = winnow.LeverWriteFailed, "Lever refused it: "+leverReason(callErr)
+		log.WarnContext(ctx, "lever write failed for good", "error", callErr)
+	default: // rate limited, a server error, a timeout: try again later
+		backoff := leverBackoff(job.Attempt)
+		if apiErr != nil && apiErr.RetryAfter > backoff {
+			backoff = apiErr.RetryAfter
+		}
+		o.Status, o.Error, o.RetryAt = winnow.LeverWriteQueued, "Lever did not take it ("+leverReason(callErr)+"); retrying.", d.Clock.Now().Add(backoff)
+		if job.Attempt >= job.MaxAttempts {
+			o.Status, o.Error, o.RetryAt = winnow.LeverWriteFailed, "Lever did not take it after "+strconv.Itoa(job.Attempt)+" attempts: "+leverReason(callErr), time.Time{}
+		}
+		if err := w.finish(ctx, wr, o); err != nil {
+			return err
+		}
+		log.InfoContext(ctx, "lever write to retry", "attempt", job.Attempt, "error", callErr)
+		return callErr
+	}
+	return w.finish(ctx, wr, o)
+}
+
+// call makes the Lever call of wr and returns a note's id and whether it was found
+// rather than written. A note that an earlier attempt may have stored is looked for
+// first, by its exact text and date (Lever's note create is not idempotent).
+func call(ctx context.Context, c *lever.Client, conn *winnow.LeverConnection, wr *winnow.LeverWrite) (string, bool, error) {
+	var err error
+	switch wr.Kind {
+	case winnow.LeverAddTags:
+		_, err = c.AddTags(ctx, wr.OpportunityID, wr.Tags)
+	case winnow.LeverRemoveTags:
+		_, err = c.RemoveTags(ctx, wr.OpportunityID, wr.Tags)
+	case winnow.LeverStage:
+		_, err = c.ChangeStage(ctx, wr.OpportunityID, wr.StageID, lever.PerformAs(conn.PerformAs))
+	case winnow.LeverNote:
+		if wr.MayHaveReachedLever() {
+			notes, err := c.ListNotes(ctx, wr.OpportunityID)
+			if err != nil {
+				return "", false, err
+			}
+			for _, n := range notes {
+				if n.Value() == wr.Note && n.CreatedAt.UnixMilli() == wr.NoteAt.UnixMilli() && n.DeletedAt.IsZero() {
+					return n.ID, true, nil
+				}
+			}
+		}
+		id, err := c.AddNote(ctx, wr.OpportunityID, lever.NewNote{Value: wr.Note, CreatedAt: lever.Timestamp{Time: wr.NoteAt}},
+			lever.PerformAs(conn.PerformAs))
+		return id, false, err
+	default:
+		return "", false, &lever.APIError{Kind: lever.ErrPermanent, Message: "Winnow does not know how to write " + string(wr.Kind)}
+	}
+	return "", false, err
+}
+
+// calls are the recorded requests as the timeline keeps them.
+func calls(recs []lever.CallRecord) []winnow.Call {
+	out := make([]winnow.Call, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, winnow.Call{Method: r.Method, Path: r.Path, Status: r.Status, Duration: r.Duration})
+	}
+	return out
+}
+
+// leverReason is what Lever (or the network) said, for people: Lever's own message
+// when it gave one, else the kind of failure.
+func leverReason(err error) string {
+	var apiErr *lever.APIError
+	if errors.As(err, &apiErr) {
+		switch {
+		case apiErr.Message != "" && apiErr.StatusCode != 0:
+			return strconv.Itoa(apiErr.StatusCode) + ": " + apiErr.Message
+		case apiErr.StatusCode != 0:
+			return "HTTP " + strconv.Itoa(apiErr.StatusCode)
+		case apiErr.Message != "":
+			return apiErr.Message
+		}
+		if errors.Is(err, lever.ErrTransient) {
+			return "no answer in time"
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "no answer in time"
+	}
+	return "could not reach Lever"
+}
+
+func (w *leverWriteWorker) finish(ctx context.Context, wr *winnow.LeverWrite, o winnow.LeverWriteOutcome) error {
+	if o.At.IsZero() {
+		o.At = w.deps.Clock.Now()
+	}
+	if err := w.deps.LeverStore.FinishLeverWrite(context.WithoutCancel(ctx), wr.OrgID, wr.ID, o); err != nil {
+		return fmt.Errorf("record lever write outcome: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,329 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+
+	"winnow"
+)
+
+const leverDeliveryColumns = `id, org_id, event, token, dedup_key, triggered_at, opportunity_id, application_id,
+	to_stage_id, from_stage_id, archived, archive_reason, status, outcome, applicant_id, received_at, processed_at`
+
+const msgLeverDeliveryNotFound = "This webhook delivery was not found."
+
+// RecordLeverDelivery stores a webhook delivery that verified, the org's time of the
+// last webhook, and (for a delivery to process, status received) its processing job,
+// all in one transaction: once it returns, the delivery is durable and will be
+// processed. A delivery whose dedup key the org has already seen is not stored again
+// and enqueues nothing; stored reports which happened. It fills in ID and ReceivedAt.
+// Intake at high rates will batch these transactions (group commit) behind this one
+// method.
+func (s *Store) RecordLeverDelivery(ctx context.Context, d *winnow.LeverDelivery) (stored bool, err error) {
+	if d.OrgID == "" || d.Event == "" || d.Token == "" || d.Status == "" {
+		return false, fmt.Errorf("record lever delivery: incomplete delivery %+v", d)
+	}
+	tx, err := s.db.beginTx(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer rollback(tx)
+	nd := *d
+	nd.ID, nd.ReceivedAt, nd.TriggeredAt = newID(), s.now(), dbTime(d.TriggeredAt)
+	var archived sql.NullBool
+	if nd.Archived != nil {
+		archived = sql.NullBool{Bool: *nd.Archived, Valid: true}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO lever_deliveries (`+leverDeliveryColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+		ON CONFLICT (org_id, dedup_key) DO NOTHING`,
+		nd.ID, nd.OrgID, nd.Event, nd.Token, nd.DedupKey(), nd.TriggeredAt, nd.OpportunityID, nd.ApplicationID,
+		nd.ToStageID, nd.FromStageID, archived, nd.ArchiveReason, string(nd.Status), nd.Outcome, nd.ApplicantID,
+		nd.ReceivedAt, nullTime(dbTimePtr(nd.ProcessedAt)))
+	if isForeignKey(err) {
+		return false, winnow.Errorf(winnow.ENOTFOUND, msgOrgNotFound)
+	} else if err != nil {
+		return false, fmt.Errorf("insert lever delivery: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("insert lever delivery: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE lever_connections SET last_webhook_at = $1 WHERE org_id = $2`,
+		nd.ReceivedAt, nd.OrgID); err != nil {
+		return false, fmt.Errorf("touch lever connection: %w", err)
+	}
+	if n == 1 && nd.Status == winnow.LeverDeliveryReceived {
+		if err := s.plan("lever delivery", func(fx Effects) error { return fx.LeverDeliveryRecorded(ctx, s.view(tx), &nd) }); err != nil {
+			return false, err
+		}
+	}
+	if err := commit(tx); err != nil {
+		return false, err
+	}
+	if n == 1 {
+		*d = nd
+	}
+	return n == 1, nil
+}
+
+// FindLeverDelivery returns the org's delivery, or ENOTFOUND.
+func (s *Store) FindLeverDelivery(ctx context.Context, orgID, id string) (*winnow.LeverDelivery, error) {
+	d, err := scanLeverDelivery(s.db.db.QueryRowContext(ctx, `SELECT `+leverDeliveryColumns+` FROM lever_deliveries
+		WHERE org_id = $1 AND id = $2`, orgID, id))
+	if err != nil {
+		return nil, lookupErr(err, msgLeverDeliveryNotFound, "find lever delivery")
+	}
+	return d, nil
+}
+
+// ListLeverDeliveries returns the org's latest deliveries, newest first, at most limit
+// (0 means 100).
+func (s *Store) ListLeverDeliveries(ctx context.Context, orgID string, limit int) ([]*winnow.LeverDelivery, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.db.db.QueryContext(ctx, `SELECT `+leverDeliveryColumns+` FROM lever_deliveries WHERE org_id = $1
+		ORDER BY received_at DESC, id DESC LIMIT $2`, orgID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list lever deliveries: %w", err)
+	}
+	defer rows.Close()
+	var list []*winnow.LeverDelivery
+	for rows.Next() {
+		d, err := scanLeverDelivery(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list lever deliveries: %w", err)
+		}
+		list = append(list, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list lever deliveries: %w", err)
+	}
+	return list, nil
+}
+
+// FinishLeverDelivery records what became of a delivery that needed no change in
+// Winnow (status ignored or failed, with the outcome in words). A delivery processed
+// already is left as it is.
+func (s *Store) FinishLeverDelivery(ctx context.Context, orgID, id string, status winnow.LeverDeliveryStatus, outcome string) error {
+	_, err := s.db.db.ExecContext(ctx, `UPDATE lever_deliveries SET status = $1, outcome = $2, processed_at = $3
+		WHERE org_id = $4 AND id = $5 AND status = $6`, string(status), outcome, s.now(), orgID, id,
+		string(winnow.LeverDeliveryReceived))
+	if err != nil {
+		return fmt.Errorf("finish lever delivery: %w", err)
+	}
+	return nil
+}
+
+// lockDelivery locks the org's delivery in tx; processed reports that it was acted on
+// already (a repeated job), in which case nothing is to change.
+func (s *Store) lockDelivery(ctx context.Context, tx *sql.Tx, orgID, id string) (d *winnow.LeverDelivery, processed bool, err error) {
+	d, err = scanLeverDelivery(tx.QueryRowContext(ctx, `SELECT `+leverDeliveryColumns+` FROM lever_deliveries
+		WHERE org_id = $1 AND id = $2`+s.db.forUpdate(), orgID, id))
+	if err != nil {
+		return nil, false, lookupErr(err, msgLeverDeliveryNotFound, "lock lever delivery")
+	}
+	return d, d.Status != winnow.LeverDeliveryReceived, nil
+}
+
+// markDelivery records in tx what processing did with d.
+func (s *Store) markDelivery(ctx context.Context, tx *sql.Tx, d *winnow.LeverDelivery, status winnow.LeverDeliveryStatus, outcome, applicantID string) error {
+	now := s.now()
+	d.Status, d.Outcome, d.ApplicantID, d.ProcessedAt = status, outcome, applicantID, &now
+	_, err := tx.ExecContext(ctx, `UPDATE lever_deliveries SET status = $1, outcome = $2, applicant_id = $3, processed_at = $4
+		WHERE org_id = $5 AND id = $6`, string(status), outcome, applicantID, now, d.OrgID, d.ID)
+	if err != nil {
+		return fmt.Errorf("mark lever delivery: %w", err)
+	}
+	return nil
+}
+
+// ProcessLeverApplication acts on an applicationCreated delivery with what Lever's API
+// said of the candidate (c), in one transaction with the delivery's processed mark, so
+// that a repeated job changes nothing:
+//
+//   - a posting linked to no open job: the delivery is ignored;
+//   - an opportunity without an email address: the delivery is processed and Lever
+//     gets a note saying it was not invited;
+//   - a candidate already in the job (same opportunity or same address): processed,
+//     nothing else changes;
+//   - otherwise the applicant is created with its invitation and Lever writes (the
+//     effects of an invitation), and the webhook goes on its timeline.
+//
+// token is the new applicant's link token.
+func (s *Store) ProcessLeverApplication(ctx context.Context, orgID, deliveryID string, c winnow.LeverCandidate, token string) (*winnow.LeverDelivery, error) {
+	tx, err := s.db.beginTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rollback(tx)
+	d, processed, err := s.lockDelivery(ctx, tx, orgID, deliveryID)
+	if err != nil || processed {
+		return d, err
+	}
+	f, err := scanFunnel(tx.QueryRowContext(ctx, `SELECT `+funnelColumns+` FROM funnels
+		WHERE org_id = $1 AND lever_posting_id = $2 AND status = $3 AND lever_posting_id <> ''
+		ORDER BY created_at LIMIT 1`, orgID, c.PostingID, string(winnow.FunnelOpen)))
+	switch {
+	case err == sql.ErrNoRows:
+		if err := s.markDelivery(ctx, tx, d, winnow.LeverDeliveryIgnored, winnow.LeverOutcomeNotLinked, ""); err != nil {
+			return nil, err
+		}
+		return d, commit(tx)
+	case err != nil:
+		return nil, fmt.Errorf("find job of posting: %w", err)
+	}
+	if c.Email == "" {
+		if err := s.noEmailNote(ctx, tx, orgID, c.OpportunityID, f); err != nil {
+			return nil, err
+		}
+		if err := s.markDelivery(ctx, tx, d, winnow.LeverDeliveryProcessed, winnow.LeverOutcomeNoEmail, ""); err != nil {
+			return nil, err
+		}
+		return d, commit(tx)
+	}
+	email, err := winnow.NormalizeEmail(c.Email)
+	if err != nil {
+		if err := s.markDelivery(ctx, tx, d, winnow.LeverDeliveryFailed, "Lever's email address for the candidate is not valid; not invited.", ""); err != nil {
+			return nil, err
+		}
+		return d, commit(tx)
+	}
+	var existing string
+	err = tx.QueryRowContext(ctx, `SELECT id FROM applicants WHERE org_id = $1 AND funnel_id = $2
+		AND (lever_opportunity_id = $3 OR email = $4) ORDER BY created_at LIMIT 1`, orgID, f.ID, c.OpportunityID, email).Scan(&existing)
+	switch {
+	case err == nil:
+		if err := s.markDelivery(ctx, tx, d, winnow.LeverDeliveryProcessed, winnow.LeverOutcomeAlreadyInvited, existing); err != nil {
+			return nil, err
+		}
+		return d, commit(tx)
+	case err != sql.ErrNoRows:
+		return nil, fmt.Errorf("find applicant of opportunity: %w", err)
+	}
+	a, err := winnow.NewApplicant(f, c.Name, email, token, s.now())
+	if err != nil {
+		if err := s.markDelivery(ctx, tx, d, winnow.LeverDeliveryFailed, "Not invited: "+winnow.ErrorMessage(err), ""); err != nil {
+			return nil, err
+		}
+		return d, commit(tx)
+	}
+	a.LeverOpportunityID = c.OpportunityID
+	na, err := s.createApplicantTx(ctx, tx, a, "")
+	if err != nil {
+		return nil, err
+	}
+	ev := &winnow.Event{OrgID: orgID, ApplicantID: na.ID, Kind: winnow.EventLeverWebhook, At: d.ReceivedAt,
+		Message: "Application received from Lever (" + d.Event + ")"}
+	if err := s.insertEvent(ctx, tx, ev); err != nil {
+		return nil, err
+	}
+	if err := s.markDelivery(ctx, tx, d, winnow.LeverDeliveryProcessed, winnow.LeverOutcomeInvited, na.ID); err != nil {
+		return nil, err
+	}
+	return d, commit(tx)
+}
+
+// noEmailNote adds in tx, with its job, the note telling Lever that an opportunity
+// without an email address was not invited to f, while the org's connection is active.
+func (s *Store) noEmailNote(ctx context.Context, tx *sql.Tx, orgID, opportunityID string, f *winnow.Funnel) error {
+	c, err := findLeverConnectionTx(ctx, tx, orgID)
+	if winnow.ErrorCode(err) == winnow.ENOTFOUND || (err == nil && !c.Active()) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	ws, err := s.view(tx).AddLeverWrites(ctx, []*winnow.LeverWrite{winnow.NoEmailLeverNote(orgID, opportunityID, f, s.now())})
+	if err != nil {
+		return err
+	}
+	return s.leverWritesAdded(ctx, tx, ws)
+}
+
+// ApplyLeverDelivery applies fn (an applicant change: Archive, Unarchive, Erase, or an
+// entry that records the webhook) to each of the org's applicants on the delivery's
+// opportunity, and marks the delivery processed (ignored when no applicant has that
+// opportunity), all in one transaction, each change with its effects as in
+// TransitionApplicant. An applicant for whom fn answers ECONFLICT (archived already, …)
+// is left as it is. It returns the delivery and the file paths of the uploads an
+// erase removed, for the caller to delete once this has returned.
+func (s *Store) ApplyLeverDelivery(ctx context.Context, orgID, deliveryID string, fn func(*winnow.Applicant) (winnow.Event, error)) (*winnow.LeverDelivery, []string, error) {
+	tx, err := s.db.beginTx(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rollback(tx)
+	d, processed, err := s.lockDelivery(ctx, tx, orgID, deliveryID)
+	if err != nil || processed {
+		return d, nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM applicants WHERE org_id = $1 AND lever_opportunity_id = $2
+		AND lever_opportunity_id <> '' ORDER BY created_at, id`, orgID, d.OpportunityID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("find applicants of opportunity: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("find applicants of opportunity: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("find applicants of opportunity: %w", err)
+	}
+	if len(ids) == 0 {
+		if err := s.markDelivery(ctx, tx, d, winnow.LeverDeliveryIgnored, winnow.LeverOutcomeNoApplicant, ""); err != nil {
+			return nil, nil, err
+		}
+		return d, nil, commit(tx)
+	}
+	var files []string
+	changed := 0
+	for _, id := range ids {
+		_, removed, err := s.transitionTx(ctx, tx, orgID, id, fn)
+		if winnow.ErrorCode(err) == winnow.ECONFLICT {
+			continue
+		} else if err != nil {
+			return nil, nil, err
+		}
+		files = append(files, removed...)
+		changed++
+	}
+	outcome := "Applied to " + strconv.Itoa(changed) + " applicant(s)."
+	if changed == 0 {
+		outcome = "Nothing to change."
+	}
+	if err := s.markDelivery(ctx, tx, d, winnow.LeverDeliveryProcessed, outcome, ids[0]); err != nil {
+		return nil, nil, err
+	}
+	if err := commit(tx); err != nil {
+		return nil, nil, err
+	}
+	return d, files, nil
+}
+
+func scanLeverDelivery(r scanner) (*winnow.LeverDelivery, error) {
+	var d winnow.LeverDelivery
+	var dedup, status string
+	var archived sql.NullBool
+	var processed sql.NullTime
+	if err := r.Scan(&d.ID, &d.OrgID, &d.Event, &d.Token, &dedup, &d.TriggeredAt, &d.OpportunityID, &d.ApplicationID,
+		&d.ToStageID, &d.FromStageID, &archived, &d.ArchiveReason, &status, &d.Outcome, &d.ApplicantID, &d.ReceivedAt,
+		&processed); err != nil {
+		return nil, err
+	}
+	d.Status = winnow.LeverDeliveryStatus(status)
+	if archived.Valid {
+		v := archived.Bool
+		d.Archived = &v
+	}
+	d.TriggeredAt, d.ReceivedAt, d.ProcessedAt = d.TriggeredAt.UTC(), d.ReceivedAt.UTC(), timePtr(processed)
+	return &d, nil
+}
