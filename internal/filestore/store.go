@@ -81,7 +81,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	}
 	b, err := blob.OpenBucket(ctx, rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("open uploads bucket %s: %w", Redact(rawURL), err)
+		return nil, fmt.Errorf("open uploads bucket %s: %w", redactURL(rawURL), err)
 	}
 	// Refuse at start, not at the first upload, a bucket that cannot be reached.
 	if ok, err := b.IsAccessible(ctx); err != nil || !ok {
@@ -89,21 +89,21 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		if err == nil {
 			err = errors.New("no such bucket")
 		}
-		return nil, fmt.Errorf("open uploads bucket %s: %w", Redact(rawURL), err)
+		return nil, fmt.Errorf("open uploads bucket %s: %w", redactURL(rawURL), err)
 	}
 	if u.Scheme == "s3" {
 		if s.s3, err = newS3Uploads(b, u); err != nil {
 			b.Close()
-			return nil, fmt.Errorf("open uploads bucket %s: %w", Redact(rawURL), err)
+			return nil, fmt.Errorf("open uploads bucket %s: %w", redactURL(rawURL), err)
 		}
 	}
 	s.bucket = b
 	return s, nil
 }
 
-// Redact returns the bucket URL without its query, which may name credentials
+// redactURL returns the bucket URL without its query, which may name credentials
 // (an S3 profile or role), for logs and errors.
-func Redact(rawURL string) string {
+func redactURL(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return "(malformed URL)"
