@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"hash/fnv"
-	"strconv"
 	"strings"
 
 	"winnow"
@@ -54,32 +53,11 @@ func (s *Store) countMove(ctx context.Context, tx *sql.Tx, a *winnow.Applicant, 
 	return s.countStatus(ctx, tx, a, a.Status, 1)
 }
 
-// countWhere returns the conditions and arguments that keep the counts of the org's
-// jobs of filter (its job and visibility; status is left to the caller).
-func countWhere(orgID string, filter winnow.ApplicantFilter) ([]string, []any) {
-	where, args := []string{`org_id = $1`}, []any{orgID}
-	if filter.FunnelID != "" {
-		args = append(args, filter.FunnelID)
-		where = append(where, `funnel_id = $`+strconv.Itoa(len(args)))
-	}
-	if u := filter.VisibleTo; u != nil {
-		switch {
-		case u.OrgID != orgID:
-			where = append(where, `1 = 0`)
-		case u.Role != winnow.RoleAdmin && u.Role != winnow.RoleMember:
-			args = append(args, u.ID)
-			where = append(where, `EXISTS (SELECT 1 FROM funnel_team t WHERE t.org_id = applicant_counts.org_id
-				AND t.funnel_id = applicant_counts.funnel_id AND t.user_id = $`+strconv.Itoa(len(args))+`)`)
-		}
-	}
-	return where, args
-}
-
 // CountStatuses returns how many of the org's applicants that filter keeps are in
 // each status, from the kept counts; filter.Status is ignored. Statuses with no
 // applicants are absent.
 func (s *Store) CountStatuses(ctx context.Context, orgID string, filter winnow.ApplicantFilter) (map[winnow.ApplicantStatus]int, error) {
-	where, args := countWhere(orgID, filter)
+	where, args := applicantWhere("applicant_counts", orgID, filter, false)
 	rows, err := s.db.db.QueryContext(ctx, `SELECT status, SUM(n) FROM applicant_counts WHERE `+strings.Join(where, ` AND `)+
 		` GROUP BY status`, args...)
 	if err != nil {

@@ -27,9 +27,11 @@ var applicantOrders = map[winnow.ApplicantOrder]applicantOrder{
 	winnow.OrderWaiting: {column: "submitted_at", where: "submitted_at IS NOT NULL"},
 }
 
-// applicantWhere returns the conditions and arguments that keep the org's applicants
-// of filter; further arguments are numbered after them.
-func applicantWhere(orgID string, filter winnow.ApplicantFilter, withStatus bool) ([]string, []any) {
+// applicantWhere returns the conditions and arguments that keep the org's rows of
+// filter in table, applicants or applicant_counts (which have the same org, job and
+// status columns); further arguments are numbered after them. withStatus says whether
+// filter.Status applies.
+func applicantWhere(table, orgID string, filter winnow.ApplicantFilter, withStatus bool) ([]string, []any) {
 	where, args := []string{`org_id = $1`}, []any{orgID}
 	if filter.FunnelID != "" {
 		args = append(args, filter.FunnelID)
@@ -45,8 +47,8 @@ func applicantWhere(orgID string, filter winnow.ApplicantFilter, withStatus bool
 			where = append(where, `1 = 0`)
 		case u.Role != winnow.RoleAdmin && u.Role != winnow.RoleMember:
 			args = append(args, u.ID)
-			where = append(where, `EXISTS (SELECT 1 FROM funnel_team t WHERE t.org_id = applicants.org_id
-				AND t.funnel_id = applicants.funnel_id AND t.user_id = $`+strconv.Itoa(len(args))+`)`)
+			where = append(where, `EXISTS (SELECT 1 FROM funnel_team t WHERE t.org_id = `+table+`.org_id
+				AND t.funnel_id = `+table+`.funnel_id AND t.user_id = $`+strconv.Itoa(len(args))+`)`)
 		}
 	}
 	return where, args
@@ -68,7 +70,7 @@ func (s *Store) ListApplicantPage(ctx context.Context, orgID string, q winnow.Ap
 	if err != nil {
 		return nil, err
 	}
-	where, args := applicantWhere(orgID, q.ApplicantFilter, true)
+	where, args := applicantWhere("applicants", orgID, q.ApplicantFilter, true)
 	if ord.where != "" {
 		where = append(where, ord.where)
 	}

@@ -145,7 +145,7 @@ func (s *Store) FindApplicantByToken(ctx context.Context, token string) (*winnow
 // ListApplicants returns every applicant of the org that filter keeps, newest first.
 // Its cost grows with the list; pages use ListApplicantPage.
 func (s *Store) ListApplicants(ctx context.Context, orgID string, filter winnow.ApplicantFilter) ([]*winnow.Applicant, error) {
-	where, args := applicantWhere(orgID, filter, true)
+	where, args := applicantWhere("applicants", orgID, filter, true)
 	rows, err := s.db.db.QueryContext(ctx, `SELECT `+applicantColumns+` FROM applicants WHERE `+
 		strings.Join(where, ` AND `)+` ORDER BY created_at DESC, id DESC`, args...)
 	if err != nil {
