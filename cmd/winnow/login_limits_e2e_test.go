@@ -99,8 +99,13 @@ func TestLoginParallelGuesses(t *testing.T) {
 				t.Fatalf("attempt %d: 429 without Retry-After or explanation\n%s", i, r.body)
 			}
 		}
-		if statuses[http.StatusUnauthorized] != auth.MaxAccountAttempts || statuses[http.StatusTooManyRequests] != 50-auth.MaxAccountAttempts {
-			t.Fatalf("statuses %v: want %d checked (401) and %d refused (429)", statuses, auth.MaxAccountAttempts, 50-auth.MaxAccountAttempts)
+		// Exactly the limit's worth of attempts get past the limiter. Each is checked (401)
+		// or, when the process-wide password gate stays full for its wait because other
+		// tests of this binary hash passwords at the same moment, refused as busy (503):
+		// either way no more than the limit is ever checked.
+		if got := statuses[http.StatusUnauthorized] + statuses[http.StatusServiceUnavailable]; got != auth.MaxAccountAttempts ||
+			statuses[http.StatusUnauthorized] == 0 || statuses[http.StatusTooManyRequests] != 50-auth.MaxAccountAttempts {
+			t.Fatalf("statuses %v: want %d past the limit (401, or 503 when busy) and %d refused (429)", statuses, auth.MaxAccountAttempts, 50-auth.MaxAccountAttempts)
 		}
 
 		results = burst(t, m, 10, func(i int) (string, string, string) {
