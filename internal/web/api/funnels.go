@@ -13,14 +13,14 @@ import (
 // LeverPostingID, QualifiedStageID, CreatedAt and UpdatedAt are read-only: accepted on
 // input, so that a job read can be written back, and ignored there.
 type funnel struct {
-	ID          string         `json:"id,omitempty"`
-	Title       string         `json:"title"`
-	Description string         `json:"description"`
-	Status      string         `json:"status"`
-	OpenReview  bool           `json:"openReview"`
-	Team        []string       `json:"team"`
-	Steps       []step         `json:"steps"`
-	Applicants  *statusCounts  `json:"applicants,omitempty"`
+	ID          string        `json:"id,omitempty"`
+	Title       string        `json:"title"`
+	Description string        `json:"description"`
+	Status      string        `json:"status"`
+	OpenReview  bool          `json:"openReview"`
+	Team        []string      `json:"team"`
+	Steps       []step        `json:"steps"`
+	Applicants  *statusCounts `json:"applicants,omitempty"`
 	// LeverPostingID and QualifiedStageID are read-only here: PUT
 	// /api/v1/jobs/{id}/lever-posting links a posting, and writing a job back keeps both.
 	LeverPostingID   string     `json:"leverPostingId,omitempty"`
