@@ -75,6 +75,8 @@ func (s *Server) table() []route {
 		{"GET /applicants/{id}", signedIn, rec.Applicant},
 		{"POST /applicants/{id}/reviews", signedIn, rec.SaveReview},
 		{"POST /applicants/{id}/decision", signedIn, rec.Decide},
+		{"POST /applicants/{id}/reopen", admin, rec.Reopen},
+		{"POST /applicants/{id}/override-knockout", admin, rec.OverrideKnockout},
 		{"GET /uploads/{id}", signedIn, s.download(rec.Upload)},
 
 		{"GET /settings", admin, redirect("/settings/members")},

@@ -21,6 +21,13 @@ type CardPage struct {
 	Events    []EventView
 	CanDecide bool // admin or on the job team
 	Open      bool // submitted: waiting for reviews and the decision
+	// Reopen and Override are set for admins when the decision may be taken back: a
+	// decision on a submission, or a failed knockout.
+	Reopen   bool
+	Override bool
+	// FromLever is set when the applicant came from Lever, so that a decision's reason
+	// is written back there; hints say "shown in Lever" only then.
+	FromLever bool
 	Review    ReviewForm
 	Decision  DecisionForm
 	Scores    []ScoreOption
@@ -126,6 +133,10 @@ var cardNotices = map[string]string{
 	"unqualified": "Decision recorded: unqualified.",
 	"resent":      "The invitation is sent again, with the same link.",
 	"extended":    "The invitation is extended: a new deadline and a new round of reminders from now.",
+	"reopened":    "Decision reopened: the applicant is in review again.",
+	"overridden":  "Knockout overridden: the candidate can go on with the next step by the same link.",
+	"overridden-at-step": "Knockout overridden, but the candidate's answer could not be marked done: they continue at the " +
+		"knockout step and must answer it again.",
 }
 
 // Applicant shows an applicant's card.
@@ -189,7 +200,8 @@ func (h *Handler) renderCard(w http.ResponseWriter, r *http.Request, status int,
 	}
 	view := viewApplicant(a, f)
 	page := CardPage{Base: h.base(r, view.Display, "applicants"), Funnel: f, Applicant: view,
-		CanDecide: f.MayDecide(u), Open: a.Status == winnow.StatusSubmitted, Review: rf, Decision: df}
+		CanDecide: f.MayDecide(u), Open: a.Status == winnow.StatusSubmitted, Review: rf, Decision: df,
+		Reopen: a.MayReopen(u), Override: a.MayOverrideKnockout(u), FromLever: a.LeverOpportunityID != ""}
 	if status == http.StatusOK {
 		page.Notice = cardNotices[r.URL.Query().Get("done")]
 	}
