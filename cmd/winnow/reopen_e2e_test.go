@@ -38,7 +38,9 @@ func TestReopenAndOverride(t *testing.T) {
 			Questions: map[string][]string{"q_permit": {"no"}}}); err != nil {
 			t.Fatal(err)
 		}
-		move(func(x *winnow.Applicant) (winnow.Event, error) { return x.Disqualify(now, "Needs an EU work permit", "") })
+		move(func(x *winnow.Applicant) (winnow.Event, error) {
+			return x.Disqualify(now, "Needs an EU work permit", "")
+		})
 		adminB, teamB := signedIn(t, m, "admin@acme.test"), signedIn(t, m, "team@acme.test")
 		adaCard, alanCard := "/applicants/"+ada.ID, "/applicants/"+alan.ID
 
