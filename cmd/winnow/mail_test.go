@@ -81,7 +81,8 @@ func TestOutboxEmail(t *testing.T) {
 			want []string
 		}{
 			{"/settings/emails", []string{"outbox only", "not delivered", `href="/settings/mail"`, "Invitation", "In outbox (not delivered)"}},
-			{"/settings/mail", []string{"ada@example.com", "Your application for Backend Engineer at Acme", "/settings/mail/" + inv.ID}},
+			// The job's review is blind and Ada is not decided: the viewer holds her address back.
+			{"/settings/mail", []string{"Applicant #", "blind review", "Your application for Backend Engineer at Acme", "/settings/mail/" + inv.ID}},
 			{"/settings/mail/" + inv.ID, []string{`src="/settings/mail/` + inv.ID + `/html"`, "sandbox=", "Hi Ada,"}},
 		}
 		for _, p := range pages {
@@ -93,6 +94,11 @@ func TestOutboxEmail(t *testing.T) {
 				if !strings.Contains(body, w) {
 					t.Errorf("GET %s lacks %q", p.path, w)
 				}
+			}
+		}
+		for _, p := range []string{"/settings/mail", "/settings/mail/" + inv.ID} {
+			if _, body := b.get(p); strings.Contains(body, "ada@example.com") || strings.Contains(body, `href="/applicants/`+a.ID+`">applicant`) {
+				t.Errorf("GET %s shows the address or links the card under blind review", p)
 			}
 		}
 		s, body, h := b.do("GET", "/settings/mail/"+inv.ID+"/html", nil, nil)

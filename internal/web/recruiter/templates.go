@@ -15,6 +15,9 @@ type EmailSettingsPage struct {
 	Counts    []StatusCount
 	Problems  []*winnow.Email // failed or of unknown outcome, newest first
 	Templates []*winnow.Template
+	// Subjects are the templates' subjects filled in with the preview's example values,
+	// by kind, as a candidate would read them.
+	Subjects map[winnow.EmailKind]string
 }
 
 // StatusCount is how many of the org's emails are in one status.
@@ -44,7 +47,8 @@ func (h *Handler) EmailSettings(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	page := EmailSettingsPage{Base: h.base(r, "Emails", "settings"), Mode: h.MailMode, Problems: problems, Templates: templates}
+	page := EmailSettingsPage{Base: h.base(r, "Emails", "settings"), Mode: h.MailMode, Problems: problems, Templates: templates,
+		Subjects: h.sampleSubjects(r, nil, templates)}
 	for _, st := range winnow.EmailStatuses {
 		if n := counts[st]; n > 0 {
 			page.Counts = append(page.Counts, StatusCount{Status: st, Label: st.Label(), N: n})
@@ -72,6 +76,7 @@ type FunnelTemplatesPage struct {
 	render.Base
 	Funnel    *winnow.Funnel
 	Templates []*winnow.Template
+	Subjects  map[winnow.EmailKind]string // as in EmailSettingsPage
 }
 
 // OrgTemplate shows the editor for one of the org's templates.
@@ -95,7 +100,8 @@ func (h *Handler) FunnelTemplates(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.Render.Page(w, r, http.StatusOK, render.PageSettingsTemplatesJob, FunnelTemplatesPage{Base: h.base(r, f.Title+" · Emails", "jobs"), Funnel: f, Templates: list})
+	h.Render.Page(w, r, http.StatusOK, render.PageSettingsTemplatesJob, FunnelTemplatesPage{Base: h.base(r, f.Title+" · Emails", "jobs"),
+		Funnel: f, Templates: list, Subjects: h.sampleSubjects(r, f, list)})
 }
 
 // FunnelTemplate shows the editor for one of a job's templates.
@@ -136,6 +142,7 @@ func (h *Handler) templateForm(w http.ResponseWriter, r *http.Request, f *winnow
 	if p, err := h.preview(r, f, t); err == nil {
 		page.Preview = p
 	}
+	allowEmailStyles(w, page.Preview)
 	h.Render.Page(w, r, http.StatusOK, render.PageSettingsTemplatesEdit, page)
 }
 
@@ -178,6 +185,7 @@ func (h *Handler) saveTemplate(w http.ResponseWriter, r *http.Request, f *winnow
 		if page.Preview, err = h.preview(r, f, t); err != nil {
 			page.Error = winnow.ErrorMessage(err)
 		}
+		allowEmailStyles(w, page.Preview)
 		h.Render.Page(w, r, http.StatusOK, render.PageSettingsTemplatesEdit, page)
 		return
 	}
@@ -254,6 +262,19 @@ func (h *Handler) preview(r *http.Request, f *winnow.Funnel, t *winnow.Template)
 		return nil, err
 	}
 	return &out, nil
+}
+
+// sampleSubjects fills in each template's subject with the preview's example values;
+// a subject that does not render is shown as written.
+func (h *Handler) sampleSubjects(r *http.Request, f *winnow.Funnel, list []*winnow.Template) map[winnow.EmailKind]string {
+	out := make(map[winnow.EmailKind]string, len(list))
+	for _, t := range list {
+		out[t.Kind] = t.Subject
+		if p, err := h.preview(r, f, t); err == nil {
+			out[t.Kind] = p.Subject
+		}
+	}
+	return out
 }
 
 func funnelID(f *winnow.Funnel) string {
