@@ -92,17 +92,29 @@ func (h *Handler) MailHTML(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	emailFrameHeaders(w)
+	w.Write([]byte(withBaseTarget(e.HTML)))
+}
+
+// emailFrameHeaders sets the headers of an email's HTML shown in a frame (the mail
+// viewer, the template preview). Its own policy allows inline styles and nothing else:
+// no scripts, no fetches, and a sandbox even when opened directly; only this app may
+// frame it.
+func emailFrameHeaders(w http.ResponseWriter) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/html; charset=utf-8")
 	hdr.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; "+
 		"sandbox allow-popups allow-popups-to-escape-sandbox")
 	hdr.Set("X-Frame-Options", "SAMEORIGIN")
 	hdr.Set("Cache-Control", "no-store")
-	body := e.HTML
+}
+
+// withBaseTarget makes the links of an email's HTML open in a new tab.
+func withBaseTarget(body string) string {
 	if i := strings.Index(body, "<head>"); i >= 0 {
 		body = body[:i+len("<head>")] + `<base target="_blank">` + body[i+len("<head>"):]
 	}
-	w.Write([]byte(body))
+	return body
 }
 
 func (h *Handler) capturedEmail(w http.ResponseWriter, r *http.Request) (*winnow.Email, bool) {
