@@ -50,7 +50,9 @@ func TestBrowserRecruiterPages(t *testing.T) {
 		Questions: map[string][]string{"q_permit": {"no"}}}); err != nil {
 		t.Fatal(err)
 	}
-	move(func(x *winnow.Applicant) (winnow.Event, error) { return x.Disqualify(now, "Needs an EU work permit", "") })
+	move(func(x *winnow.Applicant) (winnow.Event, error) {
+		return x.Disqualify(now, "Needs an EU work permit", "")
+	})
 	base := "http://" + m.Addr()
 
 	bctx, cancel := context.WithTimeout(ctx, 60*time.Second)
@@ -99,7 +101,6 @@ func TestBrowserRecruiterPages(t *testing.T) {
 		{"/settings/emails", "emails"},
 		{"/settings/emails/invitation", "template-preview"},
 		{"/jobs/new", "job-new"},
-
 	} {
 		rec.do(chromedp.Navigate(base + p.path))
 		shoot(rec, dir, p.name)
