@@ -82,6 +82,13 @@ func (s *Server) table() []route {
 		{"GET /settings", admin, redirect("/settings/members")},
 		{"GET /settings/members", admin, rec.Members},
 		{"POST /settings/members/invites", admin, rec.Invite},
+		{"POST /settings/members/invites/{id}/revoke", admin, rec.RevokeInvite},
+		{"POST /settings/members/invites/{id}/resend", admin, rec.ResendInvite},
+		{"POST /settings/members/{id}/role", admin, rec.ChangeMemberRole},
+		{"POST /settings/members/{id}/remove", admin, rec.RemoveMember},
+		{"GET /account", signedIn, rec.Account},
+		{"POST /account/name", signedIn, rec.SaveAccountName},
+		{"POST /account/password", signedIn, rec.SaveAccountPassword},
 		{"GET /settings/integrations", admin, rec.Integrations},
 		// Lever: connect (OAuth or an API key), settings, webhooks, failed writes and
 		// disconnect; a job's posting and qualified stage (members who edit jobs).
