@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,6 +94,46 @@ func TestBrowserRecruiterPages(t *testing.T) {
 	if err != nil || a.Status != winnow.StatusInProgress {
 		t.Fatalf("after the override: %+v, %v", a, err)
 	}
+
+	// Item 4: the inviter sees the names and a copy button per link; the list stays blind.
+	rec.do(chromedp.Navigate(base+"/jobs/"+f.ID),
+		chromedp.SendKeys(chromedp.ID("invite-bulk"), "Bob Baker <bob@example.com>\nCarla Cruz <carla@example.com>"))
+	rec.follow(`form[action="/jobs/`+f.ID+`/applicants#invite"] textarea ~ button`, "/jobs/"+f.ID+"/applicants")
+	rec.text(`.results tbody tr:nth-child(1) td:nth-child(2)`, "Bob Baker <bob@example.com>")
+	rec.text(`.results tbody tr:nth-child(2) .copy-button`, "Copy")
+	rec.do(chromedp.Click(chromedp.CSS(`.results tbody tr:nth-child(2) .copy-button`)))
+	if got, err := chromedp.Run(rec.ctx, chromedp.PollFunction[string](`() => {
+		const b = document.querySelector(".results tbody tr:nth-child(2) .copy-button");
+		return b.textContent !== "Copy" ? b.textContent : "";
+	}`, chromedp.WithPollingTimeout(5*time.Second))); err != nil || got != "Copied" {
+		rec.fail("the copy button says Copied", fmt.Errorf("%q, %v", got, err))
+	}
+	if names, err := chromedp.Run(rec.ctx, chromedp.Text(chromedp.CSS("#applicants table"))); err != nil ||
+		strings.Contains(names, "Bob") || strings.Contains(names, "Carla") {
+		rec.fail("the applicant list stays blind", fmt.Errorf("%q, %v", names, err))
+	}
+	shoot(rec, dir, "job-invite-results")
+
+	// Item 7: members. The invitation's result page is reached by a redirect, and a
+	// reload shows the link no more.
+	rec.do(chromedp.Navigate(base+"/settings/members"), chromedp.SendKeys(chromedp.ID("invite-email"), "dana@acme.test"))
+	rec.follow(`form[action="/settings/members/invites"] button`, "/settings/members?invited=1")
+	rec.text(`.card.success h2`, "Invitation created")
+	shoot(rec, dir, "members-invited")
+	link, err := chromedp.Run(rec.ctx, chromedp.Value(chromedp.CSS(`.card.success input.copy`)))
+	if err != nil || !strings.Contains(link, "/invite/") {
+		rec.fail("the invitation link", fmt.Errorf("%q, %v", link, err))
+	}
+	rec.do(chromedp.Reload())
+	if n, err := chromedp.Run(rec.ctx, chromedp.Evaluate[int](`document.querySelectorAll(".card.success").length`)); err != nil || n != 0 {
+		rec.fail("a reload shows the invitation again", fmt.Errorf("%d, %v", n, err))
+	}
+	rec.do(chromedp.Navigate(base + "/account"))
+	shoot(rec, dir, "account")
+	guest := newTab(t, browser)
+	guest.do(chromedp.Navigate(link))
+	guest.text("h1", "Join Acme on Winnow")
+	shoot(guest, dir, "invite-accept")
 
 	// Item 9: the pages polished. The mail viewer lists the invitations once written.
 	waitEmails(t, m, MustInvited(t, m, f, "Grace Brewster Murray Hopper", "grace.brewster.murray.hopper@navy.example.com"), winnow.EmailOutbox, 1)
