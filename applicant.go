@@ -351,6 +351,10 @@ type ApplicantService interface {
 	// CountStatuses returns how many of the org's applicants that filter keeps are in
 	// each status; filter.Status is ignored.
 	CountStatuses(ctx context.Context, orgID string, filter ApplicantFilter) (map[ApplicantStatus]int, error)
+	// CountReached returns how many of the org's applicants that filter keeps ever
+	// reached invited, in progress and submitted (whatever their status now), so that
+	// "Invited" counts every invitation, not only those still unopened.
+	CountReached(ctx context.Context, orgID string, filter ApplicantFilter) (map[ApplicantStatus]int, error)
 	// TransitionApplicant loads the applicant, applies fn (one of the transition methods),
 	// and stores the result with fn's event, all in one transaction. An error from fn
 	// changes nothing and is returned as it is.

@@ -11,6 +11,7 @@ import (
 func TestStoreMembers(t *testing.T) {
 	runSuite(t, []suiteCase{
 		{"Members", testMembers},
+		{"ReachedCounts", testReachedCounts},
 	})
 }
 
@@ -119,5 +120,37 @@ func testMembers(t *testing.T, e engine) {
 	}
 	if err := env.Store.RevokeInvite(ctx, org.ID, inv.ID); winnow.ErrorCode(err) != winnow.ENOTFOUND {
 		t.Fatalf("revoke twice: %v", err)
+	}
+}
+
+// testReachedCounts counts everyone who ever reached a status: three invitations read 3
+// invited after one started and one submitted, however they moved on, while the counts
+// of the statuses now stay apart and add up to the applicants.
+func testReachedCounts(t *testing.T, e engine) {
+	env := open(t, e)
+	ctx := t.Context()
+	org := mustOrg(t, env)
+	f := mustFunnel(t, env, org, nil)
+	mustApplicant(t, env, f, "")
+	mustStarted(t, env, f)
+	sub := mustSubmitted(t, env, f)
+	if _, err := env.Store.TransitionApplicant(ctx, org.ID, sub.ID, func(x *winnow.Applicant) (winnow.Event, error) {
+		return x.Qualify(env.Clock.Now(), "")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	filter := winnow.ApplicantFilter{FunnelID: f.ID}
+	reached, err := env.Store.CountReached(ctx, org.ID, filter)
+	if err != nil || reached[winnow.StatusInvited] != 3 || reached[winnow.StatusInProgress] != 2 || reached[winnow.StatusSubmitted] != 1 ||
+		len(reached) != 3 {
+		t.Fatalf("reached %v, %v; want 3 invited, 2 in progress, 1 submitted", reached, err)
+	}
+	now, err := env.Store.CountStatuses(ctx, org.ID, filter)
+	if err != nil || now[winnow.StatusInvited] != 1 || now[winnow.StatusInProgress] != 1 || now[winnow.StatusQualified] != 1 || len(now) != 3 {
+		t.Fatalf("statuses now %v, %v", now, err)
+	}
+	all, err := env.Store.CountApplicants(ctx, org.ID)
+	if err != nil || len(all[f.ID]) != 3 {
+		t.Fatalf("per job %v, %v", all, err)
 	}
 }

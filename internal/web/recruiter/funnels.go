@@ -97,11 +97,14 @@ type FunnelPage struct {
 	Team       []*winnow.User
 	Applicants []ApplicantView // one page of them, newest first
 	Pages      Pager
-	Counts     map[winnow.ApplicantStatus]int
-	ToReview   int
-	CanEdit    bool // members and admins edit jobs and invite candidates
-	CanInvite  bool // CanEdit, and the job is open
-	Invite     InvitationForm
+	Counts     map[winnow.ApplicantStatus]int // in each status now
+	// Tiles are the counts the page's tiles show: everyone who ever reached invited, in
+	// progress and submitted, and those qualified, unqualified and opted out now.
+	Tiles     map[winnow.ApplicantStatus]int
+	ToReview  int
+	CanEdit   bool // members and admins edit jobs and invite candidates
+	CanInvite bool // CanEdit, and the job is open
+	Invite    InvitationForm
 }
 
 // Funnel shows one job: its steps, team, applicants and the invitation form.
@@ -133,12 +136,17 @@ func (h *Handler) renderFunnel(w http.ResponseWriter, r *http.Request, status in
 		h.fail(w, r, err)
 		return
 	}
+	reached, err := h.Applicants.CountReached(r.Context(), u.OrgID, filter)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	users, err := h.Users.ListUsers(r.Context(), u.OrgID)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	page := FunnelPage{Base: h.base(r, f.Title, "jobs"), Funnel: f, Counts: counts,
+	page := FunnelPage{Base: h.base(r, f.Title, "jobs"), Funnel: f, Counts: counts, Tiles: tiles(counts, reached),
 		CanEdit: u.Role != winnow.RoleLimited, Invite: inv, Pages: pager("/jobs/"+f.ID, nil, "applicants", apps)}
 	page.CanInvite = page.CanEdit && f.Status == winnow.FunnelOpen
 	for _, a := range apps.Applicants {
@@ -154,6 +162,21 @@ func (h *Handler) renderFunnel(w http.ResponseWriter, r *http.Request, status in
 		page.Steps = append(page.Steps, summarizeStep(i, s))
 	}
 	h.Render.Page(w, r, status, render.PageJob, page)
+}
+
+// tiles merges the counts of the statuses applicants are in now with those they ever
+// reached: a tile reading "Invited 0" after three invitations (all three started since)
+// tells the recruiter nothing, "Invited 3" does. Final statuses count as they are now.
+func tiles(now, reached map[winnow.ApplicantStatus]int) map[winnow.ApplicantStatus]int {
+	out := make(map[winnow.ApplicantStatus]int, len(winnow.Statuses))
+	for _, st := range winnow.Statuses {
+		if st.Final() {
+			out[st] = now[st]
+		} else {
+			out[st] = reached[st]
+		}
+	}
+	return out
 }
 
 // summarizeStep describes step i of a job in one line.
