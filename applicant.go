@@ -321,6 +321,12 @@ type ApplicantFilter struct {
 	// VisibleTo, when set, keeps the applicants of the jobs that user may see (see
 	// Funnel.VisibleTo): a limited member's teams' jobs only.
 	VisibleTo *User
+	// Search, when set, keeps the applicants whose name or email contains it (letter
+	// case aside) and whose identity pages may show: under blind review a name search
+	// must not tell who "Applicant #1a2b3c4d" is. It also keeps every applicant of the
+	// jobs in SearchFunnelIDs (those whose title matched). Lists only; counts ignore it.
+	Search          string
+	SearchFunnelIDs []string
 }
 
 // ApplicantService stores applicants and their timelines. Every method that changes an
