@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -112,4 +113,50 @@ func TestListSearch(t *testing.T) {
 			t.Fatalf("back to the first page: %v", back)
 		}
 	})
+}
+
+// TestQueueNeighbours walks the review queue from an applicant's card with "Next in
+// queue" and back with "Previous in queue", in the queue's order (first submitted
+// first), and a decided applicant's card still leads on to the next one waiting.
+func TestQueueNeighbours(t *testing.T) {
+	t.Parallel()
+	m := MustStart(t, testEnv(t, dbtest.SQLite.URL(t)))
+	admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
+	f := MustFunnel(t, m, threeStepFunnel(admin.OrgID, false, admin.ID))
+	var queue []string
+	for _, name := range []string{"Ada", "Bea", "Cy"} {
+		queue = append(queue, "/applicants/"+MustSubmitted(t, m, f, name, strings.ToLower(name)+"@example.com").ID)
+	}
+	b := signedIn(t, m, "admin@acme.test")
+	links := func(card string) (string, string) {
+		t.Helper()
+		s, body := b.get(card)
+		if s != http.StatusOK {
+			t.Fatalf("GET %s: %d", card, s)
+		}
+		doc := mustDoc(t, body)
+		return doc.Find(`nav.queue-nav a[rel=prev]`).AttrOr("href", ""), doc.Find(`nav.queue-nav a[rel=next]`).AttrOr("href", "")
+	}
+	for i, card := range queue {
+		prev, next := links(card)
+		wantPrev, wantNext := "", ""
+		if i > 0 {
+			wantPrev = queue[i-1]
+		}
+		if i < len(queue)-1 {
+			wantNext = queue[i+1]
+		}
+		if prev != wantPrev || next != wantNext {
+			t.Fatalf("card %d: prev %q next %q, want %q %q", i, prev, next, wantPrev, wantNext)
+		}
+	}
+	if s, _, _ := b.post(queue[0]+"/decision", url.Values{"outcome": {"qualified"}}); s != http.StatusSeeOther {
+		t.Fatalf("decide: %d", s)
+	}
+	if prev, next := links(queue[0]); prev != "" || next != queue[1] {
+		t.Fatalf("decided card: prev %q next %q", prev, next)
+	}
+	if prev, _ := links(queue[1]); prev != "" {
+		t.Fatalf("the first waiting card leads back to a decided one: %q", prev)
+	}
 }

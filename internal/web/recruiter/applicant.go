@@ -34,6 +34,10 @@ type CardPage struct {
 	// Invitation is set for admins while the applicant still owes a submission: the
 	// deadline, with buttons to resend and extend the invitation.
 	Invitation *InvitationView
+	// PrevInQueue and NextInQueue are the cards of the applicants before and after this
+	// one in the job's review queue (submitted, longest waiting first); "" at its ends.
+	PrevInQueue string
+	NextInQueue string
 }
 
 // InvitationView is the open invitation on the card.
@@ -213,6 +217,10 @@ func (h *Handler) renderCard(w http.ResponseWriter, r *http.Request, status int,
 	if u.Role != winnow.RoleLimited && !view.Blind && a.AwaitsSubmission() {
 		page.Link = h.BaseURL + winnow.CandidatePath(a.Token)
 	}
+	if page.PrevInQueue, page.NextInQueue, err = h.queueNeighbours(r, a); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	for _, v := range []int{1, 2, 3, 4} {
 		page.Scores = append(page.Scores, ScoreOption{Value: v, Label: winnow.ScoreLabels[v]})
 	}
@@ -311,4 +319,44 @@ func nameOr(names map[string]string, id, fallback string) string {
 		return ""
 	}
 	return fallback
+}
+
+// queueNeighbours returns the cards of the submitted applicants just before and just
+// after a in the review queue of a's job, by the queue's own keyset: a page of one on
+// either side of a's place, found through the queue's index. A decided applicant keeps
+// their place, so that "Next" after a decision leads on through the queue.
+func (h *Handler) queueNeighbours(r *http.Request, a *winnow.Applicant) (prev, next string, err error) {
+	if a.SubmittedAt == nil {
+		return "", "", nil
+	}
+	filter := winnow.ApplicantFilter{FunnelID: a.FunnelID, Status: winnow.StatusSubmitted}
+	for _, before := range []bool{true, false} {
+		c := winnow.Cursor{Order: string(winnow.OrderWaiting), Key: a.SubmittedAt.UTC().Format(time.RFC3339Nano), ID: a.ID, Before: before}
+		page, err := h.Applicants.ListApplicantPage(r.Context(), a.OrgID, winnow.ApplicantQuery{ApplicantFilter: filter,
+			Order: winnow.OrderWaiting, Cursor: c.Encode(), Limit: 1})
+		if err != nil {
+			return "", "", err
+		}
+		for _, n := range page.Applicants {
+			// With nothing before a's place the store answers the first page, which may
+			// lie after it; only a row on the asked side counts.
+			if n.ID == a.ID || n.SubmittedAt == nil || queueBefore(n, a) != before {
+				continue
+			}
+			if before {
+				prev = "/applicants/" + n.ID
+			} else {
+				next = "/applicants/" + n.ID
+			}
+		}
+	}
+	return prev, next, nil
+}
+
+// queueBefore reports whether x comes before y in the review queue's order.
+func queueBefore(x, y *winnow.Applicant) bool {
+	if !x.SubmittedAt.Equal(*y.SubmittedAt) {
+		return x.SubmittedAt.Before(*y.SubmittedAt)
+	}
+	return x.ID < y.ID
 }
