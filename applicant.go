@@ -361,6 +361,8 @@ type ApplicantService interface {
 	// reached invited, in progress and submitted (whatever their status now), so that
 	// "Invited" counts every invitation, not only those still unopened.
 	CountReached(ctx context.Context, orgID string, filter ApplicantFilter) (map[ApplicantStatus]int, error)
+	// CountReachedByJob returns CountReached per funnel ID, for the whole org.
+	CountReachedByJob(ctx context.Context, orgID string) (map[string]map[ApplicantStatus]int, error)
 	// TransitionApplicant loads the applicant, applies fn (one of the transition methods),
 	// and stores the result with fn's event, all in one transaction. An error from fn
 	// changes nothing and is returned as it is.

@@ -142,6 +142,10 @@ func TestBrowserRecruiterPages(t *testing.T) {
 		{"/settings/emails", "emails"},
 		{"/settings/emails/invitation", "template-preview"},
 		{"/jobs/new", "job-new"},
+		{"/jobs", "jobs-list"},
+		{"/applicants", "applicants-list"},
+		{"/applicants?q=backend&sort=oldest", "applicants-search"},
+		{"/jobs/" + f.ID, "job-tiles"},
 	} {
 		rec.do(chromedp.Navigate(base + p.path))
 		shoot(rec, dir, p.name)

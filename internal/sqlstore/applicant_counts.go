@@ -134,8 +134,23 @@ func (s *Store) sumCounts(ctx context.Context, orgID string, filter winnow.Appli
 // CountApplicants returns, per funnel ID, how many of the org's applicants are in each
 // status, from the kept counts. Funnels without applicants are absent.
 func (s *Store) CountApplicants(ctx context.Context, orgID string) (map[string]map[winnow.ApplicantStatus]int, error) {
+	return s.sumCountsByJob(ctx, orgID, false)
+}
+
+// CountReachedByJob returns, per funnel ID, how many of the org's applicants ever
+// reached invited, in progress and submitted, as CountReached does for one filter.
+func (s *Store) CountReachedByJob(ctx context.Context, orgID string) (map[string]map[winnow.ApplicantStatus]int, error) {
+	return s.sumCountsByJob(ctx, orgID, true)
+}
+
+// sumCountsByJob is sumCounts per job, for the whole org.
+func (s *Store) sumCountsByJob(ctx context.Context, orgID string, reached bool) (map[string]map[winnow.ApplicantStatus]int, error) {
+	op := "NOT LIKE"
+	if reached {
+		op = "LIKE"
+	}
 	rows, err := s.db.db.QueryContext(ctx, `SELECT funnel_id, status, SUM(n) FROM applicant_counts
-		WHERE org_id = $1 AND status NOT LIKE '`+reachedPrefix+`%' GROUP BY funnel_id, status`, orgID)
+		WHERE org_id = $1 AND status `+op+` '`+reachedPrefix+`%' GROUP BY funnel_id, status`, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("count applicants: %w", err)
 	}
@@ -153,7 +168,7 @@ func (s *Store) CountApplicants(ctx context.Context, orgID string) (map[string]m
 		if counts[funnelID] == nil {
 			counts[funnelID] = map[winnow.ApplicantStatus]int{}
 		}
-		counts[funnelID][winnow.ApplicantStatus(status)] = n
+		counts[funnelID][winnow.ApplicantStatus(strings.TrimPrefix(status, reachedPrefix))] = n
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("count applicants: %w", err)

@@ -153,4 +153,8 @@ func testReachedCounts(t *testing.T, e engine) {
 	if err != nil || len(all[f.ID]) != 3 {
 		t.Fatalf("per job %v, %v", all, err)
 	}
+	byJob, err := env.Store.CountReachedByJob(ctx, org.ID)
+	if err != nil || byJob[f.ID][winnow.StatusInvited] != 3 || byJob[f.ID][winnow.StatusSubmitted] != 1 || len(byJob) != 1 {
+		t.Fatalf("reached per job %v, %v", byJob, err)
+	}
 }

@@ -16,9 +16,9 @@ import (
 // FunnelRow is one line of the Jobs list.
 type FunnelRow struct {
 	*winnow.Funnel
-	Counts   map[winnow.ApplicantStatus]int
-	Total    int
-	ToReview int // submitted applicants waiting for the team
+	Counts   map[winnow.ApplicantStatus]int // as the job page's tiles count (see tiles)
+	Total    int                            // everyone ever invited
+	ToReview int                            // submitted applicants waiting for the team
 }
 
 // FunnelsPage is the data of the Jobs list.
@@ -51,6 +51,11 @@ func (h *Handler) FunnelList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	counts, err := h.Applicants.CountApplicants(r.Context(), u.OrgID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	reached, err := h.Applicants.CountReachedByJob(r.Context(), u.OrgID)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -95,10 +100,8 @@ func (h *Handler) FunnelList(w http.ResponseWriter, r *http.Request) {
 		page.Pages.Next = link("after", kept[to-1].ID)
 	}
 	for _, f := range kept[from:to] {
-		row := FunnelRow{Funnel: f, Counts: counts[f.ID], ToReview: counts[f.ID][winnow.StatusSubmitted]}
-		for _, n := range row.Counts {
-			row.Total += n
-		}
+		row := FunnelRow{Funnel: f, Counts: tiles(counts[f.ID], reached[f.ID]), ToReview: counts[f.ID][winnow.StatusSubmitted],
+			Total: reached[f.ID][winnow.StatusInvited]}
 		page.Rows = append(page.Rows, row)
 	}
 	h.Render.Page(w, r, http.StatusOK, render.PageJobs, page)
