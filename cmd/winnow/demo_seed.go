@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"winnow"
+	"winnow/internal/leversandbox"
+	"winnow/internal/password"
+)
+
+// What the demo seeds. The admin's email is the sandbox's Super Admin's, so the notes
+// Winnow writes in Lever are by her; the job is titled as the sandbox posting it is
+// linked to in the walkthrough.
+const (
+	demoOrg        = "Acme"
+	demoAdminName  = "Ada Admin"
+	demoAdminEmail = "ada@example.com"
+	demoJobTitle   = "Backend Engineer"
+)
+
+// seed creates what is missing of the org, the admin and the sample job, so a run
+// that stopped half-way through seeding completes it the next time.
+func (d *demo) seed(ctx context.Context) error {
+	store := d.Main.Store
+	pw, err := demoSecret(filepath.Join(d.Dir, demoPasswordFile), 9)
+	if err != nil {
+		return err
+	}
+	d.Password = pw
+	admin, err := store.FindUserByEmail(ctx, demoAdminEmail)
+	if winnow.ErrorCode(err) == winnow.ENOTFOUND {
+		hash, herr := password.Hash(pw)
+		if herr != nil {
+			return herr
+		}
+		admin, _, _, err = createUser(ctx, store, demoOrg, &winnow.User{Email: demoAdminEmail, Name: demoAdminName,
+			Role: winnow.RoleAdmin, PasswordHash: hash})
+	}
+	if err != nil {
+		return fmt.Errorf("admin: %w", err)
+	}
+	d.Admin = admin
+	jobs, err := store.ListFunnels(ctx, admin.OrgID, winnow.FunnelFilter{})
+	if err != nil {
+		return err
+	}
+	for _, f := range jobs {
+		if f.Title == demoJobTitle {
+			d.Funnel = f
+		}
+	}
+	if d.Funnel == nil {
+		d.Funnel = demoJob(admin)
+		if err := store.CreateFunnel(ctx, d.Funnel); err != nil {
+			return fmt.Errorf("sample job: %w", err)
+		}
+	}
+	id, ok := d.Sandbox.PostingID(demoJobTitle)
+	if !ok {
+		if id, err = d.Sandbox.CreatePosting(leversandbox.PostingInput{Text: demoJobTitle, Team: "Engineering", Location: "Berlin"}); err != nil {
+			return fmt.Errorf("sandbox posting: %w", err)
+		}
+	}
+	d.Posting = id
+	return nil
+}
+
+// demoJob is the sample job: one step of each kind, the questions with a knockout, on
+// the admin's team, moving qualified candidates to the sandbox's "On-site interview".
+func demoJob(admin *winnow.User) *winnow.Funnel {
+	return &winnow.Funnel{OrgID: admin.OrgID, Title: demoJobTitle, Status: winnow.FunnelOpen, Team: []string{admin.ID},
+		Description:      "Build and run the services behind our product, in Berlin or remote within the EU.",
+		QualifiedStageID: leversandbox.StageOnSite,
+		Steps: []winnow.Step{
+			{Kind: winnow.StepQuestions, Title: "A few questions", Questions: []winnow.Question{
+				{Text: "Can you work in the EU?", Type: winnow.QuestionYesNo, Required: true,
+					Knockout: &winnow.Knockout{Answer: "yes", Reason: "Requires the right to work in the EU"}},
+				{Text: "How many years have you written Go?", Type: winnow.QuestionNumber, Required: true},
+			}},
+			{Kind: winnow.StepHomework, Title: "Homework", Homework: &winnow.Homework{
+				Instructions: "In a few sentences: how would you find out why a web service got slow since yesterday?",
+				AcceptText:   true, AcceptFile: true, MaxFileBytes: 10 << 20, FileTypes: []string{".pdf", ".md", ".txt"}}},
+			{Kind: winnow.StepVideo, Title: "Video interview", Video: &winnow.Video{
+				Prompts: []string{"Tell us about a bug you were proud to fix."}, MaxSeconds: 120}},
+		}}
+}
+
+// walkthrough prints where everything is and the steps of the loop.
+func (d *demo) walkthrough(w io.Writer) {
+	base, sb := d.BaseURL(), d.SandboxURL()
+	again := "First run: the data folder was created."
+	if d.Reused {
+		again = "Reusing the data of an earlier run (--reset starts over)."
+	}
+	fmt.Fprintf(w, `Winnow demo is running. %[9]s
+
+  Winnow         %[1]s
+  Lever sandbox  %[2]s  (a stand-in for Lever; its state is kept in the data folder too)
+  Data folder    %[3]s
+
+Sign in as %[4]s: email %[5]s, password %[6]s
+
+1. Sign in at %[1]s/login with the email and password above.
+2. Connect Lever: open %[1]s/settings/integrations, click "Connect Lever",
+   then "Accept" on the sandbox's consent page; you land back on the panel, Connected.
+3. Link the job: open %[1]s/jobs/%[7]s/integrations,
+   pick the posting "%[10]s" and click "Link this posting".
+   (The sample job moves qualified candidates to the stage "On-site interview".)
+4. Apply as a candidate in the sandbox: open %[2]s/ui/postings/%[8]s,
+   fill in a name and an email, and click "Submit application". Keep that tab: it is
+   the candidate's opportunity in Lever (tags, notes, stage).
+5. Open the invitation: %[1]s/settings/mail (the mail viewer; no email leaves
+   this machine), open "Next steps…" to the candidate, and open the link in it
+   in a private window (the candidate has no account).
+6. Complete the funnel: the questions (answer "yes" to the EU question: "no" ends the
+   application, that is the knockout), the homework, and the video (record it in the
+   browser or upload any video file), then "Submit".
+7. Review and decide: open %[1]s/jobs/%[7]s/review, open the applicant,
+   score and save your review, then decide "Qualified".
+8. Watch Lever: reload the opportunity in the sandbox (%[2]s/ui/opportunities).
+   After step 4 it is tagged CP-Sent, after 6 CP-InProg then submitted, after 7 CP-Qual,
+   with a note for each change and the stage "On-site interview".
+
+Press Ctrl-C to stop; run the same command again to carry on where you left off.
+`, base, sb, d.Dir, demoAdminName, demoAdminEmail, d.Password, d.Funnel.ID, d.Posting, again, demoJobTitle)
+}
