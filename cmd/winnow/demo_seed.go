@@ -104,26 +104,28 @@ func (d *demo) walkthrough(w io.Writer) {
 Sign in as %[4]s: email %[5]s, password %[6]s
 
 1. Sign in at %[1]s/login with the email and password above.
-2. Connect Lever: open %[1]s/settings/integrations, click "Connect Lever",
-   then "Accept" on the sandbox's consent page; you land back on the panel, Connected.
+2. Connect Lever: open %[1]s/settings/integrations and click "Connect Lever";
+   on the sandbox's consent page click "Accept". You are back on the panel: Connected.
 3. Link the job: open %[1]s/jobs/%[7]s/integrations,
-   pick the posting "%[10]s" and click "Link this posting".
+   choose the posting "%[10]s" and click "Link this posting".
    (The sample job moves qualified candidates to the stage "On-site interview".)
 4. Apply as a candidate in the sandbox: open %[2]s/ui/postings/%[8]s,
-   fill in a name and an email, and click "Submit application". Keep that tab: it is
-   the candidate's opportunity in Lever (tags, notes, stage).
-5. Open the invitation: %[1]s/settings/mail (the mail viewer; no email leaves
-   this machine), open "Next steps…" to the candidate, and open the link in it
-   in a private window (the candidate has no account).
-6. Complete the funnel: the questions (answer "yes" to the EU question: "no" ends the
-   application, that is the knockout), the homework, and the video (record it in the
-   browser or upload any video file), then "Submit".
-7. Review and decide: open %[1]s/jobs/%[7]s/review, open the applicant,
-   score and save your review, then decide "Qualified".
-8. Watch Lever: reload the opportunity in the sandbox (%[2]s/ui/opportunities).
-   After step 4 it is tagged CP-Sent, after 6 CP-InProg then submitted, after 7 CP-Qual,
-   with a note for each change and the stage "On-site interview".
+   fill in "Full name" and "Email" (any address: nothing is sent) and click
+   "Submit application". Keep that tab: it is the candidate's opportunity in Lever.
+5. Open the invitation in the mail viewer, %[1]s/settings/mail
+   (no email leaves this machine): click "%[11]s"
+   and open the link in its text in a private window (candidates have no account).
+6. Complete the funnel as the candidate: "Start", answer the questions ("No" to
+   "Can you work in the EU?" ends the application: that is the knockout), write the
+   homework, record the video in the browser or upload any video file, clicking
+   "Save and continue" after each step, then "Submit my application".
+7. Review and decide: open %[1]s/jobs/%[7]s/review, click "Review",
+   choose a score and click "Save review", then "Mark qualified".
+8. Watch Lever: reload the opportunity page in the sandbox (all of them are at
+   %[2]s/ui/opportunities). After step 4 it is tagged CP-Sent, once the
+   candidate starts CP-InProg, after step 7 CP-Qual and in the stage "On-site interview",
+   with a note from Winnow at each change.
 
 Press Ctrl-C to stop; run the same command again to carry on where you left off.
-`, base, sb, d.Dir, demoAdminName, demoAdminEmail, d.Password, d.Funnel.ID, d.Posting, again, demoJobTitle)
+`, base, sb, d.Dir, demoAdminName, demoAdminEmail, d.Password, d.Funnel.ID, d.Posting, again, demoJobTitle, "Your application for "+demoJobTitle+" at "+demoOrg)
 }
