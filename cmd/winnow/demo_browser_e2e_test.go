@@ -91,6 +91,8 @@ func TestDemoWalkthrough(t *testing.T) {
 	shoot := func(p *tab, name string) {
 		t.Helper()
 		n++
+		// From the top, as a person opening the page sees it (a redirect to #lever scrolls).
+		p.do(chromedp.Evaluate[chromedp.Void]("window.scrollTo(0, 0)"))
 		img, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
 		if err != nil {
 			p.fail("screenshot "+name, err)
