@@ -83,11 +83,14 @@ func TestDemoWalkthrough(t *testing.T) {
 		return `//*[self::a or self::button][normalize-space()="` + text + `"]`
 	}
 
+	axeJS := loadAxe(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	browser := startChromium(ctx, t, exe)
 	rec, lev, cand := newTab(t, browser), newTab(t, browser), newTab(t, browser)
 	n := 0
+	// shoot saves a screenshot of the page and, for Winnow's own pages (not the
+	// sandbox's), checks it with axe-core.
 	shoot := func(p *tab, name string) {
 		t.Helper()
 		n++
@@ -99,6 +102,14 @@ func TestDemoWalkthrough(t *testing.T) {
 		}
 		if err := os.WriteFile(filepath.Join(shots, fmt.Sprintf("%02d-%s.png", n, name)), img, 0o644); err != nil {
 			t.Fatal(err)
+		}
+		if p != lev && !strings.HasPrefix(name, "lever-") {
+			p.axe(axeJS, name)
+		}
+		if p == cand && axeJS != "" { // candidates come on phones too
+			p.do(chromedp.EmulateViewport(390, 844, chromedp.EmulatePortrait, chromedp.EmulateMobile))
+			p.axe(axeJS, name+" at 390 px")
+			p.do(chromedp.EmulateViewport(1280, 900))
 		}
 	}
 
@@ -128,6 +139,12 @@ func TestDemoWalkthrough(t *testing.T) {
 	rec.followSearch(button(label(3, "Link")), "?saved=linked")
 	rec.contains("#lever-linked", posting)
 	shoot(rec, "job-integrations")
+	// The main recruiter pages the walkthrough passes by, for the accessibility check.
+	job := strings.TrimSuffix(urlIn(3, printed.winnow), "/integrations")
+	for _, pg := range []struct{ path, name string }{{job, "job"}, {job + "/edit", "job-editor"}, {printed.winnow + "/settings/members", "settings-members"}} {
+		rec.do(chromedp.Navigate(pg.path))
+		shoot(rec, pg.name)
+	}
 
 	// 4. Apply in the sandbox; its opportunity page shows the invitation's tag and note.
 	lev.do(chromedp.Navigate(urlIn(4, printed.lever)))
@@ -184,6 +201,13 @@ func TestDemoWalkthrough(t *testing.T) {
 	cand.followSearch(button(label(6, "Submit")), "/thanks")
 	cand.text("h1", "Thank you, Grace!")
 	shoot(cand, "candidate-thanks")
+	// The candidate's other pages: opting out of a submitted application, a link
+	// that is not one, asking for a new link.
+	for _, pg := range []struct{ path, name string }{{link + "/opt-out", "candidate-opt-out"},
+		{printed.winnow + "/c/not-a-real-link", "candidate-broken-link"}, {printed.winnow + "/c/new-link", "candidate-new-link"}} {
+		cand.do(chromedp.Navigate(pg.path))
+		shoot(cand, pg.name)
+	}
 	cand.noExceptions()
 	lev.opportunity(opp, "CP-InProg", "New applicant", "Winnow: Submitted for Backend Engineer; in review by the job team.")
 	lev.hasNote("Winnow: Started the qualification for Backend Engineer.")
@@ -199,6 +223,8 @@ func TestDemoWalkthrough(t *testing.T) {
 	rec.contains("ul.reviews", "Clear thinking about latency.")
 	rec.followSearch(button(label(7, "Mark")), "")
 	shoot(rec, "applicant-qualified")
+	rec.do(chromedp.Navigate(printed.winnow + "/applicants"))
+	shoot(rec, "applicants")
 
 	// 8. Lever shows the outcome: the tag, the note, the stage.
 	lev.opportunity(opp, "CP-Qual", "On-site interview", "Winnow: Qualified for Backend Engineer.")
