@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"winnow/internal/leversandbox"
 )
 
 // TestDemoWalkthrough does, in a real headless Chromium, exactly what winnow demo
@@ -36,12 +38,16 @@ func TestDemoWalkthrough(t *testing.T) {
 	t.Logf("screenshots: %s", shots)
 
 	out := &syncBuffer{}
-	d, err := startDemo(context.Background(), demoOptions{Dir: filepath.Join(t.TempDir(), "demo-data"), Addr: "127.0.0.1:0", LogLevel: "warn"},
-		env{stdout: out, stderr: testWriter{t}, getenv: func(string) string { return "" }})
+	opts := demoOptions{Dir: filepath.Join(t.TempDir(), "demo-data"), Addr: "127.0.0.1:0", LogLevel: "warn"}
+	e := env{stdout: out, stderr: testWriter{t}, getenv: func(string) string { return "" }}
+	d, err := startDemo(context.Background(), opts, e)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		if d == nil {
+			return
+		}
 		if err := d.Close(); err != nil {
 			t.Errorf("close the demo: %v", err)
 		}
@@ -231,6 +237,34 @@ func TestDemoWalkthrough(t *testing.T) {
 	shoot(lev, "sandbox-opportunity-qualified")
 	rec.noExceptions()
 	lev.noExceptions()
+
+	// Ctrl-C, and the same command again, on other ports: the connection, the link and
+	// the webhooks still work, so a new application is invited and tagged in Lever.
+	if err := d.Close(); err != nil {
+		t.Fatalf("stop the demo: %v", err)
+	}
+	d = nil
+	if d, err = startDemo(context.Background(), opts, e); err != nil {
+		t.Fatalf("run the demo again: %v", err)
+	}
+	if !d.Reused || d.BaseURL() == printed.winnow {
+		t.Fatalf("second run: reused %v at %s, first at %s", d.Reused, d.BaseURL(), printed.winnow)
+	}
+	a, err := d.Sandbox.Apply(leversandbox.ApplyInput{PostingID: d.Posting, Name: "Alan Turing", Email: "alan@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, _ := d.Sandbox.Opportunity(a.OpportunityID)
+		if strings.Join(st.Tags, " ") == "CP-Sent" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a restart, the new application is not tagged CP-Sent: %+v\ndeliveries: %+v", st, d.Sandbox.Deliveries())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // followSearch clicks the element the XPath query finds and waits for the page it
