@@ -42,6 +42,12 @@ func (d *demo) seed(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin: %w", err)
 	}
+	// The password printed must sign in: an admin whose password file was lost or
+	// edited would otherwise be locked out with no word why.
+	if err := password.Check(admin.PasswordHash, pw); err != nil {
+		return fmt.Errorf("the password in %s does not sign %s in (the file was changed or replaced): start over with --reset",
+			filepath.Join(d.Dir, demoPasswordFile), demoAdminEmail)
+	}
 	d.Admin = admin
 	jobs, err := store.ListFunnels(ctx, admin.OrgID, winnow.FunnelFilter{})
 	if err != nil {
@@ -114,7 +120,7 @@ Sign in as %[4]s: email %[5]s, password %[6]s
    "Submit application". Keep that tab: it is the candidate's opportunity in Lever.
 5. Open the invitation in the mail viewer, %[1]s/settings/mail
    (no email leaves this machine): click "%[11]s"
-   and open the link in its text in a private window (candidates have no account).
+   and open the link in its text (candidates need no account: any browser tab will do).
 6. Complete the funnel as the candidate: "Start", answer the questions ("No" to
    "Can you work in the EU?" ends the application: that is the knockout), write the
    homework, record the video in the browser or upload any video file, clicking

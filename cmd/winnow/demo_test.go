@@ -154,6 +154,14 @@ func TestDemoCommand(t *testing.T) {
 		t.Fatal("the second run changed the secret key")
 	}
 
+	// A lost password file is said, not printed anew: the new one would not sign in.
+	os.Remove(filepath.Join(dir, demoPasswordFile))
+	var o, e bytes.Buffer
+	err = run(context.Background(), []string{"demo", "--data", dir, "--addr", "127.0.0.1:0"}, nil, &o, &e, func(string) string { return "" })
+	if err == nil || !strings.Contains(err.Error(), "--reset") {
+		t.Fatalf("demo without its password file: %v\n%s", err, o.String())
+	}
+
 	r, out = startDemoCommand(t, "--data", dir, "--reset")
 	third := parseWalkthrough(t, out)
 	if !strings.Contains(out, "First run") || third.password == first.password || third.job == first.job {
