@@ -231,6 +231,9 @@ func TestDemoWalkthrough(t *testing.T) {
 	shoot(rec, "applicant-qualified")
 	rec.do(chromedp.Navigate(printed.winnow + "/applicants"))
 	shoot(rec, "applicants")
+	rec.do(chromedp.Navigate(printed.winnow + "/jobs"))
+	rec.contains("table.jobs", demoJobTitle)
+	shoot(rec, "jobs-after")
 
 	// 8. Lever shows the outcome: the tag, the note, the stage.
 	lev.opportunity(opp, "CP-Qual", "On-site interview", "Winnow: Qualified for Backend Engineer.")
