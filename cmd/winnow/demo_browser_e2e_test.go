@@ -223,11 +223,13 @@ func TestDemoWalkthrough(t *testing.T) {
 	rec.do(chromedp.Navigate(urlIn(7, printed.winnow)))
 	shoot(rec, "review-queue")
 	rec.followSearch(button(label(7, "Review")), "")
+	rec.contains("h1", "Applicant #") // blind until the decision, as step 7 says
 	shoot(rec, "applicant")
 	rec.do(chromedp.Click(chromedp.CSS(`.review-form input[name=score][value="4"]`)), chromedp.SendKeys(chromedp.ID("comment"), "Clear thinking about latency."))
 	rec.followSearch(button(label(7, "Save")), "")
 	rec.contains("ul.reviews", "Clear thinking about latency.")
 	rec.followSearch(button(label(7, "Mark")), "")
+	rec.contains("h1", "Grace Hopper")
 	shoot(rec, "applicant-qualified")
 	rec.do(chromedp.Navigate(printed.winnow + "/applicants"))
 	shoot(rec, "applicants")

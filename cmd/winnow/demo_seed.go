@@ -119,14 +119,16 @@ Sign in as %[4]s: email %[5]s, password %[6]s
    fill in "Full name" and "Email" (any address: nothing is sent) and click
    "Submit application". Keep that tab: it is the candidate's opportunity in Lever.
 5. Open the invitation in the mail viewer, %[1]s/settings/mail
-   (no email leaves this machine): click "%[11]s"
-   and open the link in its text (candidates need no account: any browser tab will do).
+   (no email leaves this machine; reload if it is not there yet): click
+   "%[11]s" and open the link in its text
+   (candidates need no account: any browser tab will do).
 6. Complete the funnel as the candidate: "Start", answer the questions ("No" to
    "Can you work in the EU?" ends the application: that is the knockout), write the
    homework, record the video in the browser or upload any video file, clicking
    "Save and continue" after each step, then "Submit my application".
 7. Review and decide: open %[1]s/jobs/%[7]s/review, click "Review",
-   choose a score and click "Save review", then "Mark qualified".
+   choose a score and click "Save review", then "Mark qualified". Review is blind:
+   the card says "Applicant #…" instead of the name until you decide.
 8. Watch Lever: reload the opportunity page in the sandbox (all of them are at
    %[2]s/ui/opportunities). After step 4 it is tagged CP-Sent, once the
    candidate starts CP-InProg, after step 7 CP-Qual and in the stage "On-site interview",
