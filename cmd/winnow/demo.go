@@ -128,7 +128,10 @@ func startDemo(ctx context.Context, o demoOptions, e env) (_ *demo, err error) {
 	}
 	d.Main = NewMain(cfg, newLogger(cfg, e.stderr))
 	if err := d.Main.Run(ctx); err != nil {
-		return nil, fmt.Errorf("%w (choose another address with --addr)", err)
+		if opErr := (*net.OpError)(nil); errors.As(err, &opErr) && opErr.Op == "listen" {
+			return nil, fmt.Errorf("%w (choose another address with --addr)", err)
+		}
+		return nil, err
 	}
 	// The webhooks Winnow registered in an earlier run point at that run's address.
 	sb.RepointWebhooks(winnow.LeverWebhookPath, cfg.BaseURL)
@@ -150,8 +153,10 @@ func (d *demo) Close() error {
 	return errors.Join(errs...)
 }
 
-// BaseURL is Winnow's URL; SandboxURL the sandbox's.
-func (d *demo) BaseURL() string    { return d.Main.Config.BaseURL }
+// BaseURL is Winnow's URL, known once it listens.
+func (d *demo) BaseURL() string { return d.Main.Config.BaseURL }
+
+// SandboxURL is the Lever sandbox's URL.
 func (d *demo) SandboxURL() string { return d.Sandbox.URL() }
 
 // demoLeverAddr is the sandbox's address: the one asked for, else the loopback port
