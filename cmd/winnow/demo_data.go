@@ -17,6 +17,7 @@ const (
 	demoKeyFile      = "secret-key"         // WINNOW_SECRET_KEY of the demo, mode 0600
 	demoPasswordFile = "admin-password"     // the admin's password, reprinted each run, mode 0600
 	demoSandboxFile  = "lever-sandbox.json" // the Lever sandbox's state
+	demoJobFile      = "sample-job-id"      // the ID of the sample job the walkthrough names
 )
 
 const demoMarkerText = `This folder holds the data of "winnow demo": a SQLite database, uploads, the

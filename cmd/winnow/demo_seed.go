@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"strings"
 
 	"winnow"
 	"winnow/internal/leversandbox"
@@ -49,18 +51,22 @@ func (d *demo) seed(ctx context.Context) error {
 			filepath.Join(d.Dir, demoPasswordFile), demoAdminEmail)
 	}
 	d.Admin = admin
-	jobs, err := store.ListFunnels(ctx, admin.OrgID, winnow.FunnelFilter{})
-	if err != nil {
-		return err
-	}
-	for _, f := range jobs {
-		if f.Title == demoJobTitle {
-			d.Funnel = f
+	// The sample job is found by the ID kept in the data folder, so one renamed or
+	// edited in the meantime is the one the walkthrough names, not a second copy.
+	jobFile := filepath.Join(d.Dir, demoJobFile)
+	if id, err := os.ReadFile(jobFile); err == nil {
+		f, err := store.FindFunnelByID(ctx, admin.OrgID, strings.TrimSpace(string(id)))
+		if err != nil && winnow.ErrorCode(err) != winnow.ENOTFOUND {
+			return err
 		}
+		d.Funnel = f
 	}
 	if d.Funnel == nil {
 		d.Funnel = demoJob(admin)
 		if err := store.CreateFunnel(ctx, d.Funnel); err != nil {
+			return fmt.Errorf("sample job: %w", err)
+		}
+		if err := os.WriteFile(jobFile, []byte(d.Funnel.ID+"\n"), 0o644); err != nil {
 			return fmt.Errorf("sample job: %w", err)
 		}
 	}
