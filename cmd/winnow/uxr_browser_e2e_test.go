@@ -32,6 +32,7 @@ func TestBrowserRecruiterPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshots: %s", dir)
+	axeScript = loadAxe(t)
 
 	m := MustStart(t, testEnv(t, dbtest.SQLite.URL(t)))
 	ctx := context.Background()
@@ -102,11 +103,10 @@ func TestBrowserRecruiterPages(t *testing.T) {
 	rec.text(`.results tbody tr:nth-child(1) td:nth-child(2)`, "Bob Baker <bob@example.com>")
 	rec.text(`.results tbody tr:nth-child(2) .copy-button`, "Copy")
 	rec.do(chromedp.Click(chromedp.CSS(`.results tbody tr:nth-child(2) .copy-button`)))
-	if got, err := chromedp.Run(rec.ctx, chromedp.PollFunction[string](`() => {
-		const b = document.querySelector(".results tbody tr:nth-child(2) .copy-button");
-		return b.textContent !== "Copy" ? b.textContent : "";
-	}`, chromedp.WithPollingTimeout(5*time.Second))); err != nil || got != "Copied" {
-		rec.fail("the copy button says Copied", fmt.Errorf("%q, %v", got, err))
+	if got, err := chromedp.Run(rec.ctx, chromedp.PollFunction[string](`() =>
+		document.querySelector(".results tbody tr:nth-child(2) .copy-status").textContent`,
+		chromedp.WithPollingTimeout(5*time.Second))); err != nil || got != "Copied" {
+		rec.fail("the copy button's status says Copied", fmt.Errorf("%q, %v", got, err))
 	}
 	if names, err := chromedp.Run(rec.ctx, chromedp.Text(chromedp.CSS("#applicants table"))); err != nil ||
 		strings.Contains(names, "Bob") || strings.Contains(names, "Carla") {
@@ -153,12 +153,16 @@ func TestBrowserRecruiterPages(t *testing.T) {
 	rec.noExceptions()
 }
 
-// shoot saves screenshots of the tab's whole page at 1280x900 and 390x844 into dir, as
+// axeScript is axe-core for shoot to check each page with, "" when not installed.
+var axeScript string
+
+// shoot checks the page with axe-core (when installed) and saves screenshots of the tab's whole page at 1280x900 and 390x844 into dir, as
 // name-1280.png and name-390.png. The viewport is stretched to the page's height rather
 // than using a beyond-the-viewport capture, which leaves sandboxed frames (the email
 // previews) blank.
 func shoot(p *tab, dir, name string) {
 	p.t.Helper()
+	p.axe(axeScript, name)
 	for _, size := range [][2]int64{{390, 844}, {1280, 900}} {
 		err := chromedp.Do(p.ctx, chromedp.EmulateViewport(size[0], size[1]))
 		var height int64
