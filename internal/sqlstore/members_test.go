@@ -24,7 +24,7 @@ func testMembers(t *testing.T, e engine) {
 	org, other := mustOrg(t, env), mustOrg(t, env)
 	admin := mustUser(t, env, org, winnow.RoleAdmin)
 	bob := mustUser(t, env, org, winnow.RoleMember)
-	f := mustFunnel(t, env, org, nil)
+	f := mustFunnel(t, env, org, func(f *winnow.Funnel) { f.Team = []string{bob.ID, admin.ID} })
 	a := mustSubmitted(t, env, f)
 	if err := env.Store.SaveReview(ctx, &winnow.Review{OrgID: org.ID, ApplicantID: a.ID, ReviewerID: bob.ID, Score: 3}); err != nil {
 		t.Fatal(err)
@@ -80,6 +80,9 @@ func testMembers(t *testing.T, e engine) {
 	}
 	if rs, err := env.Store.ListReviews(ctx, org.ID, a.ID); err != nil || len(rs) != 1 || rs[0].ReviewerID != bob.ID {
 		t.Fatalf("reviews after the removal: %v, %v", rs, err)
+	}
+	if got, err := env.Store.FindFunnelByID(ctx, org.ID, f.ID); err != nil || got.OnTeam(bob.ID) || !got.OnTeam(admin.ID) {
+		t.Fatalf("the job team after the removal: %+v, %v", got, err)
 	}
 
 	// Renaming, and a new password that ends the other sessions.
