@@ -64,6 +64,9 @@ type StepPage struct {
 	Heading string
 	Action  string   // where the form posts
 	Errors  []string // what must be fixed, listed at the top
+	Submit  string   // the label of the form's button
+	// Back leads to the review without saving, when the step is edited from there.
+	Back string
 }
 
 // QuestionsPage is the form of a questions step.
@@ -173,6 +176,7 @@ type ReviewPage struct {
 // ReviewStep is one step's answers on the review page.
 type ReviewStep struct {
 	Number  int
+	Edit    string // the step's form, to change its answers
 	Title   string
 	Kind    winnow.StepKind
 	Answers []ReviewAnswer
