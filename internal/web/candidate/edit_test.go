@@ -88,3 +88,37 @@ func TestSubmitJudgesKnockoutsAgain(t *testing.T) {
 		}
 	})
 }
+
+// TestRecordingLength checks the length the recorder measured: it is stored with the
+// recording, and a length that is not a number, not positive or longer than the
+// step allows is refused with nothing stored.
+func TestRecordingLength(t *testing.T) {
+	t.Parallel()
+	dbtest.Engines(t, func(t *testing.T, eng dbtest.Engine) {
+		e := newEnv(t, eng, nil)
+		a := e.mustApplicant(stepVideo) // answers of up to 90 s
+		c := "/c/" + a.Token
+		wantPage(t, e.post(c+"/start", nil), http.StatusSeeOther, c+"/steps/s3")
+		wantPage(t, e.get(c+"/steps/s3"), http.StatusOK, "", "<strong>Who sees it:</strong> the team at "+e.org.Name,
+			"data-device-check", "Check your camera and microphone")
+		webm := webmHead + strings.Repeat("\x00", 2000)
+		for _, bad := range []string{"Infinity", "-5", "0", "91500", "1e9"} {
+			wantPage(t, e.postMultipart(c+"/steps/s3", url.Values{"intent": {"save"}, "prompt-0-ms": {bad}},
+				file{winnow.PromptItem(0), "a.webm", strings.NewReader(webm)}), http.StatusUnprocessableEntity, "", "length could not be read")
+		}
+		if n := e.uploadRows(a); n != 0 {
+			t.Fatalf("refused lengths stored %d uploads", n)
+		}
+		wantPage(t, e.postMultipart(c+"/steps/s3", url.Values{"intent": {"save"}, "prompt-0-ms": {"65400"}},
+			file{winnow.PromptItem(0), "a.webm", strings.NewReader(webm)}), http.StatusNoContent, "")
+		wantPage(t, e.postMultipart(c+"/steps/s3", nil, // an uploaded file: its length is unknown
+			file{winnow.PromptItem(1), "b.webm", strings.NewReader(webm)}), http.StatusSeeOther, c+"/review")
+		ans := e.answers(a)["s3"]
+		for item, want := range map[string]int64{winnow.PromptItem(0): 65400, winnow.PromptItem(1): 0} {
+			u, err := e.store.FindUpload(t.Context(), a.OrgID, ans.Files[item])
+			if err != nil || u.DurationMs != want {
+				t.Fatalf("upload of %s = %+v, %v; want a length of %d ms", item, u, err, want)
+			}
+		}
+	})
+}
