@@ -122,3 +122,34 @@ func TestRecordingLength(t *testing.T) {
 		}
 	})
 }
+
+// TestThanksSaysWhatHappens checks that the thank-you page promises only the email the
+// job's closing messages will send: none by default, the outcome when both are on.
+func TestThanksSaysWhatHappens(t *testing.T) {
+	t.Parallel()
+	dbtest.Engines(t, func(t *testing.T, eng dbtest.Engine) {
+		e := newEnv(t, eng, nil)
+		submit := func() response {
+			a := e.mustApplicant(stepQuestions, stepHomework)
+			c := "/c/" + a.Token
+			wantPage(t, e.post(c+"/start", nil), http.StatusSeeOther, c+"/steps/s1")
+			wantPage(t, e.post(c+"/steps/s1", goodAnswers()), http.StatusSeeOther, c+"/steps/s2")
+			wantPage(t, e.postMultipart(c+"/steps/s2", url.Values{"text": {"Done."}}), http.StatusSeeOther, c+"/review")
+			wantPage(t, e.post(c+"/submit", nil), http.StatusSeeOther, c+"/thanks")
+			return e.get(c + "/thanks")
+		}
+		r := submit()
+		wantPage(t, r, http.StatusOK, "", "will review it and contact you if they would like to take it further")
+		if strings.Contains(r.body, "by email") {
+			t.Fatalf("with closing emails off the page promises an email:\n%s", r.body)
+		}
+		for _, k := range []winnow.EmailKind{winnow.EmailQualified, winnow.EmailUnqualified} {
+			tpl := winnow.DefaultTemplate(e.org.ID, k)
+			tpl.Enabled, tpl.Source = true, winnow.SourceOrg
+			if err := e.store.SaveTemplate(t.Context(), tpl); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wantPage(t, submit(), http.StatusOK, "", "will review it and let you know the outcome by email")
+	})
+}

@@ -34,7 +34,7 @@ type LandingPage struct {
 	Description string
 	Steps       []StepSummary
 	Estimate    string
-	Deadline    string
+	Deadline    Moment
 }
 
 // StepSummary is one step as the landing page lists it.
@@ -194,7 +194,11 @@ type StatusPage struct {
 	Kind     string // thanks, submitted, complete, ended, opted_out, expired, new_link or link_requested
 	Heading  string
 	Message  string
-	Deadline string
+	// Deadline is shown after the message on the expired page.
+	Deadline Moment
+	// ReplyTo is the company's address for candidates, offered where the page asks
+	// them to get in touch; empty when the company set none.
+	ReplyTo string
 	// OfferNewLink shows the "Send me a new link" form, for invitations that ended.
 	OfferNewLink bool
 	// NewLinkError explains why a "Send me a new link" request was not taken.
