@@ -191,9 +191,9 @@ type ReviewAnswer struct {
 // StatusPage says where the candidate stands when there is nothing to fill in.
 type StatusPage struct {
 	Chrome
-	Kind     string // thanks, submitted, complete, ended, opted_out, expired, new_link or link_requested
-	Heading  string
-	Message  string
+	Kind    string // thanks, submitted, complete, ended, opted_out, expired, new_link or link_requested
+	Heading string
+	Message string
 	// Deadline is shown after the message on the expired page.
 	Deadline Moment
 	// ReplyTo is the company's address for candidates, offered where the page asks
