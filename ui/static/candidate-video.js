@@ -52,6 +52,7 @@
       preview.hidden = level.hidden = done.hidden = true;
       start.hidden = false;
       busy = false;
+      if (!/c-ok/.test(note.className)) note.textContent = "";
     }
     start.addEventListener("click", function () {
       if (busy) return;

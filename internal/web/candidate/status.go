@@ -78,7 +78,10 @@ func (h *Handler) statusPage(w http.ResponseWriter, r *http.Request, v *visit, s
 		if v.a.Reason == optOutReason {
 			p.Heading = "You have withdrawn your application"
 			p.Message = fmt.Sprintf("You told us you are no longer interested in %s, so we won't send you any more reminders. If that was a mistake, please contact %s.", job, company)
-			p.ReplyTo = v.org.ReplyTo
+			if p.ReplyTo = v.org.ReplyTo; p.ReplyTo != "" {
+				// The page's contact line says how to reach them.
+				p.Message = fmt.Sprintf("You told us you are no longer interested in %s, so we won't send you any more reminders.", job)
+			}
 		}
 	case string(stateClosed):
 		p.Heading = "This application is closed"

@@ -46,7 +46,7 @@ func TestOptOut(t *testing.T) {
 				if err := e.store.SetOrgReplyTo(t.Context(), e.org.ID, "jobs@acme.example"); err != nil {
 					t.Fatal(err)
 				}
-				wantPage(t, e.get(c), http.StatusOK, "", "You have withdrawn your application", `<a href="mailto:jobs@acme.example">jobs@acme.example</a>`)
+				wantPage(t, e.get(c), http.StatusOK, "", "You have withdrawn your application", `write to `+e.org.Name+` at <a href="mailto:jobs@acme.example">jobs@acme.example</a>.`)
 				wantPage(t, e.get(c+"/opt-out"), http.StatusOK, "", "You have withdrawn your application")
 				for _, path := range []string{"/start", "/opt-out", "/submit", "/steps/s1"} {
 					wantPage(t, e.post(c+path, goodAnswers()), http.StatusConflict, "", "You have withdrawn your application")
