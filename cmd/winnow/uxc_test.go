@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"winnow/internal/dbtest"
 
@@ -95,8 +96,12 @@ func TestReplyToSetting(t *testing.T) {
 	if err := m.Store.CreateFunnel(ctx, f); err != nil {
 		t.Fatal(err)
 	}
-	mustInvite(t, m, f, "Ada Lovelace", "ada@example.com") // its reminders are scheduled
+	ada := mustInvite(t, m, f, "Ada Lovelace", "ada@example.com") // its reminders are scheduled
 	b := signedIn(t, m, "admin@acme.test")
+	// The invitation's deadline is written for the viewer's zone, UTC until the script runs.
+	if s, body := b.get("/applicants/" + ada.ID); s != 200 || !strings.Contains(body, `<time datetime="`+ada.Deadline.UTC().Format(time.RFC3339)+`" data-local-time>`+winnow.FormatDeadline(ada.Deadline)+`</time>`) {
+		t.Fatalf("applicant card's deadline: %d\n%s", s, body)
+	}
 	s, body := b.get("/settings/emails")
 	if s != 200 || !has(t, body, `form[action="/settings/emails/reply-to"] input[name="reply_to"][value=""]`) ||
 		!strings.Contains(body, "<strong>Scheduled</strong> emails are reminders waiting for their day") {

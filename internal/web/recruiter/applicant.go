@@ -32,9 +32,10 @@ type CardPage struct {
 
 // InvitationView is the open invitation on the card.
 type InvitationView struct {
-	Deadline string
-	Expired  bool
-	HasEmail bool
+	Deadline   string
+	DeadlineAt time.Time // for the viewer's own time zone (see localTime)
+	Expired    bool
+	HasEmail   bool
 }
 
 // AnswerStep is one step of the applicant's funnel with what they answered.
@@ -201,7 +202,7 @@ func (h *Handler) renderCard(w http.ResponseWriter, r *http.Request, status int,
 		page.Notice = cardNotices[r.URL.Query().Get("done")]
 	}
 	if u.IsAdmin() && a.AwaitsSubmission() {
-		page.Invitation = &InvitationView{Deadline: winnow.FormatDeadline(a.Deadline), Expired: a.Expired(h.Clock.Now()), HasEmail: a.Email != ""}
+		page.Invitation = &InvitationView{Deadline: winnow.FormatDeadline(a.Deadline), DeadlineAt: a.Deadline, Expired: a.Expired(h.Clock.Now()), HasEmail: a.Email != ""}
 	}
 	// The link opens the candidate's own pages, which greet them by name, so it stays
 	// hidden under blind review; the inviter saw it when inviting.
