@@ -70,6 +70,12 @@
   forms.forEach(function (f) {
     f.addEventListener("submit", function (e) {
       if (f.proceed) { leaving = true; return; }
+      // A step typed into "Add a step" is not added by saving something else: say so.
+      var started = forms.some(function (o) { return o !== f && !o.hasAttribute("data-autosave") && dirty(o); });
+      if (started && !window.confirm("The step you started under \"Add a step\" has not been added yet, and what you typed there will be lost. Continue?")) {
+        e.preventDefault();
+        return;
+      }
       var others = forms.filter(function (o) { return o !== f && o.hasAttribute("data-autosave") && dirty(o); });
       if (!others.length) { leaving = true; return; }
       e.preventDefault();
