@@ -127,3 +127,32 @@ func TestReplyToSetting(t *testing.T) {
 		t.Fatalf("a member changed the reply-to: %d", s)
 	}
 }
+
+// TestNotReached checks the applicant card of an application that ended at a
+// knockout: steps never reached say so, rather than "Not answered yet".
+func TestNotReached(t *testing.T) {
+	t.Parallel()
+	m := MustStart(t, testEnv(t, dbtest.SQLite.URL(t)))
+	ctx := context.Background()
+	admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
+	f := MustFunnel(t, m, &winnow.Funnel{OrgID: admin.OrgID, Title: "Field Engineer", Status: winnow.FunnelOpen, Team: []string{admin.ID}, Steps: []winnow.Step{
+		{Kind: winnow.StepQuestions, Questions: []winnow.Question{{Text: "Ready?", Type: winnow.QuestionYesNo}}},
+		{Kind: winnow.StepHomework, Homework: &winnow.Homework{Instructions: "Write.", AcceptText: true}}}})
+	open := mustInvite(t, m, f, "Ada Lovelace", "ada@example.com")
+	ended := mustInvite(t, m, f, "Bob Stone", "bob@example.com")
+	for _, fn := range []func(*winnow.Applicant) (winnow.Event, error){
+		func(a *winnow.Applicant) (winnow.Event, error) { return a.Start(time.Now()) },
+		func(a *winnow.Applicant) (winnow.Event, error) { return a.Disqualify(time.Now(), "Not ready", "") },
+	} {
+		if _, err := m.Store.TransitionApplicant(ctx, ended.OrgID, ended.ID, fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := signedIn(t, m, "admin@acme.test")
+	if s, body := b.get("/applicants/" + ended.ID); s != 200 || strings.Count(body, "Not reached.") != 2 || strings.Contains(body, "Not answered yet") {
+		t.Fatalf("ended applicant's card: %d\n%s", s, body)
+	}
+	if s, body := b.get("/applicants/" + open.ID); s != 200 || strings.Count(body, "Not answered yet.") != 2 || strings.Contains(body, "Not reached") {
+		t.Fatalf("open applicant's card: %d\n%s", s, body)
+	}
+}
