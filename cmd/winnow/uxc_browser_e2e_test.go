@@ -232,6 +232,17 @@ func TestBrowserEditAndEditor(t *testing.T) {
 		rec.fail("the copy's title", err)
 	}
 	shoot(rec, "editor-copy")
+	// A change the server refuses stops the save of another card, and says why.
+	rec.do(chromedp.Clear(chromedp.ID("title")), chromedp.SendKeys(chromedp.ID("title"), " "),
+		chromedp.Click(chromedp.CSS(`#team button[type=submit]`)))
+	waitFor(rec, "the refused change is named", `() => { const s = document.getElementById("editor-status");
+		return !s.hidden && s.textContent.includes("Your changes to Details were not saved: Job title is required."); }`)
+	shoot(rec, "editor-refused")
+	// Undoing the change leaves nothing unsaved, so the page is left without a question.
+	if !eval(rec, "undo the title", `(() => { const t = document.getElementById("title"); t.value = "Copy of Field Engineer II";
+		t.dispatchEvent(new Event("input", {bubbles: true})); return !document.querySelector("#details .unsaved"); })()`) {
+		rec.fail("undoing the change left it marked unsaved", nil)
+	}
 
 	// Settings → Emails, and the applicant pages reviewers see.
 	rec.do(chromedp.Navigate(base + "/settings/emails"))

@@ -58,7 +58,7 @@
         var msg = "";
         try {
           var doc = new DOMParser().parseFromString(html, "text/html");
-          var err = doc.querySelector("[role=alert].error, #error-message");
+          var err = doc.querySelector(".error[role=alert]:not(#editor-status), #error-message");
           if (err) msg = err.textContent.trim();
         } catch (e) { /* keep the generic message */ }
         throw new Error("Your changes to " + label(f) + " were not saved" + (msg ? ": " + msg : ".") +
