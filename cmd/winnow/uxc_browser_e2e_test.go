@@ -27,7 +27,8 @@ import (
 // deadlines are shown in the browser's time zone.
 //
 // Every changed page is saved at 1280×900 and 390×844 in WINNOW_TEST_SCREENSHOTS (or
-// the test's temp dir); the path is logged.
+// the test's temp dir; the path is logged) and checked with axe-core when it is
+// installed (npm ci --prefix tools/a11y).
 func TestBrowserEditAndEditor(t *testing.T) {
 	exe := os.Getenv("WINNOW_TEST_CHROMIUM")
 	if exe == "" {
@@ -62,6 +63,7 @@ func TestBrowserEditAndEditor(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	browser := startChromium(ctx, t, exe)
+	axeJS := loadAxe(t)
 	berlin := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Europe/Berlin"})
 		return err
@@ -81,6 +83,12 @@ func TestBrowserEditAndEditor(t *testing.T) {
 			path := filepath.Join(shots, "uxc-"+name+"-"+size.suffix+".png")
 			if err := os.WriteFile(path, img, 0o644); err != nil {
 				t.Fatal(err)
+			}
+			// axe-core once a page, to stay quick: candidate pages as phones show them,
+			// recruiter pages on a desktop; a second state of a page checked already is skipped.
+			if size.suffix == map[bool]string{true: "390", false: "1280"}[strings.HasPrefix(name, "candidate-")] &&
+				name != "candidate-video-saved" && name != "editor-saved" {
+				p.axe(axeJS, name+" at "+size.suffix+" px")
 			}
 		}
 		p.do(chromedp.EmulateViewport(1280, 900))
