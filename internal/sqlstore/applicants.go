@@ -80,6 +80,9 @@ func (s *Store) createApplicantTx(ctx context.Context, tx *sql.Tx, a *winnow.App
 	if err := s.insertEvent(ctx, tx, &ev); err != nil {
 		return nil, err
 	}
+	if err := refreshInsight(ctx, tx, na.OrgID, na.ID); err != nil {
+		return nil, err
+	}
 	if err := s.applicantChanged(ctx, tx, &na, &ev); err != nil {
 		return nil, err
 	}
@@ -238,6 +241,9 @@ func (s *Store) transitionTx(ctx context.Context, tx *sql.Tx, orgID, id string, 
 		ev.At = a.UpdatedAt
 	}
 	if err := s.insertEvent(ctx, tx, &ev); err != nil {
+		return nil, nil, err
+	}
+	if err := refreshInsight(ctx, tx, orgID, id); err != nil {
 		return nil, nil, err
 	}
 	if err := s.applicantChanged(ctx, tx, a, &ev); err != nil {
