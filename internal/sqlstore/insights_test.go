@@ -76,7 +76,9 @@ func (w insightsWorld) decide(a *winnow.Applicant, at time.Time, outcome string)
 }
 
 func (w insightsWorld) optOut(a *winnow.Applicant, at time.Time) {
-	w.move(a, at, func(x *winnow.Applicant, now time.Time) (winnow.Event, error) { return x.OptOut(now, "changed my mind") })
+	w.move(a, at, func(x *winnow.Applicant, now time.Time) (winnow.Event, error) {
+		return x.OptOut(now, "changed my mind")
+	})
 }
 
 // answer saves the applicant's step; completed says whether the step was completed.
@@ -209,7 +211,7 @@ func testJobInsights(t *testing.T, e engine) {
 	wantEqual(t, "time to start", in.TimeToStart, winnow.Durations{Count: 5, Median: 7200, P90: 259200})
 	wantEqual(t, "time to submit", in.TimeToSubmit, winnow.Durations{Count: 2, Median: 1800, P90: 7200})
 	wantEqual(t, "time to decide", in.TimeToDecide, winnow.Durations{Count: 2, Median: 86400, P90: 172800})
-	wantEqual(t, "starts after reminders", in.StartsAfterReminders, []winnow.ReminderStarts{{0, 4}, {1, 1}})
+	wantEqual(t, "starts after reminders", in.StartsAfterReminders, []winnow.ReminderStarts{{Reminders: 0, Started: 4}, {Reminders: 1, Started: 1}})
 	wantEqual(t, "reviews", in.Reviews, winnow.ReviewInsights{
 		Reviewers: []winnow.ReviewerInsight{
 			{ID: r1.ID, Name: r1.Name, Scores: 2, AverageScore: 3.5},

@@ -82,19 +82,19 @@ func rangeQuery(from, to string, compare bool) string {
 // JobInsightsPage is the data of a job's Insights page.
 type JobInsightsPage struct {
 	render.Base
-	Funnel   *winnow.Funnel
-	Range    RangeForm
-	Now      *winnow.JobInsights
-	Prev     *winnow.JobInsights // nil unless comparing
-	Stats    []InsightStat
-	FunnelChart  *BarChart
-	Dropoff  *BarChart
-	Knockout *BarChart
-	Times    *BarChart
-	Reminder *BarChart
-	Spread   *BarChart
-	Review   *DataTable
-	JSONURL  string
+	Funnel      *winnow.Funnel
+	Range       RangeForm
+	Now         *winnow.JobInsights
+	Prev        *winnow.JobInsights // nil unless comparing
+	Stats       []InsightStat
+	FunnelChart *BarChart
+	Dropoff     *BarChart
+	Knockout    *BarChart
+	Times       *BarChart
+	Reminder    *BarChart
+	Spread      *BarChart
+	Review      *DataTable
+	JSONURL     string
 }
 
 // InsightStat is a headline figure with its change from the previous period.
