@@ -230,12 +230,12 @@ func (s *Store) reviewInsights(ctx context.Context, ri *winnow.ReviewInsights, a
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("insights: review spread: %w", err)
 	}
-	rows, err = s.db.db.QueryContext(ctx, `SELECT r.reviewer_id, u.name, COUNT(*), COALESCE(SUM(r.score), 0)
+	rows, err = s.db.db.QueryContext(ctx, `SELECT r.reviewer_id, CASE WHEN u.name = '' THEN u.email ELSE u.name END, COUNT(*), COALESCE(SUM(r.score), 0)
 		FROM applicant_insights i
 		JOIN reviews r ON r.org_id = i.org_id AND r.applicant_id = i.applicant_id
 		JOIN users u ON u.org_id = r.org_id AND u.id = r.reviewer_id
 		WHERE i.org_id = $1 AND i.funnel_id = $2 AND i.invited_s >= $3 AND i.invited_s < $4 AND i.review_n > 0
-		GROUP BY r.reviewer_id, u.name`, args...)
+		GROUP BY r.reviewer_id, u.name, u.email`, args...)
 	if err != nil {
 		return fmt.Errorf("insights: reviewers: %w", err)
 	}

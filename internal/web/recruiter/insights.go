@@ -164,18 +164,17 @@ func buildJobInsights(f *winnow.Funnel, now, prev *winnow.JobInsights, base stri
 		pf = prev.Funnel
 	}
 	stages := []struct {
-		label   string
-		n, p    int
-		convLbl string
+		label string
+		n, p  int
 	}{
-		{"Invited", fc.Invited, pf.Invited, ""},
-		{"Started", fc.Started, pf.Started, "of invited"},
-		{"Submitted", fc.Submitted, pf.Submitted, "of started"},
-		{"Decided", fc.Decided, pf.Decided, "of submitted"},
-		{"Qualified", fc.Qualified, pf.Qualified, "of decided"},
+		{"Invited", fc.Invited, pf.Invited},
+		{"Started", fc.Started, pf.Started},
+		{"Submitted", fc.Submitted, pf.Submitted},
+		{"Decided", fc.Decided, pf.Decided},
+		{"Qualified", fc.Qualified, pf.Qualified},
 	}
-	ft := &DataTable{ID: "funnel", Caption: "Applicants invited in the range, by the furthest stage they ever reached",
-		Head: []string{"Stage", "Applicants", "Conversion from the stage before"}, CSVURL: csvURL("funnel")}
+	ft := &DataTable{ID: "funnel", Caption: "Applicants invited in the range who ever reached each stage; conversion is from the stage before",
+		Head: []string{"Stage", "Applicants", "Conversion"}, CSVURL: csvURL("funnel")}
 	if prev != nil {
 		ft.Head = append(ft.Head, "Previous period", "Previous conversion")
 	}
@@ -183,10 +182,10 @@ func buildJobInsights(f *winnow.Funnel, now, prev *winnow.JobInsights, base stri
 	for i, s := range stages {
 		conv, pconv := "", ""
 		if i > 0 {
-			conv = pct(s.n, stages[i-1].n) + " " + s.convLbl
+			conv = pct(s.n, stages[i-1].n)
 			pconv = pct(s.p, stages[i-1].p)
 		}
-		row := []string{s.label, strconv.Itoa(s.n), strings.TrimSpace(conv)}
+		row := []string{s.label, strconv.Itoa(s.n), conv}
 		it := barItem{label: s.label, text: strconv.Itoa(s.n), value: float64(s.n)}
 		if i > 0 {
 			it.text += " · " + pct(s.n, stages[i-1].n)

@@ -61,6 +61,7 @@ type BarRow struct {
 	PrevText  string
 	TextX     float64
 	TextY     int
+	TextIn    bool // the value is written inside the end of the bar, which is too long to follow
 	PrevTextX float64
 	PrevTextY int
 }
@@ -68,9 +69,10 @@ type BarRow struct {
 // barRowHeight is how much height a row of a bar chart takes, with and without a
 // previous-period bar.
 const (
-	barRowHeight     = 44
-	barRowHeightPrev = 56
-	barMaxWidth      = 270 // leaves room for the value after the longest bar
+	barRowHeight     = 48
+	barRowHeightPrev = 62
+	barMaxWidth      = 356
+	charWidth        = 7.6 // the width of a character of a value, roughly, at 14 px
 )
 
 // barItem is one value of a bar chart before layout.
@@ -93,14 +95,17 @@ func newBarChart(title, desc string, items []barItem, max float64, t *DataTable)
 	c := &BarChart{Title: title, Desc: desc, Table: t}
 	y := 4
 	for _, it := range items {
-		r := BarRow{Label: shorten(it.label, 52), Text: it.text, Y: y, LabelY: y + 13, BarY: y + 18}
+		r := BarRow{Label: shorten(it.label, 44), Text: it.text, Y: y, LabelY: y + 15, BarY: y + 22}
 		r.W = scale(it.value, max)
-		r.TextX, r.TextY = r.W+5, r.BarY+11
+		r.TextX, r.TextY = r.W+5, r.BarY+13
+		if tw := float64(len([]rune(it.text))) * charWidth; r.W+5+tw > chartWidth && r.W > tw+10 {
+			r.TextX, r.TextIn = r.W-5, true
+		}
 		h := barRowHeight
 		if it.prev != nil {
 			c.Legend = true
-			r.HasPrev, r.PrevY, r.PrevW, r.PrevText = true, y+36, scale(*it.prev, max), it.prevText
-			r.PrevTextX, r.PrevTextY = r.PrevW+5, r.PrevY+7
+			r.HasPrev, r.PrevY, r.PrevW, r.PrevText = true, y+42, scale(*it.prev, max), it.prevText
+			r.PrevTextX, r.PrevTextY = r.PrevW+5, r.PrevY+9
 			h = barRowHeightPrev
 		}
 		c.Rows = append(c.Rows, r)
