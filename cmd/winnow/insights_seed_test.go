@@ -78,18 +78,24 @@ func seedInsights(t *testing.T, m *Main, f *winnow.Funnel, n int, now time.Time,
 		switch kind {
 		case 1: // knocked out by the first question
 			answer(a, 0, map[string][]string{q[0].ID: {"no"}}, nil)
-			move(a, func(x *winnow.Applicant) (winnow.Event, error) { return x.Disqualify(started.Add(5*time.Minute), q[0].Knockout.Reason, "") })
+			move(a, func(x *winnow.Applicant) (winnow.Event, error) {
+				return x.Disqualify(started.Add(5*time.Minute), q[0].Knockout.Reason, "")
+			})
 			continue
 		case 2: // knocked out by the second
 			answer(a, 0, map[string][]string{q[0].ID: {"yes"}, q[1].ID: {"1"}}, nil)
-			move(a, func(x *winnow.Applicant) (winnow.Event, error) { return x.Disqualify(started.Add(5*time.Minute), q[1].Knockout.Reason, "") })
+			move(a, func(x *winnow.Applicant) (winnow.Event, error) {
+				return x.Disqualify(started.Add(5*time.Minute), q[1].Knockout.Reason, "")
+			})
 			continue
 		}
 		done := started.Add(10 * time.Minute)
 		answer(a, 0, map[string][]string{q[0].ID: {"yes"}, q[1].ID: {fmt.Sprint(3 + i%9)}, q[2].ID: {"A friend"}}, &done)
 		switch kind {
 		case 3: // declines in the homework
-			move(a, func(x *winnow.Applicant) (winnow.Event, error) { return x.OptOut(done.Add(time.Hour), "changed my mind") })
+			move(a, func(x *winnow.Applicant) (winnow.Event, error) {
+				return x.OptOut(done.Add(time.Hour), "changed my mind")
+			})
 			continue
 		case 4: // still working on it, or out of time
 			if now.After(a.Deadline) {
@@ -113,6 +119,8 @@ func seedInsights(t *testing.T, m *Main, f *winnow.Funnel, n int, now time.Time,
 			outcome = "unqualified"
 		}
 		decided := hw.Add(time.Duration(3+i%50) * time.Hour)
-		move(a, func(x *winnow.Applicant) (winnow.Event, error) { return x.Decide(decided, outcome, "Not enough field work", "") })
+		move(a, func(x *winnow.Applicant) (winnow.Event, error) {
+			return x.Decide(decided, outcome, "Not enough field work", "")
+		})
 	}
 }
