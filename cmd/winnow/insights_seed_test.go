@@ -12,7 +12,7 @@ import (
 
 // insightsJob creates an open job of org with a questions step (two knockouts and a
 // plain question) and a homework step, reviewed by team.
-func insightsJob(t *testing.T, m *Main, orgID, title string, team ...string) *winnow.Funnel {
+func insightsJob(t testing.TB, m *Main, orgID, title string, team ...string) *winnow.Funnel {
 	t.Helper()
 	three := 3.0
 	f := &winnow.Funnel{OrgID: orgID, Title: title, Status: winnow.FunnelOpen, Team: team, Cadence: winnow.DefaultCadence(),

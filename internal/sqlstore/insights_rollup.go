@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"winnow"
@@ -44,7 +47,17 @@ var insightsDDL = map[string][]string{
 			score_sum    INTEGER NOT NULL DEFAULT 0,
 			score_min    INTEGER NOT NULL DEFAULT 0,
 			score_max    INTEGER NOT NULL DEFAULT 0,
+			review_scores TEXT NOT NULL DEFAULT '',
 			PRIMARY KEY (org_id, funnel_id, invited_s, applicant_id)
+		) WITHOUT ROWID`,
+		`CREATE TABLE insight_days (
+			org_id    TEXT NOT NULL,
+			funnel_id TEXT NOT NULL,
+			day       INTEGER NOT NULL,
+			metric    TEXT NOT NULL,
+			key       TEXT NOT NULL,
+			n         INTEGER NOT NULL,
+			PRIMARY KEY (org_id, funnel_id, day, metric, key)
 		) WITHOUT ROWID`,
 		`CREATE TABLE question_insights (
 			org_id       TEXT NOT NULL,
@@ -74,7 +87,17 @@ var insightsDDL = map[string][]string{
 			score_sum    INTEGER NOT NULL DEFAULT 0,
 			score_min    INTEGER NOT NULL DEFAULT 0,
 			score_max    INTEGER NOT NULL DEFAULT 0,
+			review_scores TEXT NOT NULL DEFAULT '',
 			PRIMARY KEY (org_id, funnel_id, invited_s, applicant_id)
+		)`,
+		`CREATE TABLE insight_days (
+			org_id    TEXT NOT NULL,
+			funnel_id TEXT NOT NULL,
+			day       INTEGER NOT NULL,
+			metric    TEXT NOT NULL,
+			key       TEXT NOT NULL,
+			n         BIGINT NOT NULL,
+			PRIMARY KEY (org_id, funnel_id, day, metric, key)
 		)`,
 		`CREATE TABLE question_insights (
 			org_id       TEXT NOT NULL,
@@ -88,17 +111,10 @@ var insightsDDL = map[string][]string{
 	},
 }
 
-// The org overview counts by the week things happened, across jobs.
-var insightsIndexes = []string{
-	`CREATE INDEX applicant_insights_org_idx ON applicant_insights (org_id, invited_s)`,
-	`CREATE INDEX applicant_insights_submitted_idx ON applicant_insights (org_id, submitted_s) WHERE submitted_s IS NOT NULL`,
-	`CREATE INDEX applicant_insights_decided_idx ON applicant_insights (org_id, decided_s) WHERE decided_s IS NOT NULL`,
-}
-
 // migrateInsights creates the rollup and fills it for every applicant already stored.
 func migrateInsights(dialect string) func(ctx context.Context, tx *sql.Tx) error {
 	return func(ctx context.Context, tx *sql.Tx) error {
-		for _, q := range append(append([]string(nil), insightsDDL[dialect]...), insightsIndexes...) {
+		for _, q := range insightsDDL[dialect] {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("create insights rollup: %w", err)
 			}
@@ -152,24 +168,54 @@ func loadApplicantTx(ctx context.Context, tx *sql.Tx, orgID, id string) (*winnow
 	return a, nil
 }
 
+// insightRow is an applicant's row of applicant_insights.
+type insightRow struct {
+	funnelID                    string
+	invitedS                    int64
+	status                      string
+	started, submitted, decided sql.NullInt64
+	knockedOut                  int
+	optOut                      string
+	stepsDone, reminders        int
+	reviewN, scoreSum, lo, hi   int
+	reviewScores                string // "reviewer:score" pairs, comma-separated
+}
+
+// readInsightRow returns the applicant's rollup row, nil when there is none yet.
+func readInsightRow(ctx context.Context, tx *sql.Tx, orgID, funnelID string, invitedS int64, id string) (*insightRow, error) {
+	r := &insightRow{funnelID: funnelID, invitedS: invitedS}
+	err := tx.QueryRowContext(ctx, `SELECT status, started_s, submitted_s, decided_s, knocked_out, opt_out, steps_done,
+			reminders, review_n, score_sum, score_min, score_max, review_scores
+		FROM applicant_insights WHERE org_id = $1 AND funnel_id = $2 AND invited_s = $3 AND applicant_id = $4`,
+		orgID, funnelID, invitedS, id).Scan(&r.status, &r.started, &r.submitted, &r.decided, &r.knockedOut, &r.optOut,
+		&r.stepsDone, &r.reminders, &r.reviewN, &r.scoreSum, &r.lo, &r.hi, &r.reviewScores)
+	switch {
+	case err == sql.ErrNoRows:
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("insights: read applicant row: %w", err)
+	}
+	return r, nil
+}
+
 // refreshInsight rewrites the applicant's rollup row in tx from what is stored about
 // them: the applicant row (when each stage was reached: set once, by the transition
 // that also writes the timeline entry), the timeline (when and why they opted out),
-// their completed steps, the reminders sent before they started and their reviews.
+// their completed steps, the reminders sent before they started and their reviews;
+// and moves the row's counts in insight_days from what it was to what it is.
 func refreshInsight(ctx context.Context, tx *sql.Tx, orgID, id string) error {
 	a, err := loadApplicantTx(ctx, tx, orgID, id)
 	if err != nil {
 		return err
 	}
-	knockedOut := 0
+	r := &insightRow{funnelID: a.FunnelID, invitedS: unixS(a.InvitedAt), status: string(a.Status),
+		started: nullUnix(a.StartedAt), submitted: nullUnix(a.SubmittedAt)}
 	if a.Status == winnow.StatusUnqualified && a.SubmittedAt == nil {
-		knockedOut = 1
+		r.knockedOut = 1
 	}
-	var decided *time.Time
 	if a.SubmittedAt != nil {
-		decided = a.DecidedAt // a decision on a submission; a knockout is not one
+		r.decided = nullUnix(a.DecidedAt) // a decision on a submission; a knockout is not one
 	}
-	optOut := ""
 	if a.Status == winnow.StatusOptedOut {
 		var at time.Time
 		err := tx.QueryRowContext(ctx, `SELECT at FROM applicant_events
@@ -181,56 +227,250 @@ func refreshInsight(ctx context.Context, tx *sql.Tx, orgID, id string) error {
 		case err != nil:
 			return fmt.Errorf("insights: find opt-out: %w", err)
 		}
-		optOut = "declined"
+		r.optOut = "declined"
 		if !at.Before(a.Deadline) {
-			optOut = "deadline"
+			r.optOut = "deadline"
 		}
 	}
-	var stepsDone, reminders int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM step_answers
-		WHERE org_id = $1 AND applicant_id = $2 AND completed_at IS NOT NULL`, orgID, id).Scan(&stepsDone); err != nil {
+		WHERE org_id = $1 AND applicant_id = $2 AND completed_at IS NOT NULL`, orgID, id).Scan(&r.stepsDone); err != nil {
 		return fmt.Errorf("insights: count completed steps: %w", err)
 	}
 	if a.StartedAt != nil {
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM emails
 			WHERE org_id = $1 AND applicant_id = $2 AND kind = $3 AND sent_at IS NOT NULL AND sent_at <= $4`,
-			orgID, id, string(winnow.EmailReminder), *a.StartedAt).Scan(&reminders); err != nil {
+			orgID, id, string(winnow.EmailReminder), *a.StartedAt).Scan(&r.reminders); err != nil {
 			return fmt.Errorf("insights: count reminders: %w", err)
 		}
 	}
-	var reviewN, sum, lo, hi int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(score), 0), COALESCE(MIN(score), 0), COALESCE(MAX(score), 0)
-		FROM reviews WHERE org_id = $1 AND applicant_id = $2`, orgID, id).Scan(&reviewN, &sum, &lo, &hi); err != nil {
-		return fmt.Errorf("insights: sum reviews: %w", err)
+	rows, err := tx.QueryContext(ctx, `SELECT reviewer_id, score FROM reviews WHERE org_id = $1 AND applicant_id = $2
+		ORDER BY reviewer_id`, orgID, id)
+	if err != nil {
+		return fmt.Errorf("insights: list reviews: %w", err)
+	}
+	var pairs []string
+	for rows.Next() {
+		var who string
+		var score int
+		if err := rows.Scan(&who, &score); err != nil {
+			rows.Close()
+			return fmt.Errorf("insights: list reviews: %w", err)
+		}
+		if r.reviewN == 0 || score < r.lo {
+			r.lo = score
+		}
+		r.hi = max(r.hi, score)
+		r.reviewN++
+		r.scoreSum += score
+		pairs = append(pairs, who+":"+strconv.Itoa(score))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("insights: list reviews: %w", err)
+	}
+	r.reviewScores = strings.Join(pairs, ",")
+	old, err := readInsightRow(ctx, tx, orgID, r.funnelID, r.invitedS, id)
+	if err != nil {
+		return err
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO applicant_insights (org_id, funnel_id, invited_s, applicant_id,
 			status, started_s, submitted_s, decided_s, knocked_out, opt_out, steps_done, reminders,
-			review_n, score_sum, score_min, score_max)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+			review_n, score_sum, score_min, score_max, review_scores)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 		ON CONFLICT (org_id, funnel_id, invited_s, applicant_id) DO UPDATE SET status = excluded.status,
 			started_s = excluded.started_s, submitted_s = excluded.submitted_s, decided_s = excluded.decided_s,
 			knocked_out = excluded.knocked_out, opt_out = excluded.opt_out, steps_done = excluded.steps_done,
 			reminders = excluded.reminders, review_n = excluded.review_n, score_sum = excluded.score_sum,
-			score_min = excluded.score_min, score_max = excluded.score_max`,
-		orgID, a.FunnelID, unixS(a.InvitedAt), id, string(a.Status), nullUnix(a.StartedAt), nullUnix(a.SubmittedAt),
-		nullUnix(decided), knockedOut, optOut, stepsDone, reminders, reviewN, sum, lo, hi)
+			score_min = excluded.score_min, score_max = excluded.score_max, review_scores = excluded.review_scores`,
+		orgID, r.funnelID, r.invitedS, id, r.status, r.started, r.submitted, r.decided, r.knockedOut, r.optOut,
+		r.stepsDone, r.reminders, r.reviewN, r.scoreSum, r.lo, r.hi, r.reviewScores)
 	if err != nil {
 		return fmt.Errorf("insights: write applicant row: %w", err)
+	}
+	d := dayCounts{}
+	if old != nil {
+		d.add(old, -1)
+	}
+	d.add(r, 1)
+	return d.apply(ctx, tx, orgID, r.funnelID)
+}
+
+// dayKey is one count of insight_days within a job.
+type dayKey struct {
+	day         int64
+	metric, key string
+}
+
+// dayCounts is a change to insight_days.
+type dayCounts map[dayKey]int
+
+func (d dayCounts) inc(day int64, metric, key string, n int) {
+	if n != 0 {
+		d[dayKey{day, metric, key}] += n
+	}
+}
+
+// daySeconds is the length of a day; insight_days counts by day since the epoch, UTC.
+const daySeconds = 24 * 3600
+
+// add adds (sign 1) or takes away (sign -1) what the applicant's row counts. Every
+// count is of the day of the invitation, so that a range of days is a cohort, except
+// the ev_ counts of the org overview, which are of the day the thing happened.
+func (d dayCounts) add(r *insightRow, sign int) {
+	day := r.invitedS / daySeconds
+	one := func(metric, key string) { d.inc(day, metric, key, sign) }
+	one(mInvited, "")
+	if r.started.Valid {
+		one(mStarted, "")
+		one(mReminders, strconv.Itoa(r.reminders))
+		one(mStepsDone, strconv.Itoa(r.stepsDone))
+		switch {
+		case r.knockedOut == 1:
+			one(mStopKnockedOut, strconv.Itoa(r.stepsDone))
+		case r.optOut != "":
+			one(mStop+r.optOut, strconv.Itoa(r.stepsDone))
+		}
+		one(mStartTime, bucketKey(r.started.Int64-r.invitedS))
+	}
+	if r.submitted.Valid {
+		one(mSubmitted, "")
+		if r.started.Valid {
+			one(mSubmitTime, bucketKey(r.submitted.Int64-r.started.Int64))
+		}
+		d.inc(r.submitted.Int64/daySeconds, mEvSubmitted, "", sign)
+	}
+	if r.decided.Valid {
+		one(mDecided, "")
+		if r.submitted.Valid {
+			one(mDecideTime, bucketKey(r.decided.Int64-r.submitted.Int64))
+		}
+		if r.status == string(winnow.StatusQualified) {
+			d.inc(r.decided.Int64/daySeconds, mEvQualified, "", sign)
+		}
+	}
+	if r.status == string(winnow.StatusQualified) {
+		one(mQualified, "")
+	}
+	if r.knockedOut == 1 {
+		one(mKnockedOut, "")
+	}
+	if r.optOut != "" {
+		one(mOptOut+r.optOut, "")
+	}
+	if r.reviewN > 0 {
+		one(mReviewed, "")
+		if (r.status == string(winnow.StatusQualified) && 2*r.scoreSum < 5*r.reviewN) ||
+			(r.status == string(winnow.StatusUnqualified) && 2*r.scoreSum > 5*r.reviewN) {
+			one(mAgainst, "")
+		}
+		if r.reviewN >= 2 {
+			one(mSpread, strconv.Itoa(r.hi-r.lo))
+		}
+		for _, p := range strings.Split(r.reviewScores, ",") {
+			who, score, _ := strings.Cut(p, ":")
+			n, _ := strconv.Atoi(score)
+			one(mReviewerScores, who)
+			d.inc(day, mReviewerSum, who, sign*n)
+		}
+	}
+}
+
+// The metrics of insight_days.
+const (
+	mInvited        = "invited"
+	mStarted        = "started"
+	mSubmitted      = "submitted"
+	mDecided        = "decided"
+	mQualified      = "qualified"
+	mKnockedOut     = "knocked_out"
+	mOptOut         = "opt_out_"   // + "declined" or "deadline"
+	mReminders      = "reminders"  // key: reminders sent before the start
+	mStepsDone      = "steps_done" // key: steps completed, of those who started
+	mStop           = "stop_"      // + "declined" or "deadline"; key: the step index
+	mStopKnockedOut = "stop_knocked_out"
+	mStartTime      = "t_start" // key: the duration's bucket (bucketKey)
+	mSubmitTime     = "t_submit"
+	mDecideTime     = "t_decide"
+	mReviewed       = "reviewed"
+	mAgainst        = "against"
+	mSpread         = "spread"          // key: highest minus lowest score
+	mReviewerScores = "reviewer_scores" // key: reviewer ID
+	mReviewerSum    = "reviewer_sum"    // key: reviewer ID; n: the sum of their scores
+	mAnswered       = "answered"        // key: question ID
+	mQuestionKO     = "question_ko"     // key: question ID
+	mEvSubmitted    = "ev_submitted"    // by the day of the submission
+	mEvQualified    = "ev_qualified"    // by the day of the decision
+)
+
+// bucketBase is the ratio between consecutive duration buckets: a percentile read
+// from the buckets is at most 5 % below the true one.
+const bucketBase = 1.05
+
+// bucketKey is the bucket of a duration in seconds: the duration itself up to two
+// minutes, above that the lower bound of its bucket, so that a day of a large job
+// holds a few hundred counts, not one per applicant.
+func bucketKey(s int64) string {
+	return strconv.FormatInt(bucketFloor(s), 10)
+}
+
+func bucketFloor(s int64) int64 {
+	if s <= 120 {
+		return max(s, 0)
+	}
+	b := math.Floor(math.Log(float64(s)/120) / math.Log(bucketBase))
+	return int64(math.Ceil(120 * math.Pow(bucketBase, b)))
+}
+
+// apply writes the change to the job's counts in tx.
+func (d dayCounts) apply(ctx context.Context, tx *sql.Tx, orgID, funnelID string) error {
+	for k, n := range d {
+		if n == 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO insight_days (org_id, funnel_id, day, metric, key, n)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (org_id, funnel_id, day, metric, key) DO UPDATE SET n = insight_days.n + excluded.n`,
+			orgID, funnelID, k.day, k.metric, k.key, n); err != nil {
+			return fmt.Errorf("insights: count: %w", err)
+		}
 	}
 	return nil
 }
 
 // refreshQuestionInsights rewrites the applicant's answered questions in tx: one row
 // per question of their steps with a stored answer, saying whether it knocked them
-// out. Answers are stored when a step is completed or when a knockout ends it.
+// out, with the counts of insight_days. Answers are stored when a step is completed
+// or when a knockout ends it.
 func refreshQuestionInsights(ctx context.Context, tx *sql.Tx, orgID, id string) error {
 	a, err := loadApplicantTx(ctx, tx, orgID, id)
 	if err != nil {
 		return err
 	}
+	invitedS := unixS(a.InvitedAt)
+	day := invitedS / daySeconds
+	d := dayCounts{}
+	old, err := tx.QueryContext(ctx, `SELECT question_id, knocked_out FROM question_insights
+		WHERE org_id = $1 AND funnel_id = $2 AND invited_s = $3 AND applicant_id = $4`, orgID, a.FunnelID, invitedS, id)
+	if err != nil {
+		return fmt.Errorf("insights: read questions: %w", err)
+	}
+	for old.Next() {
+		var q string
+		var ko int
+		if err := old.Scan(&q, &ko); err != nil {
+			old.Close()
+			return fmt.Errorf("insights: read questions: %w", err)
+		}
+		d.inc(day, mAnswered, q, -1)
+		d.inc(day, mQuestionKO, q, -ko)
+	}
+	old.Close()
+	if err := old.Err(); err != nil {
+		return fmt.Errorf("insights: read questions: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM question_insights
 		WHERE org_id = $1 AND funnel_id = $2 AND invited_s = $3 AND applicant_id = $4`,
-		orgID, a.FunnelID, unixS(a.InvitedAt), id); err != nil {
+		orgID, a.FunnelID, invitedS, id); err != nil {
 		return fmt.Errorf("insights: clear questions: %w", err)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT step_id, questions FROM step_answers
@@ -257,25 +497,28 @@ func refreshQuestionInsights(ctx context.Context, tx *sql.Tx, orgID, id string) 
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("insights: list answers: %w", err)
 	}
+	seen := map[string]bool{}
 	for _, s := range a.Steps {
 		qs := answers[s.ID]
 		for i := range s.Questions {
 			q := &s.Questions[i]
 			vals, ok := qs[q.ID]
-			if !ok || len(vals) == 0 {
+			if !ok || len(vals) == 0 || seen[q.ID] {
 				continue
 			}
+			seen[q.ID] = true
 			ko := 0
 			if q.KnocksOut(vals) {
 				ko = 1
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO question_insights
-				(org_id, funnel_id, invited_s, applicant_id, question_id, knocked_out) VALUES ($1, $2, $3, $4, $5, $6)
-				ON CONFLICT DO NOTHING`,
-				orgID, a.FunnelID, unixS(a.InvitedAt), id, q.ID, ko); err != nil {
+				(org_id, funnel_id, invited_s, applicant_id, question_id, knocked_out) VALUES ($1, $2, $3, $4, $5, $6)`,
+				orgID, a.FunnelID, invitedS, id, q.ID, ko); err != nil {
 				return fmt.Errorf("insights: write question row: %w", err)
 			}
+			d.inc(day, mAnswered, q.ID, 1)
+			d.inc(day, mQuestionKO, q.ID, ko)
 		}
 	}
-	return nil
+	return d.apply(ctx, tx, orgID, a.FunnelID)
 }
