@@ -136,7 +136,7 @@ func seedInsightsBulk(b testing.TB, m *Main, f *winnow.Funnel, reviewer string, 
 		"submitted_at", "decided_at", "deadline", "created_at", "updated_at", "steps"}
 	evCols := []string{"id", "org_id", "applicant_id", "kind", "from_status", "to_status", "message", "at"}
 	aiCols := []string{"org_id", "funnel_id", "invited_s", "applicant_id", "status", "started_s", "submitted_s", "decided_s",
-		"knocked_out", "opt_out", "steps_done", "reminders", "review_n", "score_sum", "score_min", "score_max"}
+		"knocked_out", "opt_out", "steps_done", "reminders", "review_n", "score_sum", "score_min", "score_max", "review_scores"}
 	qiCols := []string{"org_id", "funnel_id", "invited_s", "applicant_id", "question_id", "knocked_out"}
 	rvCols := []string{"id", "org_id", "applicant_id", "reviewer_id", "score", "comment", "created_at", "updated_at"}
 	unix := func(t *time.Time) any {
@@ -228,9 +228,10 @@ func seedInsightsBulk(b testing.TB, m *Main, f *winnow.Funnel, reviewer string, 
 		for _, e := range events {
 			ins.add(b, "applicant_events", evCols, uuid.Must(uuid.NewV7()).String(), f.OrgID, id, string(e.kind), string(e.from), string(e.to), "seeded", e.at)
 		}
-		reviewN, score := 0, 0
+		reviewN, score, reviewScores := 0, 0, ""
 		if submitted != nil {
 			reviewN, score = 1, 1+i%4
+			reviewScores = reviewer + ":" + strconv.Itoa(score)
 			ins.add(b, "reviews", rvCols, uuid.Must(uuid.NewV7()).String(), f.OrgID, id, reviewer, score, "ok", *submitted, *submitted)
 		}
 		var decidedOnSubmission *time.Time
@@ -238,12 +239,15 @@ func seedInsightsBulk(b testing.TB, m *Main, f *winnow.Funnel, reviewer string, 
 			decidedOnSubmission = decided
 		}
 		ins.add(b, "applicant_insights", aiCols, f.OrgID, f.ID, invited.Unix(), id, string(status), unix(started), unix(submitted),
-			unix(decidedOnSubmission), knocked, optOut, stepsDone, reminders, reviewN, score, score, score)
+			unix(decidedOnSubmission), knocked, optOut, stepsDone, reminders, reviewN, score, score, score, reviewScores)
 		for _, a := range answered {
 			ins.add(b, "question_insights", qiCols, f.OrgID, f.ID, invited.Unix(), id, a[0], a[1])
 		}
 	}
 	ins.flush(b)
+	if err := m.Store.RebuildInsightDays(ctx, f.OrgID, f.ID); err != nil {
+		b.Fatalf("count the seeded rollup rows by day: %v", err)
+	}
 	if _, err := db.ExecContext(ctx, `INSERT INTO applicant_counts (org_id, funnel_id, status, shard, n)
 		SELECT org_id, funnel_id, status, 0, COUNT(*) FROM applicants WHERE org_id = $1 AND funnel_id = $2 GROUP BY org_id, funnel_id, status`,
 		f.OrgID, f.ID); err != nil {

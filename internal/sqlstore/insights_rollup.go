@@ -522,3 +522,83 @@ func refreshQuestionInsights(ctx context.Context, tx *sql.Tx, orgID, id string) 
 	}
 	return d.apply(ctx, tx, orgID, a.FunnelID)
 }
+
+// RebuildInsightDays recounts the job's insight_days from its applicant_insights and
+// question_insights rows, in one transaction. The store keeps the counts as it goes;
+// this is for rows written around it (bulk imports, the insights benchmark) and for
+// repairing counts by hand.
+func (s *Store) RebuildInsightDays(ctx context.Context, orgID, funnelID string) error {
+	tx, err := s.db.beginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer rollback(tx)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM insight_days WHERE org_id = $1 AND funnel_id = $2`, orgID, funnelID); err != nil {
+		return fmt.Errorf("insights: clear day counts: %w", err)
+	}
+	d := dayCounts{}
+	rows, err := tx.QueryContext(ctx, `SELECT invited_s, status, started_s, submitted_s, decided_s, knocked_out, opt_out,
+			steps_done, reminders, review_n, score_sum, score_min, score_max, review_scores
+		FROM applicant_insights WHERE org_id = $1 AND funnel_id = $2`, orgID, funnelID)
+	if err != nil {
+		return fmt.Errorf("insights: read applicant rows: %w", err)
+	}
+	for rows.Next() {
+		r := insightRow{funnelID: funnelID}
+		if err := rows.Scan(&r.invitedS, &r.status, &r.started, &r.submitted, &r.decided, &r.knockedOut, &r.optOut,
+			&r.stepsDone, &r.reminders, &r.reviewN, &r.scoreSum, &r.lo, &r.hi, &r.reviewScores); err != nil {
+			rows.Close()
+			return fmt.Errorf("insights: read applicant rows: %w", err)
+		}
+		d.add(&r, 1)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("insights: read applicant rows: %w", err)
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT invited_s, question_id, knocked_out FROM question_insights
+		WHERE org_id = $1 AND funnel_id = $2`, orgID, funnelID)
+	if err != nil {
+		return fmt.Errorf("insights: read question rows: %w", err)
+	}
+	for rows.Next() {
+		var invited int64
+		var q string
+		var ko int
+		if err := rows.Scan(&invited, &q, &ko); err != nil {
+			rows.Close()
+			return fmt.Errorf("insights: read question rows: %w", err)
+		}
+		d.inc(invited/daySeconds, mAnswered, q, 1)
+		d.inc(invited/daySeconds, mQuestionKO, q, ko)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("insights: read question rows: %w", err)
+	}
+	// Many rows a statement: the table was just emptied, so nothing conflicts.
+	const per = 100
+	keys := make([]dayKey, 0, len(d))
+	for k, n := range d {
+		if n != 0 {
+			keys = append(keys, k)
+		}
+	}
+	for start := 0; start < len(keys); start += per {
+		chunk := keys[start:min(start+per, len(keys))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO insight_days (org_id, funnel_id, day, metric, key, n) VALUES `)
+		args := make([]any, 0, 6*len(chunk))
+		for i, k := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d)", 6*i+1, 6*i+2, 6*i+3, 6*i+4, 6*i+5, 6*i+6)
+			args = append(args, orgID, funnelID, k.day, k.metric, k.key, d[k])
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("insights: write day counts: %w", err)
+		}
+	}
+	return commit(tx)
+}
