@@ -40,10 +40,25 @@ func seedInsights(t *testing.T, m *Main, f *winnow.Funnel, n int, now time.Time,
 	t.Helper()
 	ctx := context.Background()
 	st := m.Store
+	// The server's own workers run meanwhile: the deadline worker may opt out an
+	// applicant invited weeks ago before the seed moves them on. Such an applicant
+	// stays as the worker left them (gone), as a real one would.
+	var gone bool
+	settle := func(what string, err error) {
+		t.Helper()
+		switch {
+		case err == nil:
+		case winnow.ErrorCode(err) == winnow.ECONFLICT:
+			gone = true
+		default:
+			t.Fatalf("seed %s: %v", what, err)
+		}
+	}
 	move := func(a *winnow.Applicant, fn func(*winnow.Applicant) (winnow.Event, error)) {
 		t.Helper()
-		if _, err := st.TransitionApplicant(ctx, a.OrgID, a.ID, fn); err != nil {
-			t.Fatalf("seed transition: %v", err)
+		if !gone {
+			_, err := st.TransitionApplicant(ctx, a.OrgID, a.ID, fn)
+			settle("transition", err)
 		}
 	}
 	answer := func(a *winnow.Applicant, step int, qs map[string][]string, at *time.Time) {
@@ -52,8 +67,9 @@ func seedInsights(t *testing.T, m *Main, f *winnow.Funnel, n int, now time.Time,
 		if step == 1 {
 			ans.Text = "A plan"
 		}
-		if _, err := st.SaveStepAnswer(ctx, ans); err != nil {
-			t.Fatalf("seed answer: %v", err)
+		if !gone {
+			_, err := st.SaveStepAnswer(ctx, ans)
+			settle("answer", err)
 		}
 	}
 	q := f.Steps[0].Questions
@@ -66,6 +82,7 @@ func seedInsights(t *testing.T, m *Main, f *winnow.Funnel, n int, now time.Time,
 		if err := st.CreateApplicant(ctx, a, ""); err != nil {
 			t.Fatal(err)
 		}
+		gone = false
 		kind := i % 10
 		if kind == 0 { // never starts; the deadline passes if it has
 			if now.After(a.Deadline) {
@@ -107,8 +124,8 @@ func seedInsights(t *testing.T, m *Main, f *winnow.Funnel, n int, now time.Time,
 		answer(a, 1, nil, &hw)
 		move(a, func(x *winnow.Applicant) (winnow.Event, error) { return x.Submit(hw) })
 		for j, r := range reviewers {
-			if err := st.SaveReview(ctx, &winnow.Review{OrgID: a.OrgID, ApplicantID: a.ID, ReviewerID: r, Score: 1 + (i+j*(i%3))%4, Comment: "ok"}); err != nil {
-				t.Fatal(err)
+			if !gone {
+				settle("review", st.SaveReview(ctx, &winnow.Review{OrgID: a.OrgID, ApplicantID: a.ID, ReviewerID: r, Score: 1 + (i+j*(i%3))%4, Comment: "ok"}))
 			}
 		}
 		if kind == 9 {
