@@ -17,8 +17,10 @@ type RangeForm struct {
 	From    string // YYYY-MM-DD
 	To      string
 	Compare bool
-	Presets []RangePreset
-	Query   string // the range as a query string, for links that keep it
+	// NoCompare hides the comparison, for pages that do not offer one.
+	NoCompare bool
+	Presets   []RangePreset
+	Query     string // the range as a query string, for links that keep it
 }
 
 // RangePreset is a link to a common range.
@@ -216,10 +218,14 @@ func buildJobInsights(f *winnow.Funnel, now, prev *winnow.JobInsights, base stri
 		label := strconv.Itoa(i+1) + ". " + s.Title
 		dt.Rows = append(dt.Rows, []string{label, strconv.Itoa(s.Reached), strconv.Itoa(s.StoppedHere), strconv.Itoa(s.Declined),
 			strconv.Itoa(s.DeadlinePassed), strconv.Itoa(s.KnockedOut), pct(s.StoppedHere+s.KnockedOut, s.Reached)})
-		items = append(items, barItem{label: label, value: float64(s.StoppedHere + s.KnockedOut),
-			text: strconv.Itoa(s.StoppedHere+s.KnockedOut) + " of " + strconv.Itoa(s.Reached) + " · " + pct(s.StoppedHere+s.KnockedOut, s.Reached)})
+		share := 0.0
+		if s.Reached > 0 {
+			share = float64(s.StoppedHere+s.KnockedOut) * 100 / float64(s.Reached)
+		}
+		items = append(items, barItem{label: label, value: share,
+			text: pct(s.StoppedHere+s.KnockedOut, s.Reached) + " (" + strconv.Itoa(s.StoppedHere+s.KnockedOut) + " of " + strconv.Itoa(s.Reached) + ")"})
 	}
-	pg.Dropoff = newBarChart("Drop-off per step", "Applicants who stopped at each step (opted out, deadline passed or knocked out), of those who reached it.", items, 0, dt)
+	pg.Dropoff = newBarChart("Drop-off per step", "The share of applicants who reached each step and stopped there (opted out, deadline passed or knocked out).", items, 100, dt)
 
 	kt := &DataTable{ID: "questions", Caption: "Per question: answers and knockouts",
 		Head: []string{"Question", "Knockout rule", "Answered", "Knocked out", "Knockout rate"}, CSVURL: csvURL("questions")}

@@ -42,6 +42,7 @@ func (h *Handler) OrgInsights(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := buildOrgInsights(in, "/insights?"+rf.Query)
+	rf.NoCompare = true
 	page.Base, page.Range = h.base(r, "Insights", "insights"), rf
 	if name := r.URL.Query().Get("csv"); name != "" {
 		for _, t := range []*DataTable{page.Weeks.Table, page.Jobs.Table, page.Stages.Table} {
