@@ -20,6 +20,8 @@ import (
 // that the charts are drawn with their tables beside them and that nothing is wider
 // than the phone's screen, and saves full-page screenshots to look at: into
 // WINNOW_TEST_SCREENSHOTS when set, else the test's temp dir (the path is logged).
+// With axe-core installed (npm ci --prefix tools/a11y) it checks both pages for
+// serious and critical accessibility violations at both sizes.
 func TestBrowserInsights(t *testing.T) {
 	exe := os.Getenv("WINNOW_TEST_CHROMIUM")
 	if exe == "" {
@@ -42,6 +44,7 @@ func TestBrowserInsights(t *testing.T) {
 	seedInsights(t, m, other, 12, now, admin.ID)
 	t.Logf("seeded in %s", time.Since(seedStart).Round(time.Millisecond))
 	base := "http://" + m.Addr()
+	axe := loadAxe(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -74,15 +77,17 @@ func TestBrowserInsights(t *testing.T) {
 			if err != nil || n < pg.charts {
 				rec.fail("charts on "+pg.path, fmt.Errorf("%d charts, %v; want %d", n, err, pg.charts))
 			}
-			tables, err := chromedp.Run(rec.ctx, chromedp.Evaluate[int](`document.querySelectorAll("figure.chart table a, figure.chart details summary a[download]").length`))
+			tables, err := chromedp.Run(rec.ctx, chromedp.Evaluate[int](`[...document.querySelectorAll("figure.chart")].filter(f =>
+				f.querySelector("svg[role=img]") && f.querySelector("table") && f.querySelector("a[download]")).length`))
 			if err != nil || tables < pg.charts {
-				rec.fail("CSV links on "+pg.path, fmt.Errorf("%d, %v", tables, err))
+				rec.fail("charts with a table and a CSV link on "+pg.path, fmt.Errorf("%d, %v", tables, err))
 			}
 			// Nothing makes the page scroll sideways; wide tables scroll in their box.
 			wide, err := chromedp.Run(rec.ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
 			if err != nil || wide {
 				rec.fail(pg.path+" fits "+size.name, fmt.Errorf("wider than the window: %v, %v", wide, err))
 			}
+			rec.axe(axe, pg.path+" at "+size.name)
 			// Blind review: no candidate is named.
 			body, err := chromedp.Run(rec.ctx, chromedp.Text(chromedp.CSS("body")))
 			if err != nil || strings.Contains(body, "Candidate ") {
