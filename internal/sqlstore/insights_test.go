@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ func TestStoreInsights(t *testing.T) {
 		{"JobInsightsEmptyAndOne", testJobInsightsEmptyAndOne},
 		{"OrgInsights", testOrgInsights},
 		{"InsightsIsolation", testInsightsIsolation},
+		{"MigrateInsights", testMigrateInsights},
 	})
 }
 
@@ -366,4 +368,46 @@ func testInsightsIsolation(t *testing.T, e engine) {
 	if err != nil || in2.Funnel.Invited != 0 {
 		t.Fatalf("forged job: %+v, %v; want nothing counted", in2, err)
 	}
+}
+
+// testMigrateInsights checks that the insights migration counts the applicants an
+// older database already holds, as the store would have.
+func testMigrateInsights(t *testing.T, e engine) {
+	ctx := t.Context()
+	env, f := openAt(t, e, 13) // the last migration before the rollup
+	reviewer := mustUser(t, env, &winnow.Org{ID: f.OrgID}, winnow.RoleMember)
+	steps, err := json.Marshal(f.Steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC)
+	h := time.Hour
+	db := env.DB.SQL()
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	insert := `INSERT INTO applicants (id, org_id, funnel_id, name, email, status, token, invited_at, started_at,
+		submitted_at, decided_at, deadline, created_at, updated_at, steps) VALUES ($1, $2, $3, 'Ada', $4, $5, $6, $7, $8, $9, $10, $11, $7, $12, $13)`
+	exec(insert, "old-qualified", f.OrgID, f.ID, "a@example.com", "qualified", randomHex(16), t0, t0.Add(h), t0.Add(2*h), t0.Add(3*h),
+		t0.Add(420*h), t0.Add(3*h), string(steps))
+	exec(`INSERT INTO step_answers (org_id, applicant_id, step_id, questions, completed_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
+		f.OrgID, "old-qualified", f.Steps[0].ID, `{"q1": ["yes"]}`, t0.Add(90*time.Minute))
+	exec(`INSERT INTO reviews (id, org_id, applicant_id, reviewer_id, score, created_at, updated_at) VALUES ($1, $2, $3, $4, 3, $5, $5)`,
+		randomHex(8), f.OrgID, "old-qualified", reviewer.ID, t0.Add(2*h))
+	exec(insert, "old-late", f.OrgID, f.ID, "b@example.com", "opted_out", randomHex(16), t0, nil, nil, nil,
+		t0.Add(420*h), t0.Add(420*h), string(steps))
+	exec(`INSERT INTO applicant_events (id, org_id, applicant_id, kind, from_status, to_status, at) VALUES ($1, $2, $3, 'opted_out', 'invited', 'opted_out', $4)`,
+		randomHex(8), f.OrgID, "old-late", t0.Add(420*h))
+	if err := env.DB.Migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	day := t0.Truncate(24 * h)
+	in := mustJobInsights(t, env, f, winnow.Period{From: day, To: day.Add(24 * h)})
+	wantEqual(t, "funnel", in.Funnel, winnow.FunnelCounts{Invited: 2, Started: 1, Submitted: 1, Decided: 1, Qualified: 1, DeadlinePassed: 1})
+	wantEqual(t, "questions", in.Questions, []winnow.QuestionInsight{{ID: "q1", StepID: "s1", Text: "Can you work in the EU?", Knockout: true, Answered: 1}})
+	wantEqual(t, "time to start", in.TimeToStart, winnow.Durations{Count: 1, Median: 3600, P90: 3600})
+	wantEqual(t, "reviewers", in.Reviews.Reviewers, []winnow.ReviewerInsight{{ID: reviewer.ID, Name: reviewer.Name, Scores: 1, AverageScore: 3}})
 }
