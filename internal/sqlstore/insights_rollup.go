@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"strconv"
 	"strings"
@@ -13,16 +14,22 @@ import (
 	"winnow"
 )
 
-// The insights rollup: one row per applicant (applicant_insights) and one per answered
-// question (question_insights), rewritten from the applicant's row, timeline, answers,
-// reminders and reviews in the same transaction as every change to them. The job
-// insights page then reads one range of one table per figure, in whole seconds, instead
-// of joining a million timeline rows to their applicants and parsing every answer's
-// JSON: a job of 100,000 applicants renders in tens of milliseconds on both engines
-// (see BenchmarkJobInsights and the README).
+// The insights rollup, rewritten in the same transaction as every change to an
+// applicant, their answers or their reviews:
 //
-// Rows are keyed by job, then invitation time: an insights period is a range of that
-// key. On SQLite the tables are WITHOUT ROWID, so the range is the table itself.
+//   - applicant_insights: one row per applicant, in whole seconds: when each stage was
+//     reached (from the applicant row, which the transition writes with its timeline
+//     entry), why they opted out (from the timeline), steps completed, reminders sent
+//     before the start, review scores;
+//   - question_insights: one row per answered question, knocked out or not;
+//   - insight_days: counts per job and day of invitation (metric and key: "started",
+//     a step's stops, a question's answers, a duration's bucket, a reviewer's scores…),
+//     moved from what the applicant's rows counted to what they count now.
+//
+// A job's insights for a range of days are then a range read of insight_days: a few
+// thousand rows however many applicants and timeline entries the job has (see
+// BenchmarkInsights and the README), where reading the timeline itself took seconds.
+// On SQLite the tables are WITHOUT ROWID, so a range is the table itself.
 
 // insightsVersion is the goose version of the Go migration that creates the rollup
 // and fills it from the applicants already stored.
@@ -56,8 +63,9 @@ var insightsDDL = map[string][]string{
 			day       INTEGER NOT NULL,
 			metric    TEXT NOT NULL,
 			key       TEXT NOT NULL,
+			shard     INTEGER NOT NULL,
 			n         INTEGER NOT NULL,
-			PRIMARY KEY (org_id, funnel_id, day, metric, key)
+			PRIMARY KEY (org_id, funnel_id, day, metric, key, shard)
 		) WITHOUT ROWID`,
 		`CREATE TABLE question_insights (
 			org_id       TEXT NOT NULL,
@@ -96,8 +104,9 @@ var insightsDDL = map[string][]string{
 			day       INTEGER NOT NULL,
 			metric    TEXT NOT NULL,
 			key       TEXT NOT NULL,
+			shard     INTEGER NOT NULL,
 			n         BIGINT NOT NULL,
-			PRIMARY KEY (org_id, funnel_id, day, metric, key)
+			PRIMARY KEY (org_id, funnel_id, day, metric, key, shard)
 		)`,
 		`CREATE TABLE question_insights (
 			org_id       TEXT NOT NULL,
@@ -137,10 +146,10 @@ func migrateInsights(dialect string) func(ctx context.Context, tx *sql.Tx) error
 			return fmt.Errorf("list applicants for insights: %w", err)
 		}
 		for _, id := range ids {
-			if err := refreshInsight(ctx, tx, id[0], id[1]); err != nil {
+			if err := refreshInsight(ctx, tx, dialect, id[0], id[1]); err != nil {
 				return err
 			}
-			if err := refreshQuestionInsights(ctx, tx, id[0], id[1]); err != nil {
+			if err := refreshQuestionInsights(ctx, tx, dialect, id[0], id[1]); err != nil {
 				return err
 			}
 		}
@@ -203,7 +212,7 @@ func readInsightRow(ctx context.Context, tx *sql.Tx, orgID, funnelID string, inv
 // that also writes the timeline entry), the timeline (when and why they opted out),
 // their completed steps, the reminders sent before they started and their reviews;
 // and moves the row's counts in insight_days from what it was to what it is.
-func refreshInsight(ctx context.Context, tx *sql.Tx, orgID, id string) error {
+func refreshInsight(ctx context.Context, tx *sql.Tx, dialect, orgID, id string) error {
 	a, err := loadApplicantTx(ctx, tx, orgID, id)
 	if err != nil {
 		return err
@@ -292,7 +301,7 @@ func refreshInsight(ctx context.Context, tx *sql.Tx, orgID, id string) error {
 		d.add(old, -1)
 	}
 	d.add(r, 1)
-	return d.apply(ctx, tx, orgID, r.funnelID)
+	return d.apply(ctx, tx, orgID, r.funnelID, insightShard(dialect, id))
 }
 
 // dayKey is one count of insight_days within a job.
@@ -421,16 +430,30 @@ func bucketFloor(s int64) int64 {
 	return int64(math.Ceil(120 * math.Pow(bucketBase, b)))
 }
 
-// apply writes the change to the job's counts in tx.
-func (d dayCounts) apply(ctx context.Context, tx *sql.Tx, orgID, funnelID string) error {
+// insightShard is the shard of insight_days an applicant's counts go to. As with
+// applicant_counts, PostgreSQL holds a count row's lock until the change commits, so
+// the invitations of one job on one day would wait for each other on one row; spread
+// over eight by applicant, they rarely do. Reads add the shards up. SQLite has one
+// writer at a time: one shard.
+func insightShard(dialect, applicantID string) int64 {
+	if dialect != DialectPostgres {
+		return 0
+	}
+	h := fnv.New32a()
+	h.Write([]byte(applicantID))
+	return int64(h.Sum32() % 8)
+}
+
+// apply writes the change to the job's counts in tx, in the applicant's shard.
+func (d dayCounts) apply(ctx context.Context, tx *sql.Tx, orgID, funnelID string, shard int64) error {
 	for k, n := range d {
 		if n == 0 {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO insight_days (org_id, funnel_id, day, metric, key, n)
-			VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (org_id, funnel_id, day, metric, key) DO UPDATE SET n = insight_days.n + excluded.n`,
-			orgID, funnelID, k.day, k.metric, k.key, n); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO insight_days (org_id, funnel_id, day, metric, key, shard, n)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (org_id, funnel_id, day, metric, key, shard) DO UPDATE SET n = insight_days.n + excluded.n`,
+			orgID, funnelID, k.day, k.metric, k.key, shard, n); err != nil {
 			return fmt.Errorf("insights: count: %w", err)
 		}
 	}
@@ -441,7 +464,7 @@ func (d dayCounts) apply(ctx context.Context, tx *sql.Tx, orgID, funnelID string
 // per question of their steps with a stored answer, saying whether it knocked them
 // out, with the counts of insight_days. Answers are stored when a step is completed
 // or when a knockout ends it.
-func refreshQuestionInsights(ctx context.Context, tx *sql.Tx, orgID, id string) error {
+func refreshQuestionInsights(ctx context.Context, tx *sql.Tx, dialect, orgID, id string) error {
 	a, err := loadApplicantTx(ctx, tx, orgID, id)
 	if err != nil {
 		return err
@@ -520,7 +543,7 @@ func refreshQuestionInsights(ctx context.Context, tx *sql.Tx, orgID, id string) 
 			d.inc(day, mQuestionKO, q.ID, ko)
 		}
 	}
-	return d.apply(ctx, tx, orgID, a.FunnelID)
+	return d.apply(ctx, tx, orgID, a.FunnelID, insightShard(dialect, id))
 }
 
 // RebuildInsightDays recounts the job's insight_days from its applicant_insights and
@@ -536,8 +559,16 @@ func (s *Store) RebuildInsightDays(ctx context.Context, orgID, funnelID string) 
 	if _, err := tx.ExecContext(ctx, `DELETE FROM insight_days WHERE org_id = $1 AND funnel_id = $2`, orgID, funnelID); err != nil {
 		return fmt.Errorf("insights: clear day counts: %w", err)
 	}
-	d := dayCounts{}
-	rows, err := tx.QueryContext(ctx, `SELECT invited_s, status, started_s, submitted_s, decided_s, knocked_out, opt_out,
+	// Each applicant's counts go to their shard, as the store puts them.
+	shards := map[int64]dayCounts{}
+	of := func(id string) dayCounts {
+		sh := insightShard(s.db.dialect, id)
+		if shards[sh] == nil {
+			shards[sh] = dayCounts{}
+		}
+		return shards[sh]
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT applicant_id, invited_s, status, started_s, submitted_s, decided_s, knocked_out, opt_out,
 			steps_done, reminders, review_n, score_sum, score_min, score_max, review_scores
 		FROM applicant_insights WHERE org_id = $1 AND funnel_id = $2`, orgID, funnelID)
 	if err != nil {
@@ -545,32 +576,33 @@ func (s *Store) RebuildInsightDays(ctx context.Context, orgID, funnelID string) 
 	}
 	for rows.Next() {
 		r := insightRow{funnelID: funnelID}
-		if err := rows.Scan(&r.invitedS, &r.status, &r.started, &r.submitted, &r.decided, &r.knockedOut, &r.optOut,
+		var id string
+		if err := rows.Scan(&id, &r.invitedS, &r.status, &r.started, &r.submitted, &r.decided, &r.knockedOut, &r.optOut,
 			&r.stepsDone, &r.reminders, &r.reviewN, &r.scoreSum, &r.lo, &r.hi, &r.reviewScores); err != nil {
 			rows.Close()
 			return fmt.Errorf("insights: read applicant rows: %w", err)
 		}
-		d.add(&r, 1)
+		of(id).add(&r, 1)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("insights: read applicant rows: %w", err)
 	}
-	rows, err = tx.QueryContext(ctx, `SELECT invited_s, question_id, knocked_out FROM question_insights
+	rows, err = tx.QueryContext(ctx, `SELECT applicant_id, invited_s, question_id, knocked_out FROM question_insights
 		WHERE org_id = $1 AND funnel_id = $2`, orgID, funnelID)
 	if err != nil {
 		return fmt.Errorf("insights: read question rows: %w", err)
 	}
 	for rows.Next() {
 		var invited int64
-		var q string
+		var id, q string
 		var ko int
-		if err := rows.Scan(&invited, &q, &ko); err != nil {
+		if err := rows.Scan(&id, &invited, &q, &ko); err != nil {
 			rows.Close()
 			return fmt.Errorf("insights: read question rows: %w", err)
 		}
-		d.inc(invited/daySeconds, mAnswered, q, 1)
-		d.inc(invited/daySeconds, mQuestionKO, q, ko)
+		of(id).inc(invited/daySeconds, mAnswered, q, 1)
+		of(id).inc(invited/daySeconds, mQuestionKO, q, ko)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -578,23 +610,30 @@ func (s *Store) RebuildInsightDays(ctx context.Context, orgID, funnelID string) 
 	}
 	// Many rows a statement: the table was just emptied, so nothing conflicts.
 	const per = 100
-	keys := make([]dayKey, 0, len(d))
-	for k, n := range d {
-		if n != 0 {
-			keys = append(keys, k)
+	type row struct {
+		k     dayKey
+		shard int64
+		n     int
+	}
+	var all []row
+	for sh, d := range shards {
+		for k, n := range d {
+			if n != 0 {
+				all = append(all, row{k, sh, n})
+			}
 		}
 	}
-	for start := 0; start < len(keys); start += per {
-		chunk := keys[start:min(start+per, len(keys))]
+	for start := 0; start < len(all); start += per {
+		chunk := all[start:min(start+per, len(all))]
 		var q strings.Builder
-		q.WriteString(`INSERT INTO insight_days (org_id, funnel_id, day, metric, key, n) VALUES `)
-		args := make([]any, 0, 6*len(chunk))
-		for i, k := range chunk {
+		q.WriteString(`INSERT INTO insight_days (org_id, funnel_id, day, metric, key, shard, n) VALUES `)
+		args := make([]any, 0, 7*len(chunk))
+		for i, r := range chunk {
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d)", 6*i+1, 6*i+2, 6*i+3, 6*i+4, 6*i+5, 6*i+6)
-			args = append(args, orgID, funnelID, k.day, k.metric, k.key, d[k])
+			fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d)", 7*i+1, 7*i+2, 7*i+3, 7*i+4, 7*i+5, 7*i+6, 7*i+7)
+			args = append(args, orgID, funnelID, r.k.day, r.k.metric, r.k.key, r.shard, r.n)
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return fmt.Errorf("insights: write day counts: %w", err)
