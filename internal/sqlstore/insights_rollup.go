@@ -430,6 +430,11 @@ func bucketFloor(s int64) int64 {
 	return int64(math.Ceil(120 * math.Pow(bucketBase, b)))
 }
 
+// bucketed reports whether metric counts durations by bucket.
+func bucketed(metric string) bool {
+	return metric == mStartTime || metric == mSubmitTime || metric == mDecideTime
+}
+
 // insightShard is the shard of insight_days an applicant's counts go to. As with
 // applicant_counts, PostgreSQL holds a count row's lock until the change commits, so
 // the invitations of one job on one day would wait for each other on one row; spread
@@ -444,11 +449,17 @@ func insightShard(dialect, applicantID string) int64 {
 	return int64(h.Sum32() % 8)
 }
 
-// apply writes the change to the job's counts in tx, in the applicant's shard.
+// apply writes the change to the job's counts in tx, in the applicant's shard. The
+// durations' buckets stay in shard 0: they are most of a day's rows, and spread over
+// many keys already, so they are rarely one change's wait.
 func (d dayCounts) apply(ctx context.Context, tx *sql.Tx, orgID, funnelID string, shard int64) error {
 	for k, n := range d {
 		if n == 0 {
 			continue
+		}
+		shard := shard
+		if bucketed(k.metric) {
+			shard = 0
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO insight_days (org_id, funnel_id, day, metric, key, shard, n)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -615,9 +626,22 @@ func (s *Store) RebuildInsightDays(ctx context.Context, orgID, funnelID string) 
 		shard int64
 		n     int
 	}
-	var all []row
+	merged := map[dayKey]map[int64]int{}
 	for sh, d := range shards {
 		for k, n := range d {
+			to := sh
+			if bucketed(k.metric) {
+				to = 0
+			}
+			if merged[k] == nil {
+				merged[k] = map[int64]int{}
+			}
+			merged[k][to] += n
+		}
+	}
+	var all []row
+	for k, bySh := range merged {
+		for sh, n := range bySh {
 			if n != 0 {
 				all = append(all, row{k, sh, n})
 			}
