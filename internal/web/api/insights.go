@@ -24,7 +24,8 @@ type jobInsights struct {
 const insightsDays = 90
 
 // JobInsights serves the job's insights for ?from=&to= (dates, YYYY-MM-DD, both days
-// included, or RFC 3339 times, to excluded); without them, the last 90 days.
+// included, or RFC 3339 times, counted by the whole days they touch); without them,
+// the last 90 days.
 func (h *Handler) JobInsights(w http.ResponseWriter, r *http.Request) {
 	t := token(r)
 	f, err := h.Funnels.FindFunnelByID(r.Context(), t.OrgID, r.PathValue("id"))
@@ -42,7 +43,8 @@ func (h *Handler) JobInsights(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	out := jobInsights{JobID: f.ID, From: p.From, To: p.To, JobInsights: in}
+	// The store counts whole days (UTC): the answer says which.
+	out := jobInsights{JobID: f.ID, From: in.Period.From, To: in.Period.To, JobInsights: in}
 	if r.URL.Query().Get("compare") == "1" {
 		if out.Previous, err = h.Insights.JobInsights(r.Context(), t.OrgID, f, p.Previous()); err != nil {
 			h.fail(w, r, err)
