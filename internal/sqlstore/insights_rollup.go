@@ -167,13 +167,27 @@ func nullUnix(t *time.Time) sql.NullInt64 {
 	return sql.NullInt64{Int64: t.Unix(), Valid: true}
 }
 
-// loadApplicantTx reads the org's applicant in tx.
+// loadApplicantTx reads what the rollup needs of the org's applicant in tx. It names
+// its columns rather than using applicantColumns, because migration 15 runs it too:
+// columns added by later migrations do not exist yet there.
 func loadApplicantTx(ctx context.Context, tx *sql.Tx, orgID, id string) (*winnow.Applicant, error) {
-	a, err := scanApplicant(tx.QueryRowContext(ctx, `SELECT `+applicantColumns+` FROM applicants
-		WHERE org_id = $1 AND id = $2`, orgID, id))
+	a := &winnow.Applicant{ID: id, OrgID: orgID}
+	var status string
+	var started, submitted, decided sql.NullTime
+	var steps []byte
+	err := tx.QueryRowContext(ctx, `SELECT funnel_id, status, invited_at, started_at, submitted_at, decided_at,
+			deadline, updated_at, steps
+		FROM applicants WHERE org_id = $1 AND id = $2`, orgID, id).Scan(&a.FunnelID, &status, &a.InvitedAt,
+		&started, &submitted, &decided, &a.Deadline, &a.UpdatedAt, &steps)
 	if err != nil {
 		return nil, lookupErr(err, msgApplicantNotFound, "load applicant for insights")
 	}
+	if a.Steps, err = decodeSteps(steps); err != nil {
+		return nil, fmt.Errorf("applicant %s: %w", id, err)
+	}
+	a.Status = winnow.ApplicantStatus(status)
+	a.InvitedAt, a.Deadline, a.UpdatedAt = a.InvitedAt.UTC(), a.Deadline.UTC(), a.UpdatedAt.UTC()
+	a.StartedAt, a.SubmittedAt, a.DecidedAt = timePtr(started), timePtr(submitted), timePtr(decided)
 	return a, nil
 }
 
