@@ -250,7 +250,7 @@ func (m *Main) webHandler(ctx context.Context, reg *prometheus.Registry) (http.H
 	sessions := &auth.Sessions{Store: m.Store, Users: m.Store, Orgs: m.Store, Keyring: m.Keyring, Clock: m.Clock,
 		Secure: m.Config.Secure(), Logger: m.Logger}
 	srv := &web.Server{
-		Recruiter: &recruiter.Handler{Orgs: m.Store, Users: m.Store, Invites: m.Store, Funnels: m.Store, Applicants: m.Store,
+		Recruiter: &recruiter.Handler{Insights: m.Store, Orgs: m.Store, Users: m.Store, Invites: m.Store, Funnels: m.Store, Applicants: m.Store,
 			Answers: m.Store, Reviews: m.Store, Tokens: m.Store, Files: files,
 			Sessions: sessions, Limiter: auth.NewLoginLimiter(auth.MaxAccountAttempts, auth.MaxAddressAttempts, auth.LoginWindow, m.Clock),
 			Keyring: m.Keyring, Proxies: auth.Proxies(m.Config.TrustedProxyPrefixes()),
@@ -258,7 +258,7 @@ func (m *Main) webHandler(ctx context.Context, reg *prometheus.Registry) (http.H
 			MemberInvites: &jobs.MemberInvites{Store: m.Store, Sealer: m.Keyring, Logger: m.Logger},
 			Templates:     m.Store, Emails: m.Store, Invitations: m.Store,
 			Lever: m.Lever, LeverWrites: m.LeverWrites},
-		API: &api.Handler{Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Reviews: m.Store, Tokens: m.Store, Invitations: m.Store, Emails: m.Store, Files: files,
+		API: &api.Handler{Insights: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Reviews: m.Store, Tokens: m.Store, Invitations: m.Store, Emails: m.Store, Files: files,
 			Users: m.Store, Keyring: m.Keyring, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL, Lever: m.Lever},
 		Candidate: &candidate.Handler{Orgs: m.Store, Templates: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Links: m.Store, Files: files,
 			Render: renderer, Clock: m.Clock, Logger: m.Logger},
