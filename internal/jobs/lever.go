@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -28,6 +29,9 @@ type LeverConnector interface {
 	// NeedsReconnecting records that Lever refused the org's credentials: its Lever
 	// work pauses until an admin reconnects.
 	NeedsReconnecting(ctx context.Context, orgID, reason string) error
+	// Busy reports whether a call to the org's Lever account would wait for its rate
+	// budget longer than hold, and if so how long to put the job off.
+	Busy(orgID string, hold time.Duration) (time.Duration, bool)
 }
 
 // LeverPlanner plans the writes to Lever of each change of an applicant who came from

@@ -171,6 +171,12 @@ func (w *leverDeliveryWorker) Work(ctx context.Context, job *river.Job[LeverDeli
 	if d.Lever == nil || d.LeverStore == nil {
 		return river.JobCancel(errors.New("lever is not configured in this process"))
 	}
+	if args.Event == winnow.LeverApplicationCreated {
+		// It reads the opportunity from Lever: put off while the account is busy.
+		if later, busy := d.Lever.Busy(args.OrgID, leverHoldMax); busy {
+			return river.JobSnooze(later)
+		}
+	}
 	log := d.Logger.With("org_id", args.OrgID, "lever_delivery_id", args.DeliveryID, "event", args.Event, "job_id", job.ID)
 	dl, err := d.LeverStore.FindLeverDelivery(ctx, args.OrgID, args.DeliveryID)
 	switch {

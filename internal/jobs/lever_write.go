@@ -50,6 +50,11 @@ const (
 	leverBusyWait = 500 * time.Millisecond
 	// leverWritesPerRun bounds how many writes one job performs before it yields.
 	leverWritesPerRun = 50
+	// leverHoldMax is the longest a worker waits for its Lever account's rate budget
+	// before a call. A job whose account is busier than that is put off (snoozed) to
+	// its turn instead, so that one org's backlog never holds every worker while
+	// other orgs' jobs wait behind it.
+	leverHoldMax = 250 * time.Millisecond
 )
 
 // leverBackoff is the wait before retry number attempt: 1, 2, 4, … seconds, up to an
@@ -90,6 +95,12 @@ func (w *leverWriteWorker) Work(ctx context.Context, job *river.Job[LeverWriteAr
 	}
 	log := d.Logger.With("org_id", args.OrgID, "applicant_id", args.ApplicantID, "lever_write_id", args.WriteID, "job_id", job.ID)
 	for range leverWritesPerRun {
+		if later, busy := d.Lever.Busy(args.OrgID, leverHoldMax); busy {
+			if own, err := w.ownFinal(ctx, args); err != nil || own {
+				return err
+			}
+			return river.JobSnooze(later)
+		}
 		next, claim, err := d.LeverStore.ClaimLeverWrite(ctx, args.OrgID, args.OpportunityID)
 		if err != nil {
 			return fmt.Errorf("claim lever write: %w", err)

@@ -1,7 +1,9 @@
 package lever
 
 import (
+	"context"
 	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 )
@@ -14,44 +16,224 @@ const (
 	DefaultRateBurst = 20
 )
 
-// Limiters hands out one token-bucket limiter per Lever account, so every
-// client that talks to the same account (several workers, a web request and
-// a worker) shares one budget. It is safe for concurrent use.
+// Winnow's budget per Lever account: what it spends of Lever's limit.
+const (
+	// BudgetRate is the steady rate Winnow paces each account at: a fifth below
+	// Lever's 10/s. Pacing at exactly Lever's rate met a 429 for 1 call in 57
+	// against a strict bucket of the same size, because network jitter bunches
+	// requests up on arrival; the margin also leaves room for the customer's other
+	// Lever integrations.
+	BudgetRate rate.Limit = 8
+	// BudgetBurst is the burst Winnow allows itself: small, so that a backlog starts
+	// at the steady rate instead of spending Lever's burst (which Lever grants only
+	// "when possible") in the first second.
+	BudgetBurst = 4
+	// BudgetMinRate is the slowest an account is paced after repeated 429s.
+	BudgetMinRate rate.Limit = 1
+	// budgetCutFactor is what a 429 multiplies the account's rate by.
+	budgetCutFactor = 0.5
+	// budgetRecoverFactor is what each budgetRecoverEvery without a 429 multiplies a
+	// cut rate by, until it is back at the configured rate: from BudgetRate halved,
+	// about 4 steps (10 s).
+	budgetRecoverFactor = 1.25
+	budgetRecoverEvery  = 2500 * time.Millisecond
+	// budgetPauseDefault is how long an account sends nothing after a 429 that
+	// carried no Retry-After (Lever documents none).
+	budgetPauseDefault = time.Second
+	// budgetMaxPause caps a Retry-After honoured by the budget, so that a wild value
+	// cannot stall an account for hours; the client returns such an error to its
+	// caller (Retry.MaxRetryAfter), whose job is then retried later.
+	budgetMaxPause = 5 * time.Minute
+)
+
+// Pacer paces a client's requests: Wait returns when the next request may go out.
+// *Budget is the one Winnow uses; a *rate.Limiter also fits.
+type Pacer interface {
+	Wait(ctx context.Context) error
+}
+
+// throttler is a Pacer that wants to hear of 429s, to slow down.
+type throttler interface {
+	Throttled(retryAfter time.Duration)
+}
+
+// delayer is a Pacer that can tell how long a request would wait now, and hand out
+// wake-ups to jobs put off (see Budget.Later).
+type delayer interface {
+	Delay() time.Duration
+	Later() time.Duration
+}
+
+// Budget paces the requests to one Lever account: a token bucket at the configured
+// rate, cut by half (down to BudgetMinRate) and paused for the Retry-After (or a
+// second) after each 429, and raised back step by step while no 429 comes. It is safe
+// for concurrent use; every client of the account in a process shares one (see
+// Limiters).
+type Budget struct {
+	base rate.Limit
+	lim  *rate.Limiter
+	now  func() time.Time
+
+	mu          sync.Mutex
+	current     rate.Limit
+	horizon     time.Time // the last wake-up handed out by Later
+	pausedUntil time.Time
+	nextRecover time.Time
+	throttles   int
+}
+
+// NewBudget returns a budget of limit requests per second with the given burst.
+func NewBudget(limit rate.Limit, burst int) *Budget {
+	return &Budget{base: limit, current: limit, lim: rate.NewLimiter(limit, burst), now: time.Now}
+}
+
+// Wait blocks until a request may go out, or ctx ends.
+func (b *Budget) Wait(ctx context.Context) error {
+	for {
+		b.mu.Lock()
+		b.recoverLocked(b.now())
+		pause := b.pausedUntil.Sub(b.now())
+		b.mu.Unlock()
+		if pause <= 0 {
+			break
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return b.lim.Wait(ctx)
+}
+
+// Delay is how long a request would wait for the budget if it asked now, without
+// taking anything: 0 when a token is free.
+func (b *Budget) Delay() time.Duration {
+	now := b.now()
+	b.mu.Lock()
+	b.recoverLocked(now)
+	pause := b.pausedUntil.Sub(now)
+	b.mu.Unlock()
+	limit := b.lim.Limit()
+	if limit == rate.Inf {
+		return max(pause, 0)
+	}
+	var wait time.Duration
+	if tokens := b.lim.TokensAt(now); tokens < 1 && limit > 0 {
+		wait = time.Duration((1 - tokens) / float64(limit) * float64(time.Second))
+	}
+	return max(pause, wait, 0)
+}
+
+// Later returns how long to put off a job that found the budget busy (Delay above
+// what a worker may hold for), so that the jobs put off wake one per token, at the
+// budget's rate, instead of all at once: each call hands out the next free wake-up.
+// It takes nothing from the bucket; the job waits for its token as usual when it
+// wakes.
+func (b *Budget) Later() time.Duration {
+	now := b.now()
+	start := now.Add(b.Delay())
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.current == rate.Inf || b.current <= 0 {
+		return 0
+	}
+	if b.horizon.Before(start) {
+		b.horizon = start
+	}
+	b.horizon = b.horizon.Add(time.Duration(float64(time.Second) / float64(b.current)))
+	return b.horizon.Sub(now)
+}
+
+// Throttled tells the budget that Lever answered 429: the account's rate is cut and
+// nothing goes out until retryAfter (or budgetPauseDefault) has passed.
+func (b *Budget) Throttled(retryAfter time.Duration) {
+	if b.base == rate.Inf {
+		return
+	}
+	now := b.now()
+	if retryAfter <= 0 {
+		retryAfter = budgetPauseDefault
+	}
+	retryAfter = min(retryAfter, budgetMaxPause)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.throttles++
+	if until := now.Add(retryAfter); until.After(b.pausedUntil) {
+		b.pausedUntil = until
+	}
+	b.current = max(b.current*budgetCutFactor, min(BudgetMinRate, b.base))
+	b.lim.SetLimitAt(now, b.current)
+	b.nextRecover = b.pausedUntil.Add(budgetRecoverEvery)
+}
+
+// recoverLocked raises a cut rate one step per budgetRecoverEvery that passed without
+// a 429. b.mu is held.
+func (b *Budget) recoverLocked(now time.Time) {
+	for b.current < b.base && !now.Before(b.nextRecover) {
+		b.current = min(b.current*budgetRecoverFactor, b.base)
+		b.nextRecover = b.nextRecover.Add(budgetRecoverEvery)
+		b.lim.SetLimitAt(now, b.current)
+	}
+}
+
+// Rate is the rate the account is paced at now: the configured one, or less after a
+// 429.
+func (b *Budget) Rate() rate.Limit {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.recoverLocked(b.now())
+	return b.current
+}
+
+// Throttles counts the 429s the budget was told of.
+func (b *Budget) Throttles() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.throttles
+}
+
+// Limiters hands out one Budget per Lever account, so every client that talks to
+// the same account in this process (several workers, a web request and a worker)
+// shares one budget. It is safe for concurrent use.
 type Limiters struct {
 	limit rate.Limit
 	burst int
 
 	mu sync.Mutex
-	m  map[string]*rate.Limiter
+	m  map[string]*Budget
 }
 
-// NewLimiters returns a registry whose limiters allow limit requests per
-// second with the given burst. A zero limit or burst means Lever's defaults.
+// NewLimiters returns a registry whose budgets allow limit requests per second with
+// the given burst. A zero limit or burst means Winnow's budget (BudgetRate,
+// BudgetBurst).
 func NewLimiters(limit rate.Limit, burst int) *Limiters {
 	if limit == 0 {
-		limit = DefaultRateLimit
+		limit = BudgetRate
 	}
 	if burst == 0 {
-		burst = DefaultRateBurst
+		burst = BudgetBurst
 	}
-	return &Limiters{limit: limit, burst: burst, m: make(map[string]*rate.Limiter)}
+	return &Limiters{limit: limit, burst: burst, m: make(map[string]*Budget)}
 }
 
-// For returns the limiter of the given account, creating it on first use.
+// For returns the budget of the given account, creating it on first use.
 // The key should identify the Lever account (e.g. AccountID of its token, or
 // the org that owns the connection).
-func (l *Limiters) For(account string) *rate.Limiter {
+func (l *Limiters) For(account string) *Budget {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	lim, ok := l.m[account]
+	b, ok := l.m[account]
 	if !ok {
-		lim = rate.NewLimiter(l.limit, l.burst)
-		l.m[account] = lim
+		b = NewBudget(l.limit, l.burst)
+		l.m[account] = b
 	}
-	return lim
+	return b
 }
 
-// Forget drops the limiter of an account, e.g. after it was disconnected.
+// Forget drops the budget of an account, e.g. after it was disconnected.
 func (l *Limiters) Forget(account string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

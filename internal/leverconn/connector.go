@@ -147,6 +147,21 @@ func (c *Connector) Client(ctx context.Context, orgID string) (*lever.Client, *w
 	return client, conn, nil
 }
 
+// Busy reports how long a call to the org's Lever account would wait for its rate
+// budget now, and, when that is more than hold, how long to put the job off so that
+// the account's waiting jobs wake at its rate (lever.Budget.Later). It reads only
+// the client this process built already (none yet: not busy), so that a worker may
+// ask before every call without touching the database.
+func (c *Connector) Busy(orgID string, hold time.Duration) (time.Duration, bool) {
+	c.mu.Lock()
+	oc := c.clients[orgID]
+	c.mu.Unlock()
+	if oc == nil || oc.client.Delay() <= hold {
+		return 0, false
+	}
+	return oc.client.Later(), true
+}
+
 // Forget drops the org's cached client, after a disconnection.
 func (c *Connector) Forget(orgID string) {
 	c.mu.Lock()

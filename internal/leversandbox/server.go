@@ -119,7 +119,8 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	handler http.Handler
-	limiter *rate.Limiter
+	// limiters are the API's token buckets, one per account (credential.account).
+	limiters map[string]*rate.Limiter
 	hooks   *http.Client
 	pages   *pages
 
@@ -144,7 +145,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		opts:    opts,
 		log:     opts.Logger,
-		limiter: rate.NewLimiter(opts.RateLimit, opts.RateBurst),
+		limiters: map[string]*rate.Limiter{},
 		stats:   Stats{ByStatus: map[string]int{}},
 	}
 	hc := *opts.WebhookClient
@@ -173,6 +174,18 @@ func New(opts Options) (*Server, error) {
 	s.handler = s.routes()
 	s.saveLocked()
 	return s, nil
+}
+
+// allow takes a token from the account's bucket, reporting whether there was one.
+func (s *Server) allow(account string) bool {
+	s.mu.Lock()
+	lim, ok := s.limiters[account]
+	if !ok {
+		lim = rate.NewLimiter(s.opts.RateLimit, s.opts.RateBurst)
+		s.limiters[account] = lim
+	}
+	s.mu.Unlock()
+	return lim.Allow()
 }
 
 // ServeHTTP implements http.Handler.
