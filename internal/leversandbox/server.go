@@ -121,8 +121,8 @@ type Server struct {
 	handler http.Handler
 	// limiters are the API's token buckets, one per account (credential.account).
 	limiters map[string]*rate.Limiter
-	hooks   *http.Client
-	pages   *pages
+	hooks    *http.Client
+	pages    *pages
 
 	ctx    context.Context // cancelled by Close; ends deliveries and hangs
 	cancel context.CancelFunc
@@ -143,10 +143,10 @@ type Server struct {
 func New(opts Options) (*Server, error) {
 	opts = opts.withDefaults()
 	s := &Server{
-		opts:    opts,
-		log:     opts.Logger,
+		opts:     opts,
+		log:      opts.Logger,
 		limiters: map[string]*rate.Limiter{},
-		stats:   Stats{ByStatus: map[string]int{}},
+		stats:    Stats{ByStatus: map[string]int{}},
 	}
 	hc := *opts.WebhookClient
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
