@@ -58,7 +58,7 @@ func benchProcess(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer sb.Close()
-	cfg, err := benchConfig(be, sb, randomHex(32))
+	cfg, err := benchConfig(be, sb, sb.URL(), randomHex(32))
 	if err != nil {
 		return err
 	}

@@ -103,15 +103,15 @@ func randomHex(n int) string {
 
 // benchConfig is the configuration of the benchmark's Winnow: loopback, the engine's
 // database, Lever at the sandbox, email kept in the outbox.
-func benchConfig(be *benchEngine, sb *leversandbox.Server, secret string) (*config.Config, error) {
+func benchConfig(be *benchEngine, sb *leversandbox.Server, sbURL, secret string) (*config.Config, error) {
 	env := map[string]string{
 		"WINNOW_ADDR":                "127.0.0.1:0",
 		"WINNOW_DATA_DIR":            filepath.Join(be.dir, "data"),
 		"WINNOW_DATABASE_URL":        be.url,
 		"WINNOW_SECRET_KEY":          secret,
 		"WINNOW_LOG_LEVEL":           "error",
-		"WINNOW_LEVER_API_URL":       sb.URL() + "/v1",
-		"WINNOW_LEVER_AUTH_URL":      sb.URL(),
+		"WINNOW_LEVER_API_URL":       sbURL + "/v1",
+		"WINNOW_LEVER_AUTH_URL":      sbURL,
 		"WINNOW_LEVER_CLIENT_ID":     sb.ClientID(),
 		"WINNOW_LEVER_CLIENT_SECRET": sb.ClientSecret(),
 	}

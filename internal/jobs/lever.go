@@ -29,9 +29,10 @@ type LeverConnector interface {
 	// NeedsReconnecting records that Lever refused the org's credentials: its Lever
 	// work pauses until an admin reconnects.
 	NeedsReconnecting(ctx context.Context, orgID, reason string) error
-	// Busy reports whether a call to the org's Lever account would wait for its rate
-	// budget longer than hold, and if so how long to put the job off.
-	Busy(orgID string, hold time.Duration) (time.Duration, bool)
+	// Take takes the turn of the org's next Lever call in its account's rate budget
+	// when it comes within hold, in the returned context (release gives it back
+	// unused); otherwise ok is false and later is how long to put the job off.
+	Take(ctx context.Context, orgID string, hold time.Duration) (_ context.Context, release func(), later time.Duration, ok bool)
 }
 
 // LeverPlanner plans the writes to Lever of each change of an applicant who came from

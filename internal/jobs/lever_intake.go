@@ -172,10 +172,14 @@ func (w *leverDeliveryWorker) Work(ctx context.Context, job *river.Job[LeverDeli
 		return river.JobCancel(errors.New("lever is not configured in this process"))
 	}
 	if args.Event == winnow.LeverApplicationCreated {
-		// It reads the opportunity from Lever: put off while the account is busy.
-		if later, busy := d.Lever.Busy(args.OrgID, leverHoldMax); busy {
+		// It reads the opportunity from Lever: its turn in the account's budget, or
+		// put off to it while the account is busy.
+		tctx, release, later, ok := d.Lever.Take(ctx, args.OrgID, leverHoldMax)
+		if !ok {
 			return river.JobSnooze(later)
 		}
+		defer release()
+		ctx = tctx
 	}
 	log := d.Logger.With("org_id", args.OrgID, "lever_delivery_id", args.DeliveryID, "event", args.Event, "job_id", job.ID)
 	dl, err := d.LeverStore.FindLeverDelivery(ctx, args.OrgID, args.DeliveryID)

@@ -95,29 +95,8 @@ func (w *leverWriteWorker) Work(ctx context.Context, job *river.Job[LeverWriteAr
 	}
 	log := d.Logger.With("org_id", args.OrgID, "applicant_id", args.ApplicantID, "lever_write_id", args.WriteID, "job_id", job.ID)
 	for range leverWritesPerRun {
-		if later, busy := d.Lever.Busy(args.OrgID, leverHoldMax); busy {
-			if own, err := w.ownFinal(ctx, args); err != nil || own {
-				return err
-			}
-			return river.JobSnooze(later)
-		}
-		next, claim, err := d.LeverStore.ClaimLeverWrite(ctx, args.OrgID, args.OpportunityID)
-		if err != nil {
-			return fmt.Errorf("claim lever write: %w", err)
-		}
-		if next == nil {
-			return nil // nothing left to write for this opportunity
-		}
-		if claim.Later {
-			if own, err := w.ownFinal(ctx, args); err != nil || own {
-				return err
-			}
-			return river.JobSnooze(w.wait(next))
-		}
-		if !claim.Send {
-			continue // final already, or skipped just now: on to the next
-		}
-		if err := w.perform(ctx, job, next, log); err != nil {
+		done, err := w.next(ctx, job, log)
+		if done || err != nil {
 			return err
 		}
 	}
@@ -125,6 +104,42 @@ func (w *leverWriteWorker) Work(ctx context.Context, job *river.Job[LeverWriteAr
 		return err
 	}
 	return river.JobSnooze(leverBusyWait)
+}
+
+// next performs the opportunity's next write, with its turn in the account's rate
+// budget taken first; done says the job has nothing more to do (its error, a snooze
+// included, ends the job).
+func (w *leverWriteWorker) next(ctx context.Context, job *river.Job[LeverWriteArgs], log *slog.Logger) (done bool, err error) {
+	d, args := w.deps, job.Args
+	ctx, release, later, ok := d.Lever.Take(ctx, args.OrgID, leverHoldMax)
+	if !ok {
+		// The account is busy: put the job off to its turn, unless its own write is done.
+		if own, err := w.ownFinal(ctx, args); err != nil || own {
+			return true, err
+		}
+		return true, river.JobSnooze(later)
+	}
+	defer release() // when no call was made
+	next, claim, err := d.LeverStore.ClaimLeverWrite(ctx, args.OrgID, args.OpportunityID)
+	if err != nil {
+		return true, fmt.Errorf("claim lever write: %w", err)
+	}
+	if next == nil {
+		return true, nil // nothing left to write for this opportunity
+	}
+	if claim.Later {
+		if own, err := w.ownFinal(ctx, args); err != nil || own {
+			return true, err
+		}
+		return true, river.JobSnooze(w.wait(next))
+	}
+	if !claim.Send {
+		return false, nil // final already, or skipped just now: on to the next
+	}
+	if err := w.perform(ctx, job, next, log); err != nil {
+		return true, err
+	}
+	return false, nil
 }
 
 // ownFinal reports whether the job's own write needs nothing more (a write that is gone

@@ -88,8 +88,8 @@ func TestBudgetSlowsDownAfter429(t *testing.T) {
 	if got := budget.Rate(); got != lever.BudgetRate/2 || budget.Throttles() != 1 {
 		t.Fatalf("after a 429 the rate is %v (%d throttles), want %v", got, budget.Throttles(), lever.BudgetRate/2)
 	}
-	if c.Delay() > 0 {
-		t.Fatalf("the pause is over but the budget says wait %s", c.Delay())
+	if budget.Delay() > 0 {
+		t.Fatalf("the pause is over but the budget says wait %s", budget.Delay())
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for budget.Rate() < lever.BudgetRate {

@@ -154,23 +154,17 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// Delay is how long a request of this client would wait for its account's budget if
-// it asked now (0 when the pacer cannot tell). Workers with other accounts' work to
-// do put a job off for that long rather than hold a worker while it waits.
-func (c *Client) Delay() time.Duration {
-	if d, ok := c.cfg.Limiter.(delayer); ok {
-		return d.Delay()
+// Take takes the turn of this client's next request in its account's budget if it
+// comes within hold (see Budget.Take): the returned context carries it, and release
+// gives it back if no request spent it. When the turn is further off, ok is false
+// and later is how long to put the job off: workers with other accounts' work to do
+// snooze rather than hold a worker while it waits. A pacer other than a Budget
+// always says ok.
+func (c *Client) Take(ctx context.Context, hold time.Duration) (_ context.Context, release func(), later time.Duration, ok bool) {
+	if t, is := c.cfg.Limiter.(taker); is {
+		return t.Take(ctx, hold)
 	}
-	return 0
-}
-
-// Later is how long to put off a job that found the account's budget busy (see
-// Budget.Later); 0 when the pacer cannot tell.
-func (c *Client) Later() time.Duration {
-	if d, ok := c.cfg.Limiter.(delayer); ok {
-		return d.Later()
-	}
-	return 0
+	return ctx, func() {}, 0, true
 }
 
 // call is one logical API call, possibly sent several times.

@@ -57,11 +57,44 @@ type throttler interface {
 	Throttled(retryAfter time.Duration)
 }
 
-// delayer is a Pacer that can tell how long a request would wait now, and hand out
-// wake-ups to jobs put off (see Budget.Later).
-type delayer interface {
-	Delay() time.Duration
-	Later() time.Duration
+// taker is a Pacer that lets a caller take a request's turn ahead of making it (see
+// Budget.Take).
+type taker interface {
+	Take(ctx context.Context, hold time.Duration) (context.Context, func(), time.Duration, bool)
+}
+
+// prepaid is a turn taken with Budget.Take, carried in the context to the request
+// that spends it.
+type prepaid struct {
+	budget *Budget
+	res    *rate.Reservation
+	mu     sync.Mutex
+	used   bool
+	done   bool // released or used: nothing left to do
+}
+
+type prepaidKey struct{}
+
+// spend marks the turn used, reporting whether it was still there.
+func (p *prepaid) spend() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done {
+		return false
+	}
+	p.used, p.done = true, true
+	return true
+}
+
+// release gives an unused turn back to the bucket.
+func (p *prepaid) release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done {
+		return
+	}
+	p.done = true
+	p.res.Cancel()
 }
 
 // Budget paces the requests to one Lever account: a token bucket at the configured
@@ -87,8 +120,12 @@ func NewBudget(limit rate.Limit, burst int) *Budget {
 	return &Budget{base: limit, current: limit, lim: rate.NewLimiter(limit, burst), now: time.Now}
 }
 
-// Wait blocks until a request may go out, or ctx ends.
+// Wait blocks until a request may go out, or ctx ends. A turn taken with Take and
+// carried by ctx is spent here instead, by the first request that waits.
 func (b *Budget) Wait(ctx context.Context) error {
+	if p, ok := ctx.Value(prepaidKey{}).(*prepaid); ok && p.budget == b && p.spend() {
+		return sleep(ctx, p.res.Delay())
+	}
 	for {
 		b.mu.Lock()
 		b.recoverLocked(b.now())
@@ -125,6 +162,48 @@ func (b *Budget) Delay() time.Duration {
 		wait = time.Duration((1 - tokens) / float64(limit) * float64(time.Second))
 	}
 	return max(pause, wait, 0)
+}
+
+// Take takes the next request's turn now if it comes within hold, and returns a
+// context carrying it (the first request made with it spends the turn rather than
+// waiting for another) and a release function that gives the turn back if no request
+// spent it. When the turn is further off than hold, nothing is taken: ok is false and
+// later is how long to put the job off (Later). Checking and taking at once is what
+// keeps many workers from all seeing a free budget and then all waiting on it.
+func (b *Budget) Take(ctx context.Context, hold time.Duration) (_ context.Context, release func(), later time.Duration, ok bool) {
+	now := b.now()
+	b.mu.Lock()
+	b.recoverLocked(now)
+	pause := b.pausedUntil.Sub(now)
+	b.mu.Unlock()
+	if pause > hold {
+		return ctx, func() {}, b.Later(), false
+	}
+	r := b.lim.ReserveN(now.Add(max(pause, 0)), 1)
+	if !r.OK() {
+		return ctx, func() {}, b.Later(), false
+	}
+	if r.DelayFrom(now) > hold {
+		r.CancelAt(now)
+		return ctx, func() {}, b.Later(), false
+	}
+	p := &prepaid{budget: b, res: r}
+	return context.WithValue(ctx, prepaidKey{}, p), p.release, 0, true
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // Later returns how long to put off a job that found the budget busy (Delay above

@@ -147,19 +147,20 @@ func (c *Connector) Client(ctx context.Context, orgID string) (*lever.Client, *w
 	return client, conn, nil
 }
 
-// Busy reports how long a call to the org's Lever account would wait for its rate
-// budget now, and, when that is more than hold, how long to put the job off so that
-// the account's waiting jobs wake at its rate (lever.Budget.Later). It reads only
-// the client this process built already (none yet: not busy), so that a worker may
-// ask before every call without touching the database.
-func (c *Connector) Busy(orgID string, hold time.Duration) (time.Duration, bool) {
+// Take takes the turn of the org's next Lever call in its account's rate budget if it
+// comes within hold (lever.Client.Take): the returned context carries it to the call,
+// and release gives it back if no call was made. When the turn is further off, ok is
+// false and later is how long to put the job off. It reads only the client this
+// process built already (none yet: ok, and the call waits as usual), so that a worker
+// may ask before every call without touching the database.
+func (c *Connector) Take(ctx context.Context, orgID string, hold time.Duration) (_ context.Context, release func(), later time.Duration, ok bool) {
 	c.mu.Lock()
 	oc := c.clients[orgID]
 	c.mu.Unlock()
-	if oc == nil || oc.client.Delay() <= hold {
-		return 0, false
+	if oc == nil {
+		return ctx, func() {}, 0, true
 	}
-	return oc.client.Later(), true
+	return oc.client.Take(ctx, hold)
 }
 
 // Forget drops the org's cached client, after a disconnection.
