@@ -136,7 +136,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	client, err := jobs.NewClient(db.RiverDriver(), jobs.Deps{Applicants: m.Store, Clock: m.Clock, Logger: m.Logger,
 		Emails: m.Store, Sender: sender, From: mode.From, Sealer: kr, BaseURL: baseURL,
-		Uploads: m.Store, Files: files, Lever: m.Lever, LeverStore: m.Store})
+		Uploads: m.Store, Files: files, Lever: m.Lever, LeverStore: m.Store, RescueAfter: m.Config.RescueAfterDuration()})
 	if err != nil {
 		return err
 	}

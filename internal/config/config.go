@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // Config is everything an operator can set. The zero value is not useful: use Load.
@@ -36,6 +37,27 @@ type Config struct {
 	MailFrom string // sender of every email; required with SMTPURL
 
 	TrustedProxies string // comma-separated IPs and CIDRs whose forwarding headers are believed
+
+	// RescueAfter is how long a job may stay running before a worker takes it over as
+	// stuck, because the process working it died (a Go duration).
+	RescueAfter string
+}
+
+// DefaultRescueAfter is WINNOW_RESCUE_AFTER's default: longer than the longest a job
+// may run (a Lever write job's 10 minutes), so that only a dead process's jobs are
+// taken over, and short enough that a killed worker delays its jobs by minutes, not
+// River's default hour.
+const DefaultRescueAfter = "15m"
+
+// MinRescueAfter is the shortest WINNOW_RESCUE_AFTER accepted: a job taken over while
+// still running elsewhere does no harm twice (every effect has its own claim), but it
+// is wasted work.
+const MinRescueAfter = time.Second
+
+// RescueAfterDuration returns WINNOW_RESCUE_AFTER, which Load has checked.
+func (c *Config) RescueAfterDuration() time.Duration {
+	d, _ := time.ParseDuration(c.RescueAfter)
+	return d
 }
 
 // The roles of a serve process (WINNOW_ROLE). Any number of each may share one
@@ -77,6 +99,7 @@ var Vars = []Var{
 	{"WINNOW_LEVER_CLIENT_SECRET", "", "", "OAuth client secret of your Lever app", true, func(c *Config) *string { return &c.LeverClientSecret }},
 	{"WINNOW_SMTP_URL", "smtp-url", "", "SMTP server for email: smtp://user:pass@host:587 (STARTTLS when offered; add ?starttls=required to insist) or smtps://… (implicit TLS); empty keeps email in an outbox, undelivered", true, func(c *Config) *string { return &c.SMTPURL }},
 	{"WINNOW_MAIL_FROM", "mail-from", "", `sender of every email, e.g. "Acme Hiring <jobs@acme.example>"; required with WINNOW_SMTP_URL`, false, func(c *Config) *string { return &c.MailFrom }},
+	{"WINNOW_RESCUE_AFTER", "rescue-after", DefaultRescueAfter, "how long a background job may stay running before another worker takes it over, because the process working it died (e.g. 15m)", false, func(c *Config) *string { return &c.RescueAfter }},
 	{"WINNOW_TRUSTED_PROXIES", "trusted-proxies", "", "reverse proxies whose X-Forwarded-For or Forwarded header gives the client address, as comma-separated IPs and CIDRs (10.0.0.0/8, 192.0.2.7); empty trusts none", false, func(c *Config) *string { return &c.TrustedProxies }},
 }
 
@@ -138,6 +161,9 @@ func (c *Config) normalize() error {
 	}
 	if _, err := parseProxies(c.TrustedProxies); err != nil {
 		return fmt.Errorf("WINNOW_TRUSTED_PROXIES: %w", err)
+	}
+	if d, err := time.ParseDuration(c.RescueAfter); err != nil || d < MinRescueAfter {
+		return fmt.Errorf("WINNOW_RESCUE_AFTER %q: use a duration of at least %s, such as 15m", c.RescueAfter, MinRescueAfter)
 	}
 	switch c.Role {
 	case RoleAll, RoleWeb, RoleWorker:

@@ -58,6 +58,9 @@ type Deps struct {
 	// PollInterval is how often workers look for new jobs; zero means the engine's
 	// (riverTuning). There is no LISTEN/NOTIFY on SQLite or through database/sql.
 	PollInterval time.Duration
+	// RescueAfter is how long a job may stay running before a worker takes it over
+	// as stuck (its process died); zero means River's default of an hour.
+	RescueAfter time.Duration
 }
 
 // Client is River's client over database/sql, the same type on SQLite and PostgreSQL.
@@ -103,6 +106,9 @@ func NewClient(driver riverdriver.Driver[*sql.Tx], deps Deps) (*Client, error) {
 		FetchCooldown:     min(tune.fetchCooldown, tune.pollInterval),
 		FetchPollInterval: tune.pollInterval,
 		MaxAttempts:       defaultMaxAttempts,
+		// Every effect has its own claim (an email's, a Lever write's lease, a delivery's
+		// status), so a job taken over while still running elsewhere does nothing twice.
+		RescueStuckJobsAfter: deps.RescueAfter,
 		// River's leader inserts periodic jobs, so one sweep starts per interval however
 		// many processes work; the sweep is safe to run in several at once anyway.
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(uploadSweepInterval),

@@ -186,7 +186,9 @@ func (w *leverWriteWorker) perform(ctx context.Context, job *river.Job[LeverWrit
 		}
 		return fmt.Errorf("lever client: %w", err)
 	}
-	rctx, rec := lever.WithRecorder(ctx)
+	cctx, cancel := context.WithTimeout(ctx, winnow.LeverWriteCallLimit)
+	defer cancel()
+	rctx, rec := lever.WithRecorder(cctx)
 	noteID, found, callErr := call(rctx, client, conn, wr)
 	o := winnow.LeverWriteOutcome{NoteID: noteID, Found: found, Calls: calls(rec.Calls())}
 	var apiErr *lever.APIError
