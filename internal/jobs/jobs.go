@@ -109,6 +109,9 @@ func NewClient(driver riverdriver.Driver[*sql.Tx], deps Deps) (*Client, error) {
 		// Every effect has its own claim (an email's, a Lever write's lease, a delivery's
 		// status), so a job taken over while still running elsewhere does nothing twice.
 		RescueStuckJobsAfter: deps.RescueAfter,
+		// River refuses a rescue sooner than the default timeout of kinds that set
+		// none; such kinds then time out at the rescue.
+		JobTimeout: jobTimeout(deps.RescueAfter),
 		// River's leader inserts periodic jobs, so one sweep starts per interval however
 		// many processes work; the sweep is safe to run in several at once anyway.
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(uploadSweepInterval),
@@ -118,6 +121,17 @@ func NewClient(driver riverdriver.Driver[*sql.Tx], deps Deps) (*Client, error) {
 		return nil, fmt.Errorf("river client: %w", err)
 	}
 	return c, nil
+}
+
+// defaultJobTimeout bounds a run of the kinds that set no timeout of their own.
+const defaultJobTimeout = time.Minute
+
+// jobTimeout is defaultJobTimeout, or the rescue delay when that is shorter.
+func jobTimeout(rescue time.Duration) time.Duration {
+	if rescue > 0 && rescue < defaultJobTimeout {
+		return rescue
+	}
+	return defaultJobTimeout
 }
 
 // defaultMaxAttempts bounds the attempts of kinds that do not set their own.

@@ -145,9 +145,11 @@ type leverDeliveryWorker struct {
 	deps Deps
 }
 
-// Timeout bounds one run: a read from Lever and a transaction.
+// Timeout bounds one run: a read from Lever (leverReadLimit) and a transaction. River
+// takes over the job of a process that died only once this has passed since it
+// started, so it is kept short.
 func (w *leverDeliveryWorker) Timeout(*river.Job[LeverDeliveryArgs]) time.Duration {
-	return 2 * time.Minute
+	return leverDeliveryJobTimeout
 }
 
 // NextRetry backs off on the injected clock.
@@ -256,7 +258,9 @@ func (w *leverDeliveryWorker) application(ctx context.Context, dl *winnow.LeverD
 	case conn.State == winnow.LeverNeedsReconnecting:
 		return river.JobSnooze(leverPauseWait)
 	}
-	opp, err := client.GetOpportunity(ctx, dl.OpportunityID)
+	rctx, cancel := context.WithTimeout(ctx, leverReadLimit)
+	opp, err := client.GetOpportunity(rctx, dl.OpportunityID)
+	cancel()
 	switch {
 	case err == nil:
 	case errors.Is(err, lever.ErrAuthLost):

@@ -48,8 +48,18 @@ const (
 	// leverBusyWait is the longest a job sleeps while another worker performs its
 	// opportunity's next write: that worker usually goes on to this job's write too.
 	leverBusyWait = 500 * time.Millisecond
-	// leverWritesPerRun bounds how many writes one job performs before it yields.
+	// leverWritesPerRun bounds how many writes one job performs before it yields, and
+	// leverRunFor how long it goes on taking new ones.
 	leverWritesPerRun = 50
+	leverRunFor       = 20 * time.Second
+	// leverWriteJobTimeout bounds a write job's run: leverRunFor, one more write's
+	// winnow.LeverWriteCallLimit, and the outcome's recording.
+	leverWriteJobTimeout = time.Minute
+	// leverReadLimit bounds the read of an opportunity for an applicationCreated
+	// (the call and the client's retries), and leverDeliveryJobTimeout the whole run
+	// with its transaction.
+	leverReadLimit          = 30 * time.Second
+	leverDeliveryJobTimeout = time.Minute
 	// leverHoldMax is the longest a worker waits for its Lever account's rate budget
 	// before a call. A job whose account is busier than that is put off (snoozed) to
 	// its turn instead, so that one org's backlog never holds every worker while
@@ -74,9 +84,12 @@ type leverWriteWorker struct {
 	deps Deps
 }
 
-// Timeout bounds one run: several writes, each a call or two bounded by the client's
-// own timeout and retries.
-func (w *leverWriteWorker) Timeout(*river.Job[LeverWriteArgs]) time.Duration { return 10 * time.Minute }
+// Timeout bounds one run: writes are taken for leverRunFor, each bounded by
+// winnow.LeverWriteCallLimit. River takes over the job of a process that died only
+// once this has passed since it started, so it is kept short.
+func (w *leverWriteWorker) Timeout(*river.Job[LeverWriteArgs]) time.Duration {
+	return leverWriteJobTimeout
+}
 
 // NextRetry backs off on the injected clock, as the write's own hold does.
 func (w *leverWriteWorker) NextRetry(job *river.Job[LeverWriteArgs]) time.Time {
@@ -94,7 +107,11 @@ func (w *leverWriteWorker) Work(ctx context.Context, job *river.Job[LeverWriteAr
 		return river.JobCancel(errors.New("lever is not configured in this process"))
 	}
 	log := d.Logger.With("org_id", args.OrgID, "applicant_id", args.ApplicantID, "lever_write_id", args.WriteID, "job_id", job.ID)
+	started := time.Now()
 	for range leverWritesPerRun {
+		if time.Since(started) > leverRunFor {
+			break
+		}
 		done, err := w.next(ctx, job, log)
 		if done || err != nil {
 			return err
