@@ -48,11 +48,11 @@ type Config struct {
 	RescueAfter string
 }
 
-// DefaultRescueAfter is WINNOW_RESCUE_AFTER's default: longer than the longest a job
-// may run (a Lever write job's 10 minutes), so that only a dead process's jobs are
-// taken over, and short enough that a killed worker delays its jobs by minutes, not
-// River's default hour.
-const DefaultRescueAfter = "15m"
+// DefaultRescueAfter is WINNOW_RESCUE_AFTER's default: short enough that a killed
+// worker delays its jobs by minutes, not River's default hour. A job is taken over
+// only once its kind's own timeout has passed too, so a job still running in a live
+// process is never taken (River ends a run at its timeout).
+const DefaultRescueAfter = "2m"
 
 // MinRescueAfter is the shortest WINNOW_RESCUE_AFTER accepted: a job taken over while
 // still running elsewhere does no harm twice (every effect has its own claim), but it
@@ -118,7 +118,7 @@ var Vars = []Var{
 	{"WINNOW_LEVER_RATE", "", "8", "requests per second each process spends of each Lever account's rate limit (Lever allows 10); with several worker processes give each its share, e.g. 4 for two; unlimited only against the sandbox", false, func(c *Config) *string { return &c.LeverRate }},
 	{"WINNOW_SMTP_URL", "smtp-url", "", "SMTP server for email: smtp://user:pass@host:587 (STARTTLS when offered; add ?starttls=required to insist) or smtps://… (implicit TLS); empty keeps email in an outbox, undelivered", true, func(c *Config) *string { return &c.SMTPURL }},
 	{"WINNOW_MAIL_FROM", "mail-from", "", `sender of every email, e.g. "Acme Hiring <jobs@acme.example>"; required with WINNOW_SMTP_URL`, false, func(c *Config) *string { return &c.MailFrom }},
-	{"WINNOW_RESCUE_AFTER", "rescue-after", DefaultRescueAfter, "how long a background job may stay running before another worker takes it over, because the process working it died (e.g. 15m)", false, func(c *Config) *string { return &c.RescueAfter }},
+	{"WINNOW_RESCUE_AFTER", "rescue-after", DefaultRescueAfter, "how long a background job may stay running before another worker takes it over, because the process working it died (at least the job's own timeout also passes; e.g. 2m)", false, func(c *Config) *string { return &c.RescueAfter }},
 	{"WINNOW_TRUSTED_PROXIES", "trusted-proxies", "", "reverse proxies whose X-Forwarded-For or Forwarded header gives the client address, as comma-separated IPs and CIDRs (10.0.0.0/8, 192.0.2.7); empty trusts none", false, func(c *Config) *string { return &c.TrustedProxies }},
 }
 
