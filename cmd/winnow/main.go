@@ -42,12 +42,13 @@ type env struct {
 const usage = `Winnow qualifies candidates before they reach your hiring team, and keeps Lever in sync.
 
 Usage:
+  winnow demo           try the whole loop on this machine: Winnow, a Lever sandbox, the mail viewer
   winnow serve          run the web server and background workers
   winnow migrate        apply database migrations
   winnow user create    create a user (and the organization, if new)
   winnow token create   create an API token for an organization and print it
   winnow lever-sandbox  run a stand-in for Lever, to try and test Winnow without a Lever account
-  winnow bench          measure webhook processing and Lever's rate budget on loopback (process, drain)
+  winnow bench          measure webhook processing, Lever's rate budget and worker memory on loopback
   winnow healthcheck    ask a running server whether it is healthy (for container health checks)
   winnow version        print the version
 
@@ -80,6 +81,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return leversandbox.RunCommand(ctx, rest, stdout, stderr)
 	case "bench":
 		return benchMain(ctx, rest, e)
+	case "demo":
+		return demoCommand(ctx, rest, e)
 	case "healthcheck":
 		return healthcheckCommand(ctx, rest, e)
 	case "version", "--version":
