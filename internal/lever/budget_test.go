@@ -119,3 +119,34 @@ func TestBudgetLaterSpreadsWakeUps(t *testing.T) {
 		prev = d
 	}
 }
+
+// TestBudgetTake: a turn within hold is taken at once and the request made with its
+// context spends it without waiting for another; a turn further off is not taken and
+// says how long to put the job off; a turn released unused goes back to the bucket.
+func TestBudgetTake(t *testing.T) {
+	t.Parallel()
+	b := lever.NewBudget(lever.BudgetRate, 1)
+	hold := 50 * time.Millisecond
+	ctx, release, _, ok := b.Take(context.Background(), hold)
+	if !ok {
+		t.Fatal("the first turn of a full bucket was not taken")
+	}
+	if _, _, later, ok := b.Take(context.Background(), hold); ok || later <= hold {
+		t.Fatalf("a second turn 125 ms off was taken (%v) or put off by %s only", ok, later)
+	}
+	release() // unused: back to the bucket
+	if _, _, _, ok := b.Take(context.Background(), hold); !ok {
+		t.Fatal("the released turn was not given back")
+	}
+	// A turn spent by a request is not given back by a later release.
+	b2 := lever.NewBudget(lever.BudgetRate, 1)
+	ctx, release, _, _ = b2.Take(context.Background(), hold)
+	start := time.Now()
+	if err := b2.Wait(ctx); err != nil || time.Since(start) > 20*time.Millisecond {
+		t.Fatalf("the request with the turn waited %s: %v", time.Since(start), err)
+	}
+	release()
+	if _, _, _, ok := b2.Take(context.Background(), hold); ok {
+		t.Fatal("a spent turn was given back")
+	}
+}

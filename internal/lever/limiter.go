@@ -67,10 +67,9 @@ type taker interface {
 // that spends it.
 type prepaid struct {
 	budget *Budget
-	res    *rate.Reservation
+	at     time.Time // when the turn comes
 	mu     sync.Mutex
-	used   bool
-	done   bool // released or used: nothing left to do
+	done   bool // spent or released
 }
 
 type prepaidKey struct{}
@@ -82,7 +81,7 @@ func (p *prepaid) spend() bool {
 	if p.done {
 		return false
 	}
-	p.used, p.done = true, true
+	p.done = true
 	return true
 }
 
@@ -94,7 +93,7 @@ func (p *prepaid) release() {
 		return
 	}
 	p.done = true
-	p.res.Cancel()
+	p.budget.giveBack()
 }
 
 // Budget paces the requests to one Lever account: a token bucket at the configured
@@ -102,13 +101,19 @@ func (p *prepaid) release() {
 // second) after each 429, and raised back step by step while no 429 comes. It is safe
 // for concurrent use; every client of the account in a process shares one (see
 // Limiters).
+//
+// The bucket is its own rather than x/time/rate's, because a turn taken ahead of a
+// request (Take) must go back when no request spends it, which a rate.Reservation
+// does not do once its time has come.
 type Budget struct {
-	base rate.Limit
-	lim  *rate.Limiter
-	now  func() time.Time
+	base  rate.Limit
+	burst int
+	now   func() time.Time
 
 	mu          sync.Mutex
 	current     rate.Limit
+	tokens      float64   // may go below 0: turns handed out ahead
+	last        time.Time // when tokens was last brought up to date
 	horizon     time.Time // the last wake-up handed out by Later
 	pausedUntil time.Time
 	nextRecover time.Time
@@ -117,32 +122,71 @@ type Budget struct {
 
 // NewBudget returns a budget of limit requests per second with the given burst.
 func NewBudget(limit rate.Limit, burst int) *Budget {
-	return &Budget{base: limit, current: limit, lim: rate.NewLimiter(limit, burst), now: time.Now}
+	return &Budget{base: limit, current: limit, burst: max(burst, 1), tokens: float64(max(burst, 1)), now: time.Now}
+}
+
+// refillLocked brings the bucket up to now. b.mu is held.
+func (b *Budget) refillLocked(now time.Time) {
+	if b.last.IsZero() || b.current == rate.Inf {
+		b.last = now
+		b.tokens = float64(b.burst)
+		return
+	}
+	if now.After(b.last) {
+		b.tokens = min(b.tokens+now.Sub(b.last).Seconds()*float64(b.current), float64(b.burst))
+		b.last = now
+	}
+}
+
+// turnLocked is how long from now the next request's turn is: the pause after a 429,
+// or the time until the bucket holds a token. b.mu is held, the bucket refilled.
+func (b *Budget) turnLocked(now time.Time) time.Duration {
+	pause := max(b.pausedUntil.Sub(now), 0)
+	if b.current == rate.Inf || b.tokens >= 1 {
+		return pause
+	}
+	wait := time.Duration((1 - b.tokens) / float64(b.current) * float64(time.Second))
+	return max(pause, wait)
+}
+
+// takeLocked hands out the next turn if it comes within hold, returning when it
+// comes. b.mu is held.
+func (b *Budget) takeLocked(now time.Time, hold time.Duration) (time.Duration, bool) {
+	b.recoverLocked(now)
+	b.refillLocked(now)
+	d := b.turnLocked(now)
+	if d > hold {
+		return d, false
+	}
+	if b.current != rate.Inf {
+		b.tokens--
+	}
+	return d, true
+}
+
+// giveBack returns an unused turn to the bucket.
+func (b *Budget) giveBack() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.refillLocked(b.now())
+	b.tokens = min(b.tokens+1, float64(b.burst))
 }
 
 // Wait blocks until a request may go out, or ctx ends. A turn taken with Take and
 // carried by ctx is spent here instead, by the first request that waits.
 func (b *Budget) Wait(ctx context.Context) error {
 	if p, ok := ctx.Value(prepaidKey{}).(*prepaid); ok && p.budget == b && p.spend() {
-		return sleep(ctx, p.res.Delay())
+		return sleep(ctx, time.Until(p.at))
 	}
-	for {
-		b.mu.Lock()
-		b.recoverLocked(b.now())
-		pause := b.pausedUntil.Sub(b.now())
-		b.mu.Unlock()
-		if pause <= 0 {
-			break
-		}
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
+	now := b.now()
+	b.mu.Lock()
+	d, _ := b.takeLocked(now, time.Duration(1<<62))
+	b.mu.Unlock()
+	if err := sleep(ctx, d); err != nil {
+		b.giveBack()
+		return err
 	}
-	return b.lim.Wait(ctx)
+	return nil
 }
 
 // Delay is how long a request would wait for the budget if it asked now, without
@@ -150,18 +194,10 @@ func (b *Budget) Wait(ctx context.Context) error {
 func (b *Budget) Delay() time.Duration {
 	now := b.now()
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.recoverLocked(now)
-	pause := b.pausedUntil.Sub(now)
-	b.mu.Unlock()
-	limit := b.lim.Limit()
-	if limit == rate.Inf {
-		return max(pause, 0)
-	}
-	var wait time.Duration
-	if tokens := b.lim.TokensAt(now); tokens < 1 && limit > 0 {
-		wait = time.Duration((1 - tokens) / float64(limit) * float64(time.Second))
-	}
-	return max(pause, wait, 0)
+	b.refillLocked(now)
+	return b.turnLocked(now)
 }
 
 // Take takes the next request's turn now if it comes within hold, and returns a
@@ -173,21 +209,12 @@ func (b *Budget) Delay() time.Duration {
 func (b *Budget) Take(ctx context.Context, hold time.Duration) (_ context.Context, release func(), later time.Duration, ok bool) {
 	now := b.now()
 	b.mu.Lock()
-	b.recoverLocked(now)
-	pause := b.pausedUntil.Sub(now)
+	d, ok := b.takeLocked(now, hold)
 	b.mu.Unlock()
-	if pause > hold {
+	if !ok {
 		return ctx, func() {}, b.Later(), false
 	}
-	r := b.lim.ReserveN(now.Add(max(pause, 0)), 1)
-	if !r.OK() {
-		return ctx, func() {}, b.Later(), false
-	}
-	if r.DelayFrom(now) > hold {
-		r.CancelAt(now)
-		return ctx, func() {}, b.Later(), false
-	}
-	p := &prepaid{budget: b, res: r}
+	p := &prepaid{budget: b, at: now.Add(d)}
 	return context.WithValue(ctx, prepaidKey{}, p), p.release, 0, true
 }
 
@@ -243,8 +270,9 @@ func (b *Budget) Throttled(retryAfter time.Duration) {
 	if until := now.Add(retryAfter); until.After(b.pausedUntil) {
 		b.pausedUntil = until
 	}
+	b.refillLocked(now)
+	b.tokens = min(b.tokens, 0) // Lever's bucket is empty: no burst after the pause
 	b.current = max(b.current*budgetCutFactor, min(BudgetMinRate, b.base))
-	b.lim.SetLimitAt(now, b.current)
 	b.nextRecover = b.pausedUntil.Add(budgetRecoverEvery)
 }
 
@@ -252,9 +280,9 @@ func (b *Budget) Throttled(retryAfter time.Duration) {
 // a 429. b.mu is held.
 func (b *Budget) recoverLocked(now time.Time) {
 	for b.current < b.base && !now.Before(b.nextRecover) {
+		b.refillLocked(b.nextRecover)
 		b.current = min(b.current*budgetRecoverFactor, b.base)
 		b.nextRecover = b.nextRecover.Add(budgetRecoverEvery)
-		b.lim.SetLimitAt(now, b.current)
 	}
 }
 
