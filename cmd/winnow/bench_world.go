@@ -120,7 +120,7 @@ func benchConfig(be *benchEngine, sb *leversandbox.Server, sbURL, secret string)
 	return config.Load(fs, nil, func(k string) string { return env[k] })
 }
 
-// benchMain builds a Main for the benchmark, with leverOpts adjusting Lever's
+// newBenchMain builds a Main for the benchmark, with leverOpts adjusting Lever's
 // connector (the rate budget).
 func newBenchMain(cfg *config.Config, stderr io.Writer, leverOpts func(*leverconn.Options)) *Main {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
