@@ -41,6 +41,8 @@ type Store struct {
 	db      *DB
 	clock   winnow.Clock
 	effects Effects
+
+	insightsExact int // see exactLimit; 0 for the default
 }
 
 var (
