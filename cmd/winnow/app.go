@@ -64,8 +64,9 @@ type Main struct {
 	// timeouts and lift the rate limit.
 	LeverOptions func(*leverconn.Options)
 
-	started  bool               // the River client was started
-	stopUI   context.CancelFunc // stops River's UI's background work
+	started  bool                    // the River client was started
+	stopUI   context.CancelFunc      // stops River's UI's background work
+	intake   *sqlstore.IntakeBatcher // group commit of Lever's webhooks, in the roles all and web
 	listener net.Listener
 	server   *http.Server
 	serveErr chan error
@@ -246,6 +247,7 @@ func (m *Main) webHandler(ctx context.Context, reg *prometheus.Registry) (http.H
 		return nil, fmt.Errorf("start river ui: %w", err)
 	}
 	m.stopUI = stopUI
+	m.intake = m.Store.NewIntakeBatcher()
 	files := m.Files
 	sessions := &auth.Sessions{Store: m.Store, Users: m.Store, Orgs: m.Store, Keyring: m.Keyring, Clock: m.Clock,
 		Secure: m.Config.Secure(), Logger: m.Logger}
@@ -262,7 +264,7 @@ func (m *Main) webHandler(ctx context.Context, reg *prometheus.Registry) (http.H
 			Users: m.Store, Keyring: m.Keyring, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL, Lever: m.Lever},
 		Candidate: &candidate.Handler{Orgs: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Links: m.Store, Files: files,
 			Render: renderer, Clock: m.Clock, Logger: m.Logger},
-		Hooks: &hook.Handler{Webhooks: &jobs.LeverIntake{Store: m.Store, Sealer: m.Keyring, Clock: m.Clock, Logger: m.Logger},
+		Hooks: &hook.Handler{Webhooks: &jobs.LeverIntake{Store: m.Store, Deliveries: m.intake, Sealer: m.Keyring, Clock: m.Clock, Logger: m.Logger},
 			Logger: m.Logger},
 		Sessions: sessions, Render: renderer, Logger: m.Logger, Ping: m.DB.Ping, Registry: reg,
 		Timeouts: m.Timeouts, Secure: m.Config.Secure(), MetricsToken: m.Config.MetricsToken, Jobs: jobsUI,
@@ -294,6 +296,9 @@ func (m *Main) Close() error {
 		}
 	} else if m.listener != nil {
 		m.listener.Close()
+	}
+	if m.intake != nil { // after the server: handlers still waiting get their answers
+		m.intake.Close()
 	}
 	if m.started {
 		if err := m.River.Stop(ctx); err != nil && !errors.Is(err, context.Canceled) {

@@ -73,10 +73,14 @@ func (e *Effects[T]) InviteCreated(ctx context.Context, tx T, inv *winnow.Invite
 	return nil
 }
 
-// LeverDeliveryRecorded enqueues the processing job of the webhook delivery d, stored
-// in tx.
-func (e *Effects[T]) LeverDeliveryRecorded(ctx context.Context, tx T, d *winnow.LeverDelivery) error {
-	if _, err := e.inserter.InsertManyTx(ctx, tx.SQL(), []river.InsertManyParams{deliveryParams(d)}); err != nil {
+// LeverDeliveriesRecorded enqueues the processing jobs of the webhook deliveries ds,
+// stored in tx, with one InsertManyTx however many a batch holds.
+func (e *Effects[T]) LeverDeliveriesRecorded(ctx context.Context, tx T, ds []*winnow.LeverDelivery) error {
+	params := make([]river.InsertManyParams, len(ds))
+	for i, d := range ds {
+		params[i] = deliveryParams(d)
+	}
+	if _, err := e.inserter.InsertManyTx(ctx, tx.SQL(), params); err != nil {
 		return fmt.Errorf("enqueue lever delivery: %w", err)
 	}
 	return nil

@@ -19,12 +19,21 @@ import (
 // A request is parsed, verified against the signature tokens of the org its URL names
 // (or, on the URL that names none, of every active connection), and recorded with its
 // processing job in one transaction (Store.RecordLeverDelivery) before it is
-// acknowledged. Every field but Logger must be set.
+// acknowledged. Every field but Deliveries and Logger must be set.
 type LeverIntake struct {
-	Store  LeverStore
-	Sealer Sealer
-	Clock  winnow.Clock
-	Logger *slog.Logger
+	Store LeverStore
+	// Deliveries records verified deliveries; nil means Store. serve sets the store's
+	// IntakeBatcher, which commits concurrent deliveries together (group commit).
+	Deliveries DeliveryRecorder
+	Sealer     Sealer
+	Clock      winnow.Clock
+	Logger     *slog.Logger
+}
+
+// DeliveryRecorder stores a verified webhook delivery with its processing job, as
+// Store.RecordLeverDelivery does; stored is false for a duplicate.
+type DeliveryRecorder interface {
+	RecordLeverDelivery(ctx context.Context, d *winnow.LeverDelivery) (stored bool, err error)
 }
 
 var _ winnow.LeverWebhookService = (*LeverIntake)(nil)
@@ -82,7 +91,11 @@ func (in *LeverIntake) ReceiveLeverWebhook(ctx context.Context, orgKey string, b
 	}
 	d.OpportunityID, d.ApplicationID, d.ToStageID, d.FromStageID = data.OpportunityID, data.ApplicationID, data.ToStageID, data.FromStageID
 	d.Archived, d.ArchiveReason = data.Archived, data.ArchiveReason
-	stored, err := in.Store.RecordLeverDelivery(ctx, d)
+	rec := in.Deliveries
+	if rec == nil {
+		rec = in.Store
+	}
+	stored, err := rec.RecordLeverDelivery(ctx, d)
 	if err != nil {
 		return winnow.LeverReceipt{}, err
 	}
