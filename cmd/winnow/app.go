@@ -64,12 +64,15 @@ type Main struct {
 	// timeouts and lift the rate limit.
 	LeverOptions func(*leverconn.Options)
 
-	started  bool                    // the River client was started
-	stopUI   context.CancelFunc      // stops River's UI's background work
-	intake   *sqlstore.IntakeBatcher // group commit of Lever's webhooks, in the roles all and web
-	listener net.Listener
-	server   *http.Server
-	serveErr chan error
+	started bool                    // the River client was started
+	stopUI  context.CancelFunc      // stops River's UI's background work
+	intake  *sqlstore.IntakeBatcher // group commit of Lever's webhooks, in the roles all and web
+	// intakeOnly lets winnow bench intake run the role web on SQLite too, so that
+	// intake is measured without workers sharing the database.
+	intakeOnly bool
+	listener   net.Listener
+	server     *http.Server
+	serveErr   chan error
 }
 
 // NewMain returns a Main for cfg with the system clock.
@@ -165,7 +168,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Config.CheckSecretKey(); err != nil {
 		return err
 	}
-	if err := checkRole(m.Config); err != nil {
+	if err := checkRole(m.Config); err != nil && !m.intakeOnly {
 		return err
 	}
 	if err := m.Open(ctx); err != nil {
