@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -28,6 +29,9 @@ type LeverIntake struct {
 	Sealer     Sealer
 	Clock      winnow.Clock
 	Logger     *slog.Logger
+
+	connMu sync.Mutex
+	conns  map[string]connEntry // by org key; see connection
 }
 
 // DeliveryRecorder stores a verified webhook delivery with its processing job, as
@@ -52,21 +56,26 @@ func (in *LeverIntake) ReceiveLeverWebhook(ctx context.Context, orgKey string, b
 	if err != nil {
 		return winnow.LeverReceipt{}, &winnow.Error{Code: winnow.EINVALID, Message: msgNotAWebhook, Err: err}
 	}
-	var candidates []*winnow.LeverConnection
+	var conn *winnow.LeverConnection
 	if orgKey != "" {
-		c, err := in.Store.FindLeverConnectionByKey(ctx, orgKey)
-		if winnow.ErrorCode(err) == winnow.ENOTFOUND {
-			return winnow.LeverReceipt{}, winnow.Errorf(winnow.ENOTFOUND, msgUnknownOrgKey)
-		} else if err != nil {
+		c, cached, err := in.connection(ctx, orgKey, false)
+		if err != nil {
 			return winnow.LeverReceipt{}, err
 		}
-		candidates = append(candidates, c)
+		if conn = in.verify(ev, []*winnow.LeverConnection{c}); conn == nil && cached {
+			// A token pasted a moment ago is not in the cached copy: read it again.
+			if c, _, err = in.connection(ctx, orgKey, true); err != nil {
+				return winnow.LeverReceipt{}, err
+			}
+			conn = in.verify(ev, []*winnow.LeverConnection{c})
+		}
 	} else {
-		if candidates, err = in.Store.ListActiveLeverConnections(ctx); err != nil {
+		candidates, err := in.Store.ListActiveLeverConnections(ctx)
+		if err != nil {
 			return winnow.LeverReceipt{}, err
 		}
+		conn = in.verify(ev, candidates)
 	}
-	conn := in.verify(ev, candidates)
 	if conn == nil {
 		return winnow.LeverReceipt{}, winnow.Errorf(winnow.EUNAUTHORIZED, msgBadSignature)
 	}
@@ -101,6 +110,48 @@ func (in *LeverIntake) ReceiveLeverWebhook(ctx context.Context, orgKey string, b
 	}
 	rc.DeliveryID, rc.Duplicate = d.ID, !stored
 	return rc, nil
+}
+
+// connCacheTTL is how long intake reuses a connection it read by org key. During a
+// burst that saves a read per webhook, which was most of the handler's own work. A
+// signature token added meanwhile still verifies at once (a failed verification reads
+// again); one removed, or a disconnection, takes effect within this time, and a
+// delivery accepted then is processed as for any disconnected org.
+const connCacheTTL = time.Second
+
+// connEntry is a connection read by org key, and when (wall clock: freshness is about
+// real time even when tests freeze the domain clock).
+type connEntry struct {
+	c  *winnow.LeverConnection
+	at time.Time
+}
+
+// connection returns the connection of orgKey, from the cache unless it is older than
+// connCacheTTL or fresh is set; cached reports that it came from the cache. An
+// unknown key is ENOTFOUND, never cached.
+func (in *LeverIntake) connection(ctx context.Context, orgKey string, fresh bool) (c *winnow.LeverConnection, cached bool, err error) {
+	in.connMu.Lock()
+	e, ok := in.conns[orgKey]
+	in.connMu.Unlock()
+	if ok && !fresh && time.Since(e.at) < connCacheTTL {
+		return e.c, true, nil
+	}
+	c, err = in.Store.FindLeverConnectionByKey(ctx, orgKey)
+	if winnow.ErrorCode(err) == winnow.ENOTFOUND {
+		in.connMu.Lock()
+		delete(in.conns, orgKey)
+		in.connMu.Unlock()
+		return nil, false, winnow.Errorf(winnow.ENOTFOUND, msgUnknownOrgKey)
+	} else if err != nil {
+		return nil, false, err
+	}
+	in.connMu.Lock()
+	if in.conns == nil {
+		in.conns = make(map[string]connEntry)
+	}
+	in.conns[orgKey] = connEntry{c: c, at: time.Now()}
+	in.connMu.Unlock()
+	return c, false, nil
 }
 
 // verify returns the connection among candidates one of whose signature tokens signed
