@@ -60,6 +60,8 @@ type IntakeBatcher struct {
 
 	mu     sync.RWMutex // held for reading while sending to queue, for writing to close it
 	closed bool
+
+	stmts deliveryStmts // used by the committer only
 }
 
 // intakeRequest is one caller's delivery waiting for its batch. The committer works on
@@ -132,6 +134,7 @@ func (b *IntakeBatcher) Close() {
 	}
 	b.mu.Unlock()
 	<-b.done
+	b.stmts.close()
 }
 
 // run is the committer: it blocks for the first request, takes what else is queued
@@ -199,7 +202,7 @@ func (b *IntakeBatcher) write(reqs []*intakeRequest) error {
 		d := r.d
 		ds[i] = &d
 	}
-	stored, err := b.s.recordLeverDeliveries(ctx, ds)
+	stored, err := b.s.recordLeverDeliveries(ctx, ds, &b.stmts)
 	if err != nil {
 		if code := winnow.ErrorCode(err); code != winnow.EINTERNAL {
 			return err
@@ -230,7 +233,8 @@ type deliveryKey struct{ org, dedup string }
 // into it; stored[i] reports whether ds[i] was written (and filled in: ID,
 // ReceivedAt), as opposed to being a duplicate of a delivery stored before or earlier
 // in ds.
-func (s *Store) recordLeverDeliveries(ctx context.Context, ds []*winnow.LeverDelivery) (stored []bool, err error) {
+// stmts, when set, keeps the INSERT statements prepared from one batch to the next.
+func (s *Store) recordLeverDeliveries(ctx context.Context, ds []*winnow.LeverDelivery, stmts *deliveryStmts) (stored []bool, err error) {
 	now := s.now()
 	first := make(map[deliveryKey]int, len(ds))
 	rows := make([]*winnow.LeverDelivery, 0, len(ds))
@@ -259,7 +263,7 @@ func (s *Store) recordLeverDeliveries(ctx context.Context, ds []*winnow.LeverDel
 		chunk = insertChunkPostgres
 	}
 	for chunk := range slices.Chunk(rows, chunk) {
-		if err := insertDeliveries(ctx, tx, chunk, inserted); err != nil {
+		if err := s.insertDeliveries(ctx, tx, stmts, chunk, inserted); err != nil {
 			return nil, err
 		}
 	}
@@ -296,26 +300,70 @@ func (s *Store) recordLeverDeliveries(ctx context.Context, ds []*winnow.LeverDel
 	return stored, nil
 }
 
-// insertDeliveries writes ds in one statement, skipping those whose org has the dedup
-// key already, and notes in inserted the IDs of the rows written.
-func insertDeliveries(ctx context.Context, tx *sql.Tx, ds []*winnow.LeverDelivery, inserted map[string]bool) error {
-	const columns = 17
+// deliveryColumnCount is the number of columns in leverDeliveryColumns.
+const deliveryColumnCount = 17
+
+// insertDeliveriesSQL is the statement that inserts n deliveries, skipping those whose
+// org has the dedup key already and returning the IDs of the rows written.
+func insertDeliveriesSQL(n int) string {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO lever_deliveries (` + leverDeliveryColumns + `) VALUES `)
-	args := make([]any, 0, columns*len(ds))
-	for i, d := range ds {
+	for i := range n {
 		if i > 0 {
 			q.WriteString(", ")
 		}
 		q.WriteByte('(')
-		for c := range columns {
+		for c := range deliveryColumnCount {
 			if c > 0 {
 				q.WriteString(", ")
 			}
 			q.WriteByte('$')
-			q.WriteString(strconv.Itoa(i*columns + c + 1))
+			q.WriteString(strconv.Itoa(i*deliveryColumnCount + c + 1))
 		}
 		q.WriteByte(')')
+	}
+	q.WriteString(` ON CONFLICT (org_id, dedup_key) DO NOTHING RETURNING id`)
+	return q.String()
+}
+
+// deliveryStmts are the prepared INSERTs of an IntakeBatcher, by number of rows. On
+// SQLite parsing one took as long as running it (every "$n" is looked up in a list),
+// so the committer prepares each size once; on PostgreSQL the statement is sent as it
+// is, as every other query.
+type deliveryStmts struct {
+	bySize map[int]*sql.Stmt
+}
+
+// stmt returns the prepared INSERT of n rows on db, preparing it the first time.
+func (p *deliveryStmts) stmt(ctx context.Context, db *sql.DB, n int) (*sql.Stmt, error) {
+	if st, ok := p.bySize[n]; ok {
+		return st, nil
+	}
+	st, err := db.PrepareContext(ctx, insertDeliveriesSQL(n))
+	if err != nil {
+		return nil, fmt.Errorf("prepare insert of lever deliveries: %w", err)
+	}
+	if p.bySize == nil {
+		p.bySize = make(map[int]*sql.Stmt)
+	}
+	p.bySize[n] = st
+	return st, nil
+}
+
+// close releases the prepared statements.
+func (p *deliveryStmts) close() {
+	for _, st := range p.bySize {
+		st.Close()
+	}
+	p.bySize = nil
+}
+
+// insertDeliveries writes ds in one statement (prepared in stmts, when set, on SQLite),
+// skipping those whose org has the dedup key already, and notes in inserted the IDs of
+// the rows written.
+func (s *Store) insertDeliveries(ctx context.Context, tx *sql.Tx, stmts *deliveryStmts, ds []*winnow.LeverDelivery, inserted map[string]bool) error {
+	args := make([]any, 0, deliveryColumnCount*len(ds))
+	for _, d := range ds {
 		var archived sql.NullBool
 		if d.Archived != nil {
 			archived = sql.NullBool{Bool: *d.Archived, Valid: true}
@@ -324,8 +372,17 @@ func insertDeliveries(ctx context.Context, tx *sql.Tx, ds []*winnow.LeverDeliver
 			d.ToStageID, d.FromStageID, archived, d.ArchiveReason, string(d.Status), d.Outcome, d.ApplicantID,
 			d.ReceivedAt, nullTime(d.ProcessedAt))
 	}
-	q.WriteString(` ON CONFLICT (org_id, dedup_key) DO NOTHING RETURNING id`)
-	rows, err := tx.QueryContext(ctx, q.String(), args...)
+	var rows *sql.Rows
+	var err error
+	if stmts != nil && s.db.dialect == DialectSQLite {
+		st, perr := stmts.stmt(ctx, s.db.db, len(ds))
+		if perr != nil {
+			return perr
+		}
+		rows, err = tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	} else {
+		rows, err = tx.QueryContext(ctx, insertDeliveriesSQL(len(ds)), args...)
+	}
 	if err != nil {
 		return deliveryInsertErr(err)
 	}

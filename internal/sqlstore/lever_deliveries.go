@@ -25,7 +25,7 @@ func (s *Store) RecordLeverDelivery(ctx context.Context, d *winnow.LeverDelivery
 		return false, err
 	}
 	nd := *d
-	got, err := s.recordLeverDeliveries(ctx, []*winnow.LeverDelivery{&nd})
+	got, err := s.recordLeverDeliveries(ctx, []*winnow.LeverDelivery{&nd}, nil)
 	if err != nil {
 		return false, err
 	}
