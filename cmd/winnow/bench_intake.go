@@ -18,6 +18,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -88,6 +89,7 @@ func benchIntakeCommand(ctx context.Context, args []string, e env) error {
 	}
 	defer noop.Close()
 
+	loadBefore := loadAverage()
 	run := newBenchID()
 	pool := newWebhookPool(run, target.signature, benchClosedPerSec*int(duration.Seconds()+1)+*rate*int(duration.Seconds()+1))
 	fmt.Fprintf(e.stderr, "signed %d webhooks; measuring (%s per phase)…\n", len(pool.bodies), *duration)
@@ -131,7 +133,7 @@ func benchIntakeCommand(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	printIntakeTable(e.stdout, *engine, *clients, *rate, *duration, rows)
+	printIntakeTable(e.stdout, *engine, *duration, loadBefore, rows)
 	fmt.Fprintf(e.stdout, "\ndurable: %d of %d acknowledged deliveries found in lever_deliveries; %d processing jobs in river_job\n",
 		found, acked.count(), jobs)
 	if found != acked.count() || jobs < found {
@@ -484,13 +486,15 @@ func (g *loadGen) open(ctx context.Context, u string, rate int, d time.Duration,
 }
 
 // printIntakeTable writes the figures as one table.
-func printIntakeTable(w io.Writer, engine string, clients, rate int, d time.Duration, rows []loadResult) {
+// load is the machine's load average when the run began, as the figures depend on
+// what else runs.
+func printIntakeTable(w io.Writer, engine string, d time.Duration, load string, rows []loadResult) {
 	db := "SQLite (WAL, synchronous=FULL), temporary file"
 	if engine == sqlstore.DialectPostgres {
 		db = "PostgreSQL, scratch database"
 	}
-	fmt.Fprintf(w, "winnow bench intake: %s; %d CPUs, %s; %s per phase; Winnow in the role web (no workers)\n\n",
-		db, runtime.NumCPU(), runtime.Version(), d)
+	fmt.Fprintf(w, "winnow bench intake: %s; %d CPUs (load average %s before the run), %s; %s per phase; Winnow in the role web (no workers)\n\n",
+		db, runtime.NumCPU(), load, runtime.Version(), d)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "target\tload\tsent\t2xx\tother\t2xx/s\tp50\tp99\tmax\t")
 	for _, r := range rows {
@@ -509,6 +513,19 @@ func pct(sorted []time.Duration, q float64) string {
 	i := int(q*float64(len(sorted))+0.5) - 1
 	i = max(0, min(i, len(sorted)-1))
 	return fmt.Sprintf("%.1f ms", float64(sorted[i])/float64(time.Millisecond))
+}
+
+// loadAverage is the 1-minute load average where the system tells it (Linux), "unknown"
+// elsewhere.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
 }
 
 // newBenchID returns 16 random hex digits.
