@@ -152,7 +152,7 @@ func benchDatabase(ctx context.Context, engine, pgURL string) (dbURL string, dro
 	if err != nil {
 		return "", nil, fmt.Errorf("open postgres: %w", err)
 	}
-	name := "winnow_bench_" + newBenchID()
+	name := "winnow_bench_intake_" + newBenchID()
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 		admin.Close()
 		return "", nil, fmt.Errorf("create scratch database: %w", err)
