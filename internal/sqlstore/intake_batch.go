@@ -62,7 +62,10 @@ type IntakeBatcher struct {
 	mu     sync.RWMutex // held for reading while sending to queue, for writing to close it
 	closed bool
 
-	stmts deliveryStmts // used by the committer only
+	// Used by the committer only: its own connection, held from batch to batch (see
+	// begin), and its prepared statements.
+	conn  *sql.Conn
+	stmts deliveryStmts
 }
 
 // intakeRequest is one caller's delivery waiting for its batch. The committer works on
@@ -136,6 +139,39 @@ func (b *IntakeBatcher) Close() {
 	b.mu.Unlock()
 	<-b.done
 	b.stmts.close()
+	if b.conn != nil {
+		b.conn.Close()
+		b.conn = nil
+	}
+}
+
+// begin starts a batch's transaction on the committer's own connection, taken from
+// the pool once and kept: a burst of webhooks often comes with a burst of jobs, whose
+// workers would otherwise queue for the pool's few connections (four on SQLite) ahead
+// of the committer, while every webhook of the batch waits.
+func (b *IntakeBatcher) begin(ctx context.Context) (*sql.Tx, error) {
+	if b.conn == nil {
+		c, err := b.s.db.db.Conn(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("intake connection: %w", err)
+		}
+		b.conn = c
+	}
+	tx, err := b.conn.BeginTx(ctx, nil)
+	if err != nil {
+		b.dropConn()
+		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	return tx, nil
+}
+
+// dropConn gives the committer's connection back after a failure, so that the next
+// batch starts on a sound one.
+func (b *IntakeBatcher) dropConn() {
+	if b.conn != nil {
+		b.conn.Close()
+		b.conn = nil
+	}
 }
 
 // run is the committer: it blocks for the first request, takes what else is queued
@@ -203,8 +239,9 @@ func (b *IntakeBatcher) write(reqs []*intakeRequest) error {
 		d := r.d
 		ds[i] = &d
 	}
-	stored, err := b.s.recordLeverDeliveries(ctx, ds, &b.stmts)
+	stored, err := b.s.recordLeverDeliveries(ctx, ds, b)
 	if err != nil {
+		b.dropConn()
 		if code := winnow.ErrorCode(err); code != winnow.EINTERNAL {
 			return err
 		}
@@ -234,8 +271,9 @@ type deliveryKey struct{ org, dedup string }
 // into it; stored[i] reports whether ds[i] was written (and filled in: ID,
 // ReceivedAt), as opposed to being a duplicate of a delivery stored before or earlier
 // in ds.
-// stmts, when set, keeps the INSERT statements prepared from one batch to the next.
-func (s *Store) recordLeverDeliveries(ctx context.Context, ds []*winnow.LeverDelivery, stmts *deliveryStmts) (stored []bool, err error) {
+// b, when set, is the batcher whose connection and prepared statements to use; nil
+// means a transaction from the pool.
+func (s *Store) recordLeverDeliveries(ctx context.Context, ds []*winnow.LeverDelivery, b *IntakeBatcher) (stored []bool, err error) {
 	now := s.now()
 	first := make(map[deliveryKey]int, len(ds))
 	rows := make([]*winnow.LeverDelivery, 0, len(ds))
@@ -253,7 +291,14 @@ func (s *Store) recordLeverDeliveries(ctx context.Context, ds []*winnow.LeverDel
 	slices.SortFunc(rows, func(a, b *winnow.LeverDelivery) int {
 		return cmp.Or(strings.Compare(a.OrgID, b.OrgID), strings.Compare(a.DedupKey(), b.DedupKey()))
 	})
-	tx, err := s.db.beginTx(ctx)
+	var tx *sql.Tx
+	var stmts *deliveryStmts
+	if b != nil {
+		tx, err = b.begin(ctx)
+		stmts = &b.stmts
+	} else {
+		tx, err = s.db.beginTx(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}
