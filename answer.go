@@ -126,7 +126,34 @@ type Upload struct {
 	ContentType string
 	Size        int64
 	Path        string // relative to the uploads folder; never shown to anyone
-	CreatedAt   time.Time
+	// DurationMs is how long a browser recording is, as the candidate's recorder
+	// measured it (WebM from MediaRecorder carries no duration); 0 when unknown.
+	DurationMs int64
+	CreatedAt  time.Time
+}
+
+// MaxRecordingMs caps a recording's reported duration: no video answer is longer than
+// an hour, so a larger figure is a broken or forged report.
+const MaxRecordingMs = int64(time.Hour / time.Millisecond)
+
+// ParseRecordingMs reads the duration a recorder reported in milliseconds. Empty means
+// unknown (0); anything not a whole number from 1 to MaxRecordingMs, or longer than
+// maxSeconds allows with a little slack when maxSeconds is set, is EINVALID.
+func ParseRecordingMs(s string, maxSeconds int) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	limit := MaxRecordingMs
+	if maxSeconds > 0 {
+		// The recorder stops at the limit; a second of slack covers its timer's tick.
+		limit = min(limit, int64(maxSeconds+1)*1000)
+	}
+	if err != nil || n <= 0 || n > limit {
+		return 0, Errorf(EINVALID, "The recording's length could not be read. Please record your answer again.")
+	}
+	return n, nil
 }
 
 // UploadBudgetFactor is how many times the file limits of an applicant's steps, added
@@ -189,4 +216,40 @@ type AnswerService interface {
 	UploadedBytes(ctx context.Context, orgID, applicantID string) (int64, error)
 	// FindUpload returns the org's upload or ENOTFOUND.
 	FindUpload(ctx context.Context, orgID, id string) (*Upload, error)
+}
+
+// FailedKnockout returns the first knockout question of steps whose answer fails its
+// rule (an unanswered knockout fails), or nil when every knockout passes.
+func FailedKnockout(steps []Step, answers map[string]*StepAnswer) *Question {
+	for _, s := range steps {
+		for i := range s.Questions {
+			q := &s.Questions[i]
+			if q.Knockout == nil {
+				continue
+			}
+			var values []string
+			if a := answers[s.ID]; a != nil {
+				values = a.Questions[q.ID]
+			}
+			if q.KnocksOut(values) {
+				return q
+			}
+		}
+	}
+	return nil
+}
+
+// SubmitAnswers submits the applicant with the answers they gave, by step ID. The
+// knockouts of the applicant's steps are judged again on the answers as they stand,
+// since a candidate may have changed one after its step first passed (the review
+// page's Edit): a failing one ends the application as unqualified with its reason,
+// in progress → unqualified, instead of submitting it.
+func (a *Applicant) SubmitAnswers(now time.Time, answers map[string]*StepAnswer) (Event, error) {
+	if q := FailedKnockout(a.Steps, answers); q != nil && a.Status == StatusInProgress {
+		if err := a.closedInLever(); err != nil {
+			return Event{}, err
+		}
+		return a.Disqualify(now, q.Knockout.Reason, "")
+	}
+	return a.Submit(now)
 }

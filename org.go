@@ -11,6 +11,7 @@ import (
 type Org struct {
 	ID        string
 	Name      string
+	ReplyTo   string // where candidates may write; empty until an admin sets one
 	CreatedAt time.Time
 }
 
@@ -38,4 +39,20 @@ type OrgService interface {
 	// FindOrgByName returns the org with this name, ignoring letter case and surrounding
 	// spaces, or an ENOTFOUND error.
 	FindOrgByName(ctx context.Context, name string) (*Org, error)
+	// SetOrgReplyTo stores the address candidates may write to (see NormalizeReplyTo);
+	// an empty address removes it. An unknown org is ENOTFOUND.
+	SetOrgReplyTo(ctx context.Context, orgID, replyTo string) error
+}
+
+// NormalizeReplyTo trims and checks an org's reply-to address; empty is allowed and
+// means none.
+func NormalizeReplyTo(s string) (string, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", nil
+	}
+	addr, err := NormalizeEmail(s)
+	if err != nil {
+		return "", Errorf(EINVALID, "The reply-to address %q is not a valid email address.", clip(strings.TrimSpace(s)))
+	}
+	return addr, nil
 }

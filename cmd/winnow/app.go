@@ -265,7 +265,7 @@ func (m *Main) webHandler(ctx context.Context, reg *prometheus.Registry) (http.H
 			Lever: m.Lever, LeverWrites: m.LeverWrites},
 		API: &api.Handler{Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Reviews: m.Store, Tokens: m.Store, Invitations: m.Store, Emails: m.Store, Files: files,
 			Users: m.Store, Keyring: m.Keyring, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL, Lever: m.Lever},
-		Candidate: &candidate.Handler{Orgs: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Links: m.Store, Files: files,
+		Candidate: &candidate.Handler{Orgs: m.Store, Templates: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Links: m.Store, Files: files,
 			Render: renderer, Clock: m.Clock, Logger: m.Logger},
 		Hooks: &hook.Handler{Webhooks: &jobs.LeverIntake{Store: m.Store, Deliveries: m.intake, Sealer: m.Keyring, Clock: m.Clock, Logger: m.Logger},
 			Logger: m.Logger},

@@ -42,6 +42,7 @@ type env struct {
 const usage = `Winnow qualifies candidates before they reach your hiring team, and keeps Lever in sync.
 
 Usage:
+  winnow demo           try the whole loop on this machine: Winnow, a Lever sandbox, the mail viewer
   winnow serve          run the web server and background workers
   winnow migrate        apply database migrations
   winnow user create    create a user (and the organization, if new)
@@ -78,6 +79,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return tokenCreateCommand(ctx, rest[1:], e)
 	case "lever-sandbox":
 		return leversandbox.RunCommand(ctx, rest, stdout, stderr)
+	case "demo":
+		return demoCommand(ctx, rest, e)
 	case "healthcheck":
 		return healthcheckCommand(ctx, rest, e)
 	case "bench":

@@ -149,6 +149,12 @@ func (w *sendEmailWorker) Work(ctx context.Context, job *river.Job[SendEmailArgs
 	msg := &mail.Message{ID: e.ID, From: d.From, To: e.To, Subject: plain.Subject, Text: plain.Text, HTML: plain.HTML, Date: d.Clock.Now()}
 	if a != nil {
 		msg.ListUnsubscribe = d.BaseURL() + winnow.OptOutPath(a.Token)
+		// A candidate's reply goes to the org's reply-to address when it set one.
+		if o, err := d.Emails.FindOrgByID(ctx, e.OrgID); err == nil {
+			msg.ReplyTo = o.ReplyTo
+		} else {
+			log.WarnContext(ctx, "email sent without the org's reply-to: org not found", "error", err)
+		}
 	}
 	sendErr := d.Sender.Send(ctx, msg)
 	o, jobErr := outcome(e, sendErr, job)

@@ -55,6 +55,9 @@ func TestReminderCadence(t *testing.T) {
 				h := newHarness(t, e.URL(t), false)
 				start := h.clock.Now()
 				a := h.invite("Ada Lovelace", "ada@example.com")
+				if err := h.store.SetOrgReplyTo(h.ctx, a.OrgID, "hiring@acme.example"); err != nil {
+					t.Fatal(err)
+				}
 				for _, s := range c.steps {
 					if s.do == "submit" {
 						h.clock.Set(start.Add(s.at))
@@ -82,6 +85,9 @@ func TestReminderCadence(t *testing.T) {
 					}
 					if got := m.Header.Get("List-Unsubscribe"); got != "<"+link+"/opt-out>" {
 						t.Errorf("message %d: List-Unsubscribe %q", i, got)
+					}
+					if got := m.Header.Get("Reply-To"); got != "<hiring@acme.example>" {
+						t.Errorf("message %d: Reply-To %q, want the org's address", i, got)
 					}
 				}
 				got, err := h.store.FindApplicantByID(h.ctx, a.OrgID, a.ID)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/mail"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -411,4 +412,41 @@ func controlError(w http.ResponseWriter, err error) {
 	default:
 		writeError(w, http.StatusInternalServerError, "InternalServerError", err.Error())
 	}
+}
+
+// PostingID returns the id of the first posting titled text, if there is one.
+func (s *Server) PostingID(text string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.st.Postings {
+		if p.Text == text {
+			return p.ID, true
+		}
+	}
+	return "", false
+}
+
+// RepointWebhooks moves every webhook whose URL path starts with pathPrefix to the
+// origin base (scheme and host, e.g. "http://127.0.0.1:8080"), keeping its id and
+// signature token, and returns how many it changed. A receiver that comes back on
+// another port (a demo restarted on port 0) keeps getting the webhooks it registered.
+func (s *Server) RepointWebhooks(pathPrefix, base string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, h := range s.st.Webhooks {
+		u, err := url.Parse(h.URL)
+		if err != nil || !strings.HasPrefix(u.Path, pathPrefix) {
+			continue
+		}
+		to := strings.TrimRight(base, "/") + u.RequestURI()
+		if to != h.URL {
+			h.URL, h.UpdatedAt = to, millis(time.Now())
+			n++
+		}
+	}
+	if n > 0 {
+		s.saveLocked()
+	}
+	return n
 }

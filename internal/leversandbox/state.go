@@ -153,6 +153,10 @@ const (
 	stageOffer        = "offer"
 )
 
+// StageOnSite is the id of the seeded custom stage "On-site interview", the stage a
+// demo moves qualified candidates to.
+const StageOnSite = "c2d9f4a7-1e6b-4b38-8f05-7d4e2a9c3b03"
+
 func newID() string { return uuid.NewString() }
 
 // randomToken returns n random bytes as lowercase hex.
@@ -178,7 +182,7 @@ func seedState(now time.Time) *state {
 			{ID: stageApplicantNew, Text: "New applicant"},
 			{ID: "4f1c2a9e-0d3b-4c55-9a61-6f2d8e7b1a01", Text: "Recruiter screen"},
 			{ID: "8b7e3d21-5c4a-4e9f-b0d2-3a6c9f1e2b02", Text: "Phone interview"},
-			{ID: "c2d9f4a7-1e6b-4b38-8f05-7d4e2a9c3b03", Text: "On-site interview"},
+			{ID: StageOnSite, Text: "On-site interview"},
 			{ID: stageOffer, Text: "Offer"},
 		},
 		Contacts:      map[string]*contact{},

@@ -28,7 +28,10 @@ type Message struct {
 	// sent as List-Unsubscribe with List-Unsubscribe-Post (RFC 8058 one-click), so the
 	// page must opt out on a POST without further confirmation.
 	ListUnsubscribe string
-	Date            time.Time
+	// ReplyTo, when set, is where a candidate's reply goes: the org's own address
+	// rather than Winnow's sender, which nobody reads.
+	ReplyTo string
+	Date    time.Time
 }
 
 // Sender sends messages. SMTP is the real one; without a server configured Winnow keeps
@@ -45,6 +48,11 @@ func build(m *Message) (*gomail.Msg, error) {
 	}
 	if err := msg.To(m.To); err != nil {
 		return nil, fmt.Errorf("recipient %q: %w", m.To, err)
+	}
+	if m.ReplyTo != "" {
+		if err := msg.ReplyTo(m.ReplyTo); err != nil {
+			return nil, fmt.Errorf("reply-to %q: %w", m.ReplyTo, err)
+		}
 	}
 	msg.Subject(m.Subject)
 	msg.SetMessageIDWithValue(messageID(m.ID, m.From))

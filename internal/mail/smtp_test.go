@@ -60,7 +60,7 @@ func TestParseURL(t *testing.T) {
 func message() *mail.Message {
 	return &mail.Message{ID: "0192-email-1", From: "ignored@example.com", To: "ada@example.com",
 		Subject: "Ihre Bewerbung – nächster Schritt", Text: "Hello Ada,\n\nhttps://winnow.test/c/tok",
-		HTML: "<p>Hello Ada,</p>", ListUnsubscribe: "https://winnow.test/c/tok/opt-out",
+		HTML: "<p>Hello Ada,</p>", ListUnsubscribe: "https://winnow.test/c/tok/opt-out", ReplyTo: "hiring@acme.example",
 		Date: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
 }
 
@@ -117,6 +117,7 @@ func TestSendDelivers(t *testing.T) {
 				"Message-Id":            "<0192-email-1@acme.example>",
 				"List-Unsubscribe":      "<https://winnow.test/c/tok/opt-out>",
 				"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+				"Reply-To":              "<hiring@acme.example>",
 			}
 			for k, want := range checks {
 				if h.Get(k) != want {

@@ -39,6 +39,25 @@ func (s *Store) FindOrgByName(ctx context.Context, name string) (*winnow.Org, er
 	return s.findOrg(ctx, `lower(name) = $1 ORDER BY created_at LIMIT 1`, asciiLower(strings.TrimSpace(name)))
 }
 
+// SetOrgReplyTo stores the address candidates may write to; empty removes it. The
+// address is checked with winnow.NormalizeReplyTo; an unknown org is ENOTFOUND.
+func (s *Store) SetOrgReplyTo(ctx context.Context, orgID, replyTo string) error {
+	addr, err := winnow.NormalizeReplyTo(replyTo)
+	if err != nil {
+		return err
+	}
+	res, err := s.db.db.ExecContext(ctx, `UPDATE orgs SET reply_to = $1 WHERE id = $2`, addr, orgID)
+	if err != nil {
+		return fmt.Errorf("set org reply-to: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("set org reply-to: %w", err)
+	} else if n == 0 {
+		return winnow.Errorf(winnow.ENOTFOUND, msgOrgNotFound)
+	}
+	return nil
+}
+
 // asciiLower lower-cases the ASCII letters of s only, as SQLite's lower() does.
 func asciiLower(s string) string {
 	return strings.Map(func(r rune) rune {
@@ -51,8 +70,8 @@ func asciiLower(s string) string {
 
 func (s *Store) findOrg(ctx context.Context, where string, arg any) (*winnow.Org, error) {
 	var o winnow.Org
-	err := s.db.db.QueryRowContext(ctx, `SELECT id, name, created_at FROM orgs WHERE `+where, arg).
-		Scan(&o.ID, &o.Name, &o.CreatedAt)
+	err := s.db.db.QueryRowContext(ctx, `SELECT id, name, reply_to, created_at FROM orgs WHERE `+where, arg).
+		Scan(&o.ID, &o.Name, &o.ReplyTo, &o.CreatedAt)
 	if err != nil {
 		return nil, lookupErr(err, msgOrgNotFound, "find org")
 	}

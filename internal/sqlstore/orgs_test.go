@@ -32,6 +32,23 @@ func testOrgs(t *testing.T, e engine) {
 		}
 	}
 
+	if err := env.Store.SetOrgReplyTo(ctx, o.ID, "  Jobs@Acme.example "); err != nil {
+		t.Fatalf("set reply-to: %v", err)
+	}
+	if got, err := env.Store.FindOrgByID(ctx, o.ID); err != nil || got.ReplyTo != "jobs@acme.example" {
+		t.Fatalf("after SetOrgReplyTo: %+v, %v; want reply-to jobs@acme.example", got, err)
+	}
+	if err := env.Store.SetOrgReplyTo(ctx, o.ID, "not an address"); winnow.ErrorCode(err) != winnow.EINVALID {
+		t.Fatalf("bad reply-to: %v, want EINVALID", err)
+	}
+	if err := env.Store.SetOrgReplyTo(ctx, "nope", "a@b.example"); winnow.ErrorCode(err) != winnow.ENOTFOUND {
+		t.Fatalf("reply-to of an unknown org: %v, want ENOTFOUND", err)
+	}
+	if err := env.Store.SetOrgReplyTo(ctx, o.ID, ""); err != nil {
+		t.Fatalf("clear reply-to: %v", err)
+	}
+	o.ReplyTo = ""
+
 	tests := []struct {
 		name string
 		run  func() error

@@ -11,7 +11,7 @@ import (
 	"winnow"
 )
 
-const uploadColumns = `id, org_id, applicant_id, step_id, item, name, content_type, size, path, created_at`
+const uploadColumns = `id, org_id, applicant_id, step_id, item, name, content_type, size, path, created_at, duration_ms`
 
 // CreateUpload records a file the org's applicant uploaded and fills in ID and
 // CreatedAt. Like answers, uploads are taken only while the applicant is in progress
@@ -45,8 +45,8 @@ func (s *Store) CreateUpload(ctx context.Context, u *winnow.Upload, budget int64
 		}
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO uploads (`+uploadColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		nu.ID, nu.OrgID, nu.ApplicantID, nu.StepID, nu.Item, nu.Name, nu.ContentType, nu.Size, nu.Path, nu.CreatedAt)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		nu.ID, nu.OrgID, nu.ApplicantID, nu.StepID, nu.Item, nu.Name, nu.ContentType, nu.Size, nu.Path, nu.CreatedAt, nu.DurationMs)
 	switch {
 	case isForeignKey(err):
 		return winnow.Errorf(winnow.ENOTFOUND, msgApplicantNotFound)
@@ -93,7 +93,7 @@ func (s *Store) FindUpload(ctx context.Context, orgID, id string) (*winnow.Uploa
 // scanUpload reads one row of uploadColumns.
 func scanUpload(row interface{ Scan(...any) error }) (*winnow.Upload, error) {
 	var u winnow.Upload
-	if err := row.Scan(&u.ID, &u.OrgID, &u.ApplicantID, &u.StepID, &u.Item, &u.Name, &u.ContentType, &u.Size, &u.Path, &u.CreatedAt); err != nil {
+	if err := row.Scan(&u.ID, &u.OrgID, &u.ApplicantID, &u.StepID, &u.Item, &u.Name, &u.ContentType, &u.Size, &u.Path, &u.CreatedAt, &u.DurationMs); err != nil {
 		return nil, err
 	}
 	u.CreatedAt = u.CreatedAt.UTC()

@@ -36,6 +36,14 @@ func testUploads(t *testing.T, env *testEnv) {
 	if err != nil || !reflect.DeepEqual(got, u) {
 		t.Fatalf("FindUpload = %+v, %v; want %+v", got, err, u)
 	}
+	rec := &winnow.Upload{OrgID: org.ID, ApplicantID: a.ID, StepID: "s2", Item: winnow.PromptItem(1), Name: "answer-2.webm",
+		ContentType: "video/webm", Size: 99, Path: org.ID + "/" + a.ID + "/rec0001", DurationMs: 83250}
+	if err := env.Store.CreateUpload(ctx, rec, 0); err != nil {
+		t.Fatalf("create recording: %v", err)
+	}
+	if got, err := env.Store.FindUpload(ctx, org.ID, rec.ID); err != nil || got.DurationMs != 83250 {
+		t.Fatalf("FindUpload of a recording = %+v, %v; want its measured duration 83250 ms", got, err)
+	}
 	v := mustUpload(t, env, a, winnow.PromptItem(0))
 	if v.ID == u.ID {
 		t.Fatal("two uploads got the same ID")
@@ -49,8 +57,8 @@ func testUploads(t *testing.T, env *testEnv) {
 	}
 	_, err = env.Store.FindUpload(ctx, org.ID, "nope")
 	wantCode(t, err, winnow.ENOTFOUND)
-	if n := count(t, env, "uploads", "org_id = $1", org.ID); n != 2 {
-		t.Fatalf("uploads = %d, want 2", n)
+	if n := count(t, env, "uploads", "org_id = $1", org.ID); n != 3 {
+		t.Fatalf("uploads = %d, want 3", n)
 	}
 }
 

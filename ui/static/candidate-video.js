@@ -25,6 +25,86 @@
     return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
   }
 
+  // The camera and microphone check, before the first question: a live picture and a
+  // sound level, nothing recorded or sent.
+  (function () {
+    var panel = document.querySelector("[data-device-check]");
+    if (!panel) return;
+    var start = el("button", { type: "button", "class": "c-ghost" }, "Check camera and microphone");
+    var done = el("button", { type: "button", "class": "c-secondary", hidden: "" }, "Stop the check");
+    var preview = el("video", { playsinline: "", muted: "", "aria-label": "Your camera" });
+    var level = el("div", { "class": "c-level", hidden: "", role: "meter", "aria-label": "Microphone level", "aria-valuemin": "0", "aria-valuemax": "100" });
+    var levelFill = el("span");
+    var note = el("p", { "class": "c-status", "aria-live": "polite" });
+    var s = null, audio = null, raf = 0;
+    level.appendChild(levelFill);
+    preview.hidden = true;
+    var bar = el("div", { "class": "c-rec-bar" });
+    bar.append(start, done);
+    panel.append(preview, level, bar, note);
+    panel.hidden = false;
+    function stopCheck() {
+      cancelAnimationFrame(raf);
+      if (s) s.getTracks().forEach(function (t) { t.stop(); });
+      if (audio) audio.close();
+      s = audio = null;
+      preview.srcObject = null;
+      preview.hidden = level.hidden = done.hidden = true;
+      start.hidden = false;
+      busy = false;
+      if (!/c-ok/.test(note.className)) note.textContent = "";
+    }
+    start.addEventListener("click", function () {
+      if (busy) return;
+      busy = true;
+      note.textContent = "Starting your camera…";
+      note.className = "c-status";
+      navigator.mediaDevices.getUserMedia({ audio: true, video: { facingMode: "user" } }).then(function (stream) {
+        s = stream;
+        preview.muted = true;
+        preview.srcObject = stream;
+        preview.hidden = false;
+        preview.play();
+        start.hidden = true;
+        done.hidden = false;
+        var heard = false;
+        var Ctx = window.AudioContext || window.webkitAudioContext;
+        if (Ctx) {
+          audio = new Ctx();
+          var an = audio.createAnalyser();
+          an.fftSize = 512;
+          audio.createMediaStreamSource(stream).connect(an);
+          var buf = new Uint8Array(an.fftSize);
+          level.hidden = false;
+          (function draw() {
+            an.getByteTimeDomainData(buf);
+            var peak = 0;
+            for (var i = 0; i < buf.length; i++) peak = Math.max(peak, Math.abs(buf[i] - 128));
+            var pct = Math.min(100, Math.round(peak / 1.28));
+            levelFill.style.width = pct + "%";
+            level.setAttribute("aria-valuenow", String(pct));
+            if (pct > 8 && !heard) {
+              heard = true;
+              note.textContent = "We can see and hear you. You're ready for the first question.";
+              note.className = "c-status c-ok";
+            }
+            raf = requestAnimationFrame(draw);
+          })();
+        }
+        note.textContent = "Can you see yourself? Say something: the bar moves when we can hear you.";
+      }).catch(function () {
+        stopCheck();
+        note.textContent = "We couldn't use your camera or microphone. Allow access in your browser's settings and try again, or upload video files instead.";
+        note.className = "c-status c-bad";
+      });
+    });
+    done.addEventListener("click", stopCheck);
+    form.addEventListener("click", function (e) {
+      // Starting a recording ends the check, so that the camera has one user.
+      if (s && e.target !== start && e.target !== done && e.target.closest("[data-recorder]")) stopCheck();
+    }, true);
+  })();
+
   Array.prototype.forEach.call(form.querySelectorAll("fieldset[data-prompt]"), function (box) {
     var name = box.getAttribute("data-prompt");
     var number = box.getAttribute("data-number");
@@ -40,12 +120,14 @@
     var timer = el("span", { "class": "c-timer", "aria-live": "off" });
     var meter = el("div", { "class": "c-meter", hidden: "", role: "progressbar", "aria-label": "Upload progress", "aria-valuemin": "0", "aria-valuemax": "100" });
     var meterFill = el("span");
-    var stream = null, recorder = null, chunks = [], blob = null, started = 0, tick = null;
+    var stream = null, recorder = null, chunks = [], blob = null, started = 0, tick = null, lengthMs = 0;
 
     meter.appendChild(meterFill);
     video.hidden = true;
     bar.append(record, stop, use, timer);
-    area.append(video, bar, meter);
+    // The status line sits right under the buttons, where the candidate looks after
+    // pressing one, not above a video that may be off-screen.
+    area.append(video, bar, status, meter);
     area.hidden = false;
     uploadLabel.textContent = "Or upload a video file instead";
 
@@ -107,6 +189,9 @@
       endStream();
       busy = false;
       timer.className = "c-timer";
+      // WebM from MediaRecorder carries no duration (players show 0:00), so the length
+      // measured here goes with the upload for reviewers.
+      lengthMs = Math.max(1, Date.now() - started);
       blob = new Blob(chunks, { type: recorder.mimeType || mimeType || "video/webm" });
       video.srcObject = null;
       video.src = URL.createObjectURL(blob);
@@ -131,6 +216,7 @@
       var ext = /mp4/.test(blob.type) ? "mp4" : "webm";
       var data = new FormData();
       data.append("intent", "save");
+      data.append(name + "-ms", String(Math.min(lengthMs, (maxSeconds + 1) * 1000)));
       data.append(name, blob, "answer-" + number + "." + ext);
       var xhr = new XMLHttpRequest();
       xhr.open("POST", form.getAttribute("action"));

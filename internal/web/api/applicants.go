@@ -75,6 +75,9 @@ type file struct {
 	ContentType string `json:"contentType"`
 	Size        int64  `json:"size"`
 	URL         string `json:"url"`
+	// DurationMs is a browser recording's length as the candidate's recorder measured
+	// it; absent when unknown (an uploaded file).
+	DurationMs int64 `json:"durationMs,omitempty"`
 }
 
 type review struct {
@@ -318,7 +321,8 @@ func (h *Handler) fileOut(r *http.Request, id string) (*file, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &file{ID: up.ID, Name: up.Name, ContentType: up.ContentType, Size: up.Size, URL: h.BaseURL + "/api/v1/uploads/" + up.ID}, nil
+	return &file{ID: up.ID, Name: up.Name, ContentType: up.ContentType, Size: up.Size, URL: h.BaseURL + "/api/v1/uploads/" + up.ID,
+		DurationMs: up.DurationMs}, nil
 }
 
 // Decide records the decision on a submitted applicant: {"outcome": "qualified"} or

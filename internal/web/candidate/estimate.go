@@ -149,6 +149,21 @@ func formatBytes(n int64) string {
 func trimZero(s string) string { return strings.TrimSuffix(s, ".0") }
 
 // formatTime is a deadline as candidates read it, in UTC, which the page says.
+// Moment is a point in time as a page shows it: the UTC text every browser can read,
+// and the machine form from which ui/static/localtime.js writes the viewer's own time.
+type Moment struct {
+	UTC string
+	ISO string
+}
+
+// moment is t as a page shows it; the zero time is the zero Moment.
+func moment(t time.Time) Moment {
+	if t.IsZero() {
+		return Moment{}
+	}
+	return Moment{UTC: formatTime(t), ISO: t.UTC().Format(time.RFC3339)}
+}
+
 func formatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""

@@ -27,9 +27,13 @@ const (
 var DefaultHomeworkTypes = []string{".pdf", ".doc", ".docx", ".odt", ".rtf", ".txt", ".md", ".csv",
 	".xls", ".xlsx", ".ods", ".ppt", ".pptx", ".odp", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".zip"}
 
-// Handler serves the candidate pages. Every field must be set except the limits.
+// Handler serves the candidate pages. Every field must be set except the limits and
+// Templates.
 type Handler struct {
-	Orgs       winnow.OrgService
+	Orgs winnow.OrgService
+	// Templates tells the thank-you page whether the job's closing emails are on, so
+	// that it promises only the email that will be sent; nil promises none.
+	Templates  winnow.TemplateService
 	Funnels    winnow.FunnelService
 	Applicants winnow.ApplicantService
 	Answers    winnow.AnswerService

@@ -81,7 +81,7 @@ func newEnvFiles(t testing.TB, eng dbtest.Engine, filesURL string, edit func(*ca
 	}
 	t.Cleanup(func() { files.Close() })
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h := &candidate.Handler{Orgs: store, Funnels: store, Applicants: store, Answers: store, Files: files,
+	h := &candidate.Handler{Orgs: store, Templates: store, Funnels: store, Applicants: store, Answers: store, Files: files,
 		Render: renderer, Clock: clock, Logger: logger}
 	if edit != nil {
 		edit(h)

@@ -97,7 +97,7 @@ func (h *Handler) saveHomework(w http.ResponseWriter, r *http.Request, c *stepCo
 	ans := c.newAnswer()
 	ans.Text = text
 	if file != nil {
-		id, err := h.keep(r, c, spec, homeworkItem, file)
+		id, err := h.keep(r, c, spec, homeworkItem, file, 0)
 		if err != nil {
 			h.keepFailed(w, r, c, err)
 			return

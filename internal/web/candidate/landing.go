@@ -21,7 +21,7 @@ func (h *Handler) Landing(w http.ResponseWriter, r *http.Request) {
 		steps, estimate := summarize(v.a.Steps)
 		h.Render.Page(w, r, http.StatusOK, render.PageCandidateLanding, LandingPage{
 			Chrome: v.chrome(v.funnel.Title), Name: firstName(v.a.Name), Description: v.funnel.Description,
-			Steps: steps, Estimate: estimate, Deadline: formatTime(v.a.Deadline)})
+			Steps: steps, Estimate: estimate, Deadline: moment(v.a.Deadline)})
 	case stateInProgress:
 		h.resume(w, r, v)
 	default:

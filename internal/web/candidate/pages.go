@@ -34,7 +34,7 @@ type LandingPage struct {
 	Description string
 	Steps       []StepSummary
 	Estimate    string
-	Deadline    string
+	Deadline    Moment
 }
 
 // StepSummary is one step as the landing page lists it.
@@ -64,6 +64,9 @@ type StepPage struct {
 	Heading string
 	Action  string   // where the form posts
 	Errors  []string // what must be fixed, listed at the top
+	Submit  string   // the label of the form's button
+	// Back leads to the review without saving, when the step is edited from there.
+	Back string
 }
 
 // QuestionsPage is the form of a questions step.
@@ -173,6 +176,7 @@ type ReviewPage struct {
 // ReviewStep is one step's answers on the review page.
 type ReviewStep struct {
 	Number  int
+	Edit    string // the step's form, to change its answers
 	Title   string
 	Kind    winnow.StepKind
 	Answers []ReviewAnswer
@@ -187,10 +191,14 @@ type ReviewAnswer struct {
 // StatusPage says where the candidate stands when there is nothing to fill in.
 type StatusPage struct {
 	Chrome
-	Kind     string // thanks, submitted, complete, ended, opted_out, expired, new_link or link_requested
-	Heading  string
-	Message  string
-	Deadline string
+	Kind    string // thanks, submitted, complete, ended, opted_out, expired, new_link or link_requested
+	Heading string
+	Message string
+	// Deadline is shown after the message on the expired page.
+	Deadline Moment
+	// ReplyTo is the company's address for candidates, offered where the page asks
+	// them to get in touch; empty when the company set none.
+	ReplyTo string
 	// OfferNewLink shows the "Send me a new link" form, for invitations that ended.
 	OfferNewLink bool
 	// NewLinkError explains why a "Send me a new link" request was not taken.

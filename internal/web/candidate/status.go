@@ -53,7 +53,7 @@ func (v *visit) state() state {
 // statusPage renders the page that says where the candidate stands when there is
 // nothing to fill in: expired, withdrawn, submitted, decided or ended at a knockout.
 func (h *Handler) statusPage(w http.ResponseWriter, r *http.Request, v *visit, status int, kind string) {
-	p := StatusPage{Chrome: v.chrome(""), Kind: kind, Deadline: formatTime(v.a.Deadline)}
+	p := StatusPage{Chrome: v.chrome(""), Kind: kind, Deadline: moment(v.a.Deadline)}
 	company, job := v.org.Name, v.funnel.Title
 	switch kind {
 	case "thanks":
@@ -61,13 +61,13 @@ func (h *Handler) statusPage(w http.ResponseWriter, r *http.Request, v *visit, s
 		if name := firstName(v.a.Name); name != "" {
 			p.Heading = "Thank you, " + name + "!"
 		}
-		p.Message = fmt.Sprintf("Your application for %s has been submitted. The team at %s will review it and get back to you by email. You can close this page now.", job, company)
+		p.Message = fmt.Sprintf("Your application for %s has been submitted. The team at %s will review it%s. You can close this page now.", job, company, h.whatNext(r, v))
 	case string(stateSubmitted):
 		p.Heading = "You have already submitted this application"
-		p.Message = fmt.Sprintf("Thank you. The team at %s is reviewing your application for %s and will get back to you by email. There is nothing more to do here.", company, job)
+		p.Message = fmt.Sprintf("Thank you. The team at %s is reviewing your application for %s%s. There is nothing more to do here.", company, job, h.whatNext(r, v))
 	case string(stateComplete):
 		p.Heading = "Your application is complete"
-		p.Message = fmt.Sprintf("The team at %s has everything they need for %s and will get back to you by email. Thank you for your time.", company, job)
+		p.Message = fmt.Sprintf("The team at %s has everything they need for %s. Thank you for your time.", company, job)
 	case string(stateEnded):
 		p.Heading = "Thank you for your interest"
 		p.Message = fmt.Sprintf("This role requires something that your answers show you don't have at the moment, so we can't take your application for %s further. Thank you for the time you gave it, and we wish you the very best in your search.", job)
@@ -78,6 +78,10 @@ func (h *Handler) statusPage(w http.ResponseWriter, r *http.Request, v *visit, s
 		if v.a.Reason == optOutReason {
 			p.Heading = "You have withdrawn your application"
 			p.Message = fmt.Sprintf("You told us you are no longer interested in %s, so we won't send you any more reminders. If that was a mistake, please contact %s.", job, company)
+			if p.ReplyTo = v.org.ReplyTo; p.ReplyTo != "" {
+				// The page's contact line says how to reach them.
+				p.Message = fmt.Sprintf("You told us you are no longer interested in %s, so we won't send you any more reminders.", job)
+			}
 		}
 	case string(stateClosed):
 		p.Heading = "This application is closed"
@@ -85,10 +89,37 @@ func (h *Handler) statusPage(w http.ResponseWriter, r *http.Request, v *visit, s
 	case string(stateExpired):
 		p.OfferNewLink = true
 		p.Heading = "This link has expired"
-		p.Message = fmt.Sprintf("The time to complete your application for %s at %s ended on %s.", job, company, p.Deadline)
+		p.Message = fmt.Sprintf("The time to complete your application for %s at %s has passed.", job, company)
 	}
 	p.Title = p.Heading
 	h.Render.Page(w, r, status, render.PageCandidateStatus, p)
+}
+
+// whatNext ends the sentence that says the team will review the application with what
+// the candidate will actually hear: the job's closing emails decide whether both
+// outcomes, only good news, or nothing is sent by email. Without the templates (or on
+// an error, logged) it promises nothing about email.
+func (h *Handler) whatNext(r *http.Request, v *visit) string {
+	const contact = " and contact you if they would like to take it further"
+	if h.Templates == nil {
+		return contact
+	}
+	on := map[winnow.EmailKind]bool{}
+	for _, k := range []winnow.EmailKind{winnow.EmailQualified, winnow.EmailUnqualified} {
+		t, err := h.Templates.FindTemplate(r.Context(), v.a.OrgID, v.a.FunnelID, k)
+		if err != nil {
+			h.Logger.ErrorContext(r.Context(), "find closing template", v.logAttrs("kind", string(k), "error", err)...)
+			return contact
+		}
+		on[k] = t.Enabled
+	}
+	switch {
+	case on[winnow.EmailQualified] && on[winnow.EmailUnqualified]:
+		return " and let you know the outcome by email"
+	case on[winnow.EmailQualified]:
+		return " and email you if they take it further"
+	}
+	return contact
 }
 
 // refuse answers a POST that the candidate's state does not allow: it changes nothing

@@ -38,7 +38,15 @@ func TestOptOut(t *testing.T) {
 					t.Fatalf("after opting out: %+v", got)
 				}
 				wantTimeline(t, e, a, append(want, winnow.EventOptedOut)...)
-				wantPage(t, e.get(c), http.StatusOK, "", "You have withdrawn your application")
+				r := e.get(c)
+				wantPage(t, r, http.StatusOK, "", "You have withdrawn your application")
+				if strings.Contains(r.body, "mailto:") {
+					t.Fatal("the withdrawn page offers an address the company never set")
+				}
+				if err := e.store.SetOrgReplyTo(t.Context(), e.org.ID, "jobs@acme.example"); err != nil {
+					t.Fatal(err)
+				}
+				wantPage(t, e.get(c), http.StatusOK, "", "You have withdrawn your application", `write to `+e.org.Name+` at <a href="mailto:jobs@acme.example">jobs@acme.example</a>.`)
 				wantPage(t, e.get(c+"/opt-out"), http.StatusOK, "", "You have withdrawn your application")
 				for _, path := range []string{"/start", "/opt-out", "/submit", "/steps/s1"} {
 					wantPage(t, e.post(c+path, goodAnswers()), http.StatusConflict, "", "You have withdrawn your application")
@@ -72,7 +80,8 @@ func TestExpired(t *testing.T) {
 					wantPage(t, r, http.StatusSeeOther, c)
 					continue
 				}
-				wantPage(t, r, http.StatusOK, "", "This link has expired", "ended on Tuesday 15 December 2026, 21:30 UTC", `id="new-link"`)
+				wantPage(t, r, http.StatusOK, "", "This link has expired",
+					`ended on <time datetime="2026-12-15T21:30:00Z" data-local-time>Tuesday 15 December 2026, 21:30 UTC</time>`, `id="new-link"`)
 				if strings.Contains(r.body, "no longer interested") {
 					t.Fatalf("an expired link offers opting out:\n%s", r.body)
 				}

@@ -43,13 +43,20 @@ func stepIndex(steps []winnow.Step, id string) int {
 }
 
 // stepContext is a step request that passed every check: the candidate is in
-// progress and the step is the next one.
+// progress and the step is the next one, or one already completed that they edit.
 type stepContext struct {
 	*visit
 	index int
 	step  winnow.Step
 	prev  *winnow.StepAnswer // what was saved before, if anything
+	// next is the first step without a completed answer (len(steps) once all are):
+	// where a completed step's form returns after it is saved again.
+	next int
 }
+
+// editing reports whether the step was completed before: its form then changes the
+// answer and returns to the first step still open, the review once there is none.
+func (c *stepContext) editing() bool { return c.index < c.next }
 
 // progress is the bar's data for the step.
 func (c *stepContext) progress() Progress {
@@ -58,13 +65,18 @@ func (c *stepContext) progress() Progress {
 
 // page is the frame of the step's form.
 func (c *stepContext) page(errs ...string) StepPage {
-	return StepPage{Chrome: c.chrome(c.step.DisplayTitle()), Progress: c.progress(), Step: c.step,
-		Heading: c.step.DisplayTitle(), Action: c.stepURL(c.index), Errors: errs}
+	p := StepPage{Chrome: c.chrome(c.step.DisplayTitle()), Progress: c.progress(), Step: c.step,
+		Heading: c.step.DisplayTitle(), Action: c.stepURL(c.index), Errors: errs, Submit: "Save and continue"}
+	if c.editing() && c.next == len(c.a.Steps) {
+		p.Submit, p.Back = "Save and return to review", c.stepURL(c.next)
+	}
+	return p
 }
 
-// Step serves GET /c/{token}/steps/{step}: the form of the next step. Another step of
-// the funnel redirects to the next one, so an old bookmark or the back button lands
-// where the candidate can act.
+// Step serves GET /c/{token}/steps/{step}: the form of the next step, or of a step
+// already completed, filled in with its answers so that the candidate can change them
+// (the review page's Edit). A later step redirects to the next one, so that steps are
+// still taken in order.
 func (h *Handler) Step(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.load(w, r)
 	if !ok {
@@ -93,9 +105,10 @@ func (h *Handler) Step(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// SaveStep serves POST /c/{token}/steps/{step}: it saves the next step's answer and
-// moves on. Posts for a step that is not the next one, or not in the funnel, or from a
-// candidate who can no longer answer, store nothing and say why.
+// SaveStep serves POST /c/{token}/steps/{step}: it saves the answer of the next step,
+// or of a completed one being edited, and moves on to the first step still open (the
+// review once every step is complete). Posts for a step after the next one, or not in
+// the funnel, or from a candidate who can no longer answer, store nothing and say why.
 func (h *Handler) SaveStep(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.load(w, r)
 	if !ok {
@@ -121,8 +134,9 @@ func (h *Handler) SaveStep(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// stepContext checks the step of the request against the candidate's progress. On a
-// GET a step other than the next one redirects to it; on a POST it is a 409 page.
+// stepContext checks the step of the request against the candidate's progress. The
+// next step and completed ones may be answered; on a GET a later step redirects to the
+// next one, on a POST it is a 409 page.
 func (h *Handler) stepContext(w http.ResponseWriter, r *http.Request, v *visit, post bool) (*stepContext, bool) {
 	i := stepIndex(v.a.Steps, r.PathValue("step"))
 	if i < 0 {
@@ -136,19 +150,16 @@ func (h *Handler) stepContext(w http.ResponseWriter, r *http.Request, v *visit, 
 		return nil, false
 	}
 	next := nextStep(v.a.Steps, answers)
-	if i != next {
+	if i > next {
 		if !post {
 			seeOther(w, r, v.stepURL(next))
 			return nil, false
 		}
-		msg := "Please complete the steps before this one first. Your answers so far are saved."
-		if i < next {
-			msg = "You have already completed this step, and your answers are saved. Please continue with the next one."
-		}
-		h.errorPage(w, r, v, http.StatusConflict, "This step can't be changed now", msg, v.stepURL(next), "Continue your application")
+		h.errorPage(w, r, v, http.StatusConflict, "This step can't be answered yet",
+			"Please complete the steps before this one first. Your answers so far are saved.", v.stepURL(next), "Continue your application")
 		return nil, false
 	}
-	return &stepContext{visit: v, index: i, step: v.a.Steps[i], prev: answers[v.a.Steps[i].ID]}, true
+	return &stepContext{visit: v, index: i, step: v.a.Steps[i], prev: answers[v.a.Steps[i].ID], next: next}, true
 }
 
 // saveAnswer stores ans for the step; with complete set it marks the step done and
@@ -172,17 +183,22 @@ func (h *Handler) saveAnswer(w http.ResponseWriter, r *http.Request, c *stepCont
 	}
 	if complete {
 		h.Logger.InfoContext(r.Context(), "candidate completed a step", c.logAttrs("step_id", c.step.ID, "step_kind", string(c.step.Kind))...)
-		seeOther(w, r, c.stepURL(c.index+1))
+		to := c.index + 1
+		if c.editing() {
+			to = c.next // the steps between were completed before
+		}
+		seeOther(w, r, c.stepURL(to))
 	}
 	return true
 }
 
 // newAnswer starts the step's answer from what was saved before, so that saving part
-// of a step (one video prompt) keeps the rest.
+// of a step (one video prompt) keeps the rest. A completed step stays completed until
+// its form is sent again.
 func (c *stepContext) newAnswer() *winnow.StepAnswer {
 	ans := &winnow.StepAnswer{OrgID: c.a.OrgID, ApplicantID: c.a.ID, StepID: c.step.ID}
 	if c.prev != nil {
-		ans.Text = c.prev.Text
+		ans.Text, ans.CompletedAt = c.prev.Text, c.prev.CompletedAt
 		if len(c.prev.Files) > 0 {
 			ans.Files = make(map[string]string, len(c.prev.Files))
 			for k, id := range c.prev.Files {

@@ -43,7 +43,7 @@ func (h *Handler) Review(w http.ResponseWriter, r *http.Request) {
 
 // reviewStep is one step's answers as the review page shows them.
 func (h *Handler) reviewStep(r *http.Request, v *visit, i int, s winnow.Step, ans *winnow.StepAnswer) ReviewStep {
-	rs := ReviewStep{Number: i + 1, Title: s.DisplayTitle(), Kind: s.Kind}
+	rs := ReviewStep{Number: i + 1, Title: s.DisplayTitle(), Kind: s.Kind, Edit: v.stepURL(i)}
 	fileName := func(item string) string {
 		if ans == nil || ans.Files[item] == "" {
 			return ""
@@ -86,8 +86,9 @@ func (h *Handler) reviewStep(r *http.Request, v *visit, i int, s winnow.Step, an
 	return rs
 }
 
-// Submit serves POST /c/{token}/submit: in progress → submitted. A funnel of only
-// questions then decides at once: every knockout passed → qualified, as a second
+// Submit serves POST /c/{token}/submit: in progress → submitted, or unqualified when
+// a knockout answer edited since its step was first saved fails now (the domain's
+// SubmitAnswers). A funnel of only questions then decides at once: every knockout passed → qualified, as a second
 // transition. Anything else waits for the job team. A second submit changes nothing
 // and is answered 409.
 func (h *Handler) Submit(w http.ResponseWriter, r *http.Request) {
@@ -109,14 +110,20 @@ func (h *Handler) Submit(w http.ResponseWriter, r *http.Request) {
 			"Please complete "+v.a.Steps[next].DisplayTitle()+" (step "+strconv.Itoa(next+1)+") before you submit.", v.stepURL(next), "Continue your application")
 		return
 	}
-	a, err := h.transition(r, v, func(a *winnow.Applicant) (winnow.Event, error) { return a.Submit(v.now) })
+	a, err := h.transition(r, v, func(a *winnow.Applicant) (winnow.Event, error) { return a.SubmitAnswers(v.now, answers) })
 	if err != nil {
 		h.transitionFailed(w, r, v, err)
 		return
 	}
 	v.a = a
+	if a.Status == winnow.StatusUnqualified {
+		// A knockout answer changed on edit failed: the application ended instead.
+		h.Logger.InfoContext(r.Context(), "candidate failed a knockout at submission", v.logAttrs()...)
+		seeOther(w, r, v.base())
+		return
+	}
 	h.Logger.InfoContext(r.Context(), "candidate submitted", v.logAttrs()...)
-	if !(&winnow.Funnel{Steps: a.Steps}).NeedsReview() && knockoutsPassed(a.Steps, answers) {
+	if !(&winnow.Funnel{Steps: a.Steps}).NeedsReview() && winnow.FailedKnockout(a.Steps, answers) == nil {
 		if _, err := h.Applicants.TransitionApplicant(r.Context(), a.OrgID, a.ID, func(a *winnow.Applicant) (winnow.Event, error) {
 			return a.Qualify(v.now, "")
 		}); err != nil {
@@ -127,28 +134,6 @@ func (h *Handler) Submit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	seeOther(w, r, v.base()+"/thanks")
-}
-
-// knockoutsPassed reports whether every knockout question of the steps has an answer
-// that passes its rule. A knockout failure ends the funnel when its step is posted, so
-// this is a second look at the stored answers before deciding.
-func knockoutsPassed(steps []winnow.Step, answers map[string]*winnow.StepAnswer) bool {
-	for _, s := range steps {
-		for i := range s.Questions {
-			q := &s.Questions[i]
-			if q.Knockout == nil {
-				continue
-			}
-			var values []string
-			if a := answers[s.ID]; a != nil {
-				values = a.Questions[q.ID]
-			}
-			if q.KnocksOut(values) {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // Thanks serves GET /c/{token}/thanks, where a submission lands. Anyone else goes to

@@ -316,13 +316,13 @@ func (h *Handler) uploadFailed(w http.ResponseWriter, r *http.Request, c *stepCo
 // recording fails the file is removed again. The store checks the upload budget once
 // more as it records, under the applicant's lock, so that forms sent at once cannot
 // together go past it: a file that would is refused as over budget.
-func (h *Handler) keep(r *http.Request, c *stepContext, spec formSpec, item string, rf *received) (string, error) {
+func (h *Handler) keep(r *http.Request, c *stepContext, spec formSpec, item string, rf *received, durationMs int64) (string, error) {
 	rel := rf.pending.Path
 	if err := rf.pending.Keep(); err != nil {
 		return "", err
 	}
 	u := &winnow.Upload{OrgID: c.a.OrgID, ApplicantID: c.a.ID, StepID: c.step.ID, Item: item, Name: rf.name,
-		ContentType: rf.contentType, Size: rf.pending.Size, Path: rel}
+		ContentType: rf.contentType, Size: rf.pending.Size, Path: rel, DurationMs: durationMs}
 	if err := h.Answers.CreateUpload(r.Context(), u, spec.budget); err != nil {
 		h.removeFile(r, c, rel)
 		if winnow.ErrorCode(err) == winnow.ETOOLARGE {
@@ -331,7 +331,7 @@ func (h *Handler) keep(r *http.Request, c *stepContext, spec formSpec, item stri
 		return "", err
 	}
 	h.Logger.InfoContext(r.Context(), "candidate uploaded a file", c.logAttrs("step_id", c.step.ID, "item", item,
-		"upload_id", u.ID, "size", u.Size, "content_type", u.ContentType)...)
+		"upload_id", u.ID, "size", u.Size, "content_type", u.ContentType, "duration_ms", u.DurationMs)...)
 	return u.ID, nil
 }
 

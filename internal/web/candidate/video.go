@@ -45,10 +45,12 @@ func (h *Handler) saveVideo(w http.ResponseWriter, r *http.Request, c *stepConte
 	vid := c.step.Video
 	field := fileField{limit: h.maxVideo(), what: "video", types: "a video (WebM, MP4 or MOV)", detect: filestore.VideoType}
 	files := map[string]fileField{}
+	texts := map[string]int64{"intent": 16}
 	for i := range vid.Prompts {
 		files[winnow.PromptItem(i)] = field
+		texts[durationField(i)] = 16
 	}
-	spec, err := h.fileSpec(r, c, map[string]int64{"intent": 16}, files)
+	spec, err := h.fileSpec(r, c, texts, files)
 	if err != nil {
 		h.fail(w, r, c.visit, err)
 		return
@@ -59,6 +61,18 @@ func (h *Handler) saveVideo(w http.ResponseWriter, r *http.Request, c *stepConte
 		return
 	}
 	defer f.discard()
+	// The recorder's measured lengths are checked before any file is kept, so that a
+	// bad one stores nothing.
+	lengths := make([]int64, len(vid.Prompts))
+	for i := range vid.Prompts {
+		if f.files[winnow.PromptItem(i)] == nil {
+			continue
+		}
+		if lengths[i], err = winnow.ParseRecordingMs(f.text[durationField(i)], vid.MaxSeconds); err != nil {
+			h.fail(w, r, c.visit, err)
+			return
+		}
+	}
 	ans := c.newAnswer()
 	for i := range vid.Prompts {
 		item := winnow.PromptItem(i)
@@ -66,7 +80,7 @@ func (h *Handler) saveVideo(w http.ResponseWriter, r *http.Request, c *stepConte
 		if rf == nil {
 			continue
 		}
-		id, err := h.keep(r, c, spec, item, rf)
+		id, err := h.keep(r, c, spec, item, rf, lengths[i])
 		if err != nil {
 			h.keepFailed(w, r, c, err)
 			return
@@ -99,6 +113,10 @@ func (h *Handler) saveVideo(w http.ResponseWriter, r *http.Request, c *stepConte
 		h.videoForm(w, r, c, http.StatusUnprocessableEntity, ans, msg)
 	}
 }
+
+// durationField is the form field in which the recorder sends how long its recording
+// of prompt i is, in milliseconds: "prompt-0-ms".
+func durationField(i int) string { return winnow.PromptItem(i) + "-ms" }
 
 // joinAnd joins words as a sentence does: "a", "a and b", "a, b and c".
 func joinAnd(words []string) string {

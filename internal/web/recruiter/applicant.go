@@ -1,6 +1,7 @@
 package recruiter
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -31,9 +32,10 @@ type CardPage struct {
 
 // InvitationView is the open invitation on the card.
 type InvitationView struct {
-	Deadline string
-	Expired  bool
-	HasEmail bool
+	Deadline   string
+	DeadlineAt time.Time // for the viewer's own time zone (see localTime)
+	Expired    bool
+	HasEmail   bool
 }
 
 // AnswerStep is one step of the applicant's funnel with what they answered.
@@ -44,7 +46,10 @@ type AnswerStep struct {
 	Title     string
 	Completed bool
 	Started   bool
-	Questions []AnswerQuestion
+	// NotReached is set for a step without an answer once the applicant no longer
+	// owes a submission (a knockout ended the funnel, they opted out): they never got there.
+	NotReached bool
+	Questions  []AnswerQuestion
 	// Homework.
 	Instructions string
 	Text         string
@@ -76,6 +81,9 @@ type FileView struct {
 	Size        string
 	ContentType string
 	Missing     bool // the answer names an upload that cannot be found
+	// Length is a recording's length as the candidate's recorder measured it ("1:05"),
+	// empty when unknown: recorded WebM carries none, so players show 0:00.
+	Length string
 }
 
 // ReviewView is one reviewer's review.
@@ -194,7 +202,7 @@ func (h *Handler) renderCard(w http.ResponseWriter, r *http.Request, status int,
 		page.Notice = cardNotices[r.URL.Query().Get("done")]
 	}
 	if u.IsAdmin() && a.AwaitsSubmission() {
-		page.Invitation = &InvitationView{Deadline: winnow.FormatDeadline(a.Deadline), Expired: a.Expired(h.Clock.Now()), HasEmail: a.Email != ""}
+		page.Invitation = &InvitationView{Deadline: winnow.FormatDeadline(a.Deadline), DeadlineAt: a.Deadline, Expired: a.Expired(h.Clock.Now()), HasEmail: a.Email != ""}
 	}
 	// The link opens the candidate's own pages, which greet them by name, so it stays
 	// hidden under blind review; the inviter saw it when inviting.
@@ -244,6 +252,7 @@ func (h *Handler) answerStep(r *http.Request, a *winnow.Applicant, f *winnow.Fun
 	as := AnswerStep{Number: i + 1, Kind: string(s.Kind), KindLabel: s.Kind.Label(), Title: s.DisplayTitle()}
 	if sa == nil {
 		sa = &winnow.StepAnswer{}
+		as.NotReached = !a.AwaitsSubmission()
 	} else {
 		as.Started, as.Completed = true, sa.CompletedAt != nil
 	}
@@ -287,7 +296,12 @@ func (h *Handler) fileView(r *http.Request, a *winnow.Applicant, f *winnow.Funne
 	if name == "" {
 		name = "file"
 	}
-	return &FileView{ID: up.ID, Name: name, Size: formatBytes(up.Size), ContentType: up.ContentType}
+	fv := &FileView{ID: up.ID, Name: name, Size: formatBytes(up.Size), ContentType: up.ContentType}
+	if up.DurationMs > 0 {
+		sec := (up.DurationMs + 500) / 1000
+		fv.Length = fmt.Sprintf("%d:%02d", sec/60, sec%60)
+	}
+	return fv
 }
 
 // nameOr is the name of user id, or fallback when id is empty or unknown.

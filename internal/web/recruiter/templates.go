@@ -15,6 +15,11 @@ type EmailSettingsPage struct {
 	Counts    []StatusCount
 	Problems  []*winnow.Email // failed or of unknown outcome, newest first
 	Templates []*winnow.Template
+	// ReplyTo is the org's address for candidates as stored, or as submitted with
+	// ReplyToError; ReplyToSaved marks it just saved.
+	ReplyTo      string
+	ReplyToError string
+	ReplyToSaved bool
 }
 
 // StatusCount is how many of the org's emails are in one status.
@@ -27,6 +32,15 @@ type StatusCount struct {
 // EmailSettings shows how email leaves Winnow (an SMTP server, or the outbox when none
 // is configured), counts by status, the emails that failed, and the org's templates.
 func (h *Handler) EmailSettings(w http.ResponseWriter, r *http.Request) {
+	page := EmailSettingsPage{ReplyToSaved: r.URL.Query().Get("saved") == "reply-to"}
+	if o := h.base(r, "", "").Org; o != nil {
+		page.ReplyTo = o.ReplyTo
+	}
+	h.renderEmailSettings(w, r, http.StatusOK, page)
+}
+
+// renderEmailSettings renders Settings → Emails around the reply-to form's state in page.
+func (h *Handler) renderEmailSettings(w http.ResponseWriter, r *http.Request, status int, page EmailSettingsPage) {
 	u := me(r)
 	ctx := r.Context()
 	counts, err := h.Emails.CountEmails(ctx, u.OrgID)
@@ -44,13 +58,13 @@ func (h *Handler) EmailSettings(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	page := EmailSettingsPage{Base: h.base(r, "Emails", "settings"), Mode: h.MailMode, Problems: problems, Templates: templates}
+	page.Base, page.Mode, page.Problems, page.Templates = h.base(r, "Emails", "settings"), h.MailMode, problems, templates
 	for _, st := range winnow.EmailStatuses {
 		if n := counts[st]; n > 0 {
 			page.Counts = append(page.Counts, StatusCount{Status: st, Label: st.Label(), N: n})
 		}
 	}
-	h.Render.Page(w, r, http.StatusOK, render.PageSettingsTemplates, page)
+	h.Render.Page(w, r, status, render.PageSettingsTemplates, page)
 }
 
 // TemplatePage is the data of the template editor, for the org (Funnel nil) or one job.

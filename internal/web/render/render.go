@@ -105,6 +105,15 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2 Jan 2006 15:04 UTC")
 	},
+	// localTime writes a deadline in UTC inside a <time> that ui/static/localtime.js
+	// rewrites in the viewer's own time zone; without the script the UTC text stays.
+	"localTime": func(t time.Time) template.HTML {
+		if t.IsZero() {
+			return ""
+		}
+		return template.HTML(`<time datetime="` + t.UTC().Format(time.RFC3339) + `" data-local-time>` +
+			template.HTMLEscapeString(winnow.FormatDeadline(t)) + `</time>`)
+	},
 	"statusLabel": func(s winnow.ApplicantStatus) string { return s.Label() },
 	"roleLabel":   func(r winnow.Role) string { return r.Label() },
 	"statuses":    func() []winnow.ApplicantStatus { return winnow.Statuses },
