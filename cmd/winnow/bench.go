@@ -2,52 +2,56 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
-	"strings"
 )
 
-// benchCommand is one `winnow bench` subcommand: a benchmark that starts what it needs
-// on loopback and prints one table of figures.
+// benchCommand is one "winnow bench" subcommand: it starts what it needs on loopback,
+// measures, and prints one table.
 type benchCommand struct {
 	summary string
 	run     func(ctx context.Context, args []string, e env) error
 }
 
-// benchCommands are the benchmarks `winnow bench` runs, by name.
+// benchCommands are the benchmarks a user can run, by name.
 var benchCommands = map[string]benchCommand{
 	"intake": {summary: "Lever webhooks answered per second and their latency, beside a no-op handler", run: benchIntakeCommand},
 }
 
-// benchMain dispatches `winnow bench NAME [options]`.
+// benchMain dispatches "winnow bench NAME [flags]".
 func benchMain(ctx context.Context, args []string, e env) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(e.stdout, benchUsage())
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		benchUsage(e.stdout)
 		if len(args) == 0 {
-			return fmt.Errorf("no benchmark given")
+			return errors.New("no benchmark given")
 		}
 		return nil
 	}
 	c, ok := benchCommands[args[0]]
 	if !ok {
-		fmt.Fprint(e.stderr, benchUsage())
+		benchUsage(e.stderr)
 		return fmt.Errorf("unknown benchmark %q", args[0])
 	}
 	return c.run(ctx, args[1:], e)
 }
 
 // benchUsage lists the benchmarks.
-func benchUsage() string {
-	var b strings.Builder
-	b.WriteString("Usage: winnow bench NAME [--engine sqlite|postgres] [options]\n\nBenchmarks:\n")
+func benchUsage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: winnow bench NAME [--engine sqlite|postgres] [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Runs a benchmark on loopback (a scratch database, the built-in Lever sandbox) and prints one table.")
+	fmt.Fprintln(w, "PostgreSQL comes from --postgres-url or WINNOW_TEST_POSTGRES_URL; a scratch database is created there and dropped.")
+	fmt.Fprintln(w)
 	names := make([]string, 0, len(benchCommands))
 	for n := range benchCommands {
 		names = append(names, n)
 	}
 	slices.Sort(names)
 	for _, n := range names {
-		fmt.Fprintf(&b, "  %-9s %s\n", n, benchCommands[n].summary)
+		fmt.Fprintf(w, "  %-9s %s\n", n, benchCommands[n].summary)
 	}
-	b.WriteString("\nRun \"winnow bench NAME --help\" for a benchmark's options.\n")
-	return b.String()
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, `Run "winnow bench NAME --help" for a benchmark's flags.`)
 }

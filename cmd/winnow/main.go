@@ -48,8 +48,8 @@ Usage:
   winnow user create    create a user (and the organization, if new)
   winnow token create   create an API token for an organization and print it
   winnow lever-sandbox  run a stand-in for Lever, to try and test Winnow without a Lever account
+  winnow bench          measure webhook intake, processing, Lever's rate budget and worker memory on loopback
   winnow healthcheck    ask a running server whether it is healthy (for container health checks)
-  winnow bench NAME     run a benchmark on loopback and print its figures ("winnow bench" lists them)
   winnow version        print the version
 
 Run "winnow COMMAND --help" for a command's options and environment variables.
@@ -79,12 +79,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return tokenCreateCommand(ctx, rest[1:], e)
 	case "lever-sandbox":
 		return leversandbox.RunCommand(ctx, rest, stdout, stderr)
+	case "bench":
+		return benchMain(ctx, rest, e)
 	case "demo":
 		return demoCommand(ctx, rest, e)
 	case "healthcheck":
 		return healthcheckCommand(ctx, rest, e)
-	case "bench":
-		return benchMain(ctx, rest, e)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "winnow", version)
 		return nil
