@@ -99,8 +99,14 @@ func (w *LeverWrite) Name() string {
 
 // LeverWriteLease is how long a worker holds a write it claimed: another worker on
 // the same opportunity waits until then before it takes the write over, which it does
-// only when the first worker died mid-call.
-const LeverWriteLease = 2 * time.Minute
+// only when the first worker died mid-call. The worker gives up its call before the
+// lease ends (LeverWriteCallLimit), so two workers never perform one write at once.
+const LeverWriteLease = 45 * time.Second
+
+// LeverWriteCallLimit bounds how long a worker spends performing a claimed write (the
+// calls and the client's own retries), leaving time to record the outcome within
+// LeverWriteLease.
+const LeverWriteCallLimit = 30 * time.Second
 
 // Claim decides whether the write goes out now, given its applicant (nil for a write
 // without one), the org's connection (nil when there is none) and the time, and

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/time/rate"
 	"riverqueue.com/riverui"
 
 	"winnow"
@@ -129,8 +131,13 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Files = files
 	// The base URL is read when needed: serve learns it only once it listens (port 0).
+	leverRate, err := m.Config.LeverRateLimit()
+	if err != nil {
+		return err
+	}
 	lo := leverconn.Options{Store: m.Store, Sealer: kr, Lever: leverConfig(m.Config), Logger: m.Logger,
-		Clock: m.Clock, BaseURL: func() string { return m.Config.BaseURL }, OnReconnect: m.resumeLever}
+		Limiters: lever.NewLimiters(leverLimit(leverRate), 0),
+		Clock:    m.Clock, BaseURL: func() string { return m.Config.BaseURL }, OnReconnect: m.resumeLever}
 	if m.LeverOptions != nil {
 		m.LeverOptions(&lo)
 	}
@@ -140,7 +147,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	client, err := jobs.NewClient(db.RiverDriver(), jobs.Deps{Applicants: m.Store, Clock: m.Clock, Logger: m.Logger,
 		Emails: m.Store, Sender: sender, From: mode.From, Sealer: kr, BaseURL: baseURL,
-		Uploads: m.Store, Files: files, Lever: m.Lever, LeverStore: m.Store})
+		Uploads: m.Store, Files: files, Lever: m.Lever, LeverStore: m.Store, RescueAfter: m.Config.RescueAfterDuration()})
 	if err != nil {
 		return err
 	}
@@ -255,7 +262,7 @@ func (m *Main) webHandler(ctx context.Context, reg *prometheus.Registry) (http.H
 	sessions := &auth.Sessions{Store: m.Store, Users: m.Store, Orgs: m.Store, Keyring: m.Keyring, Clock: m.Clock,
 		Secure: m.Config.Secure(), Logger: m.Logger}
 	srv := &web.Server{
-		Recruiter: &recruiter.Handler{Orgs: m.Store, Users: m.Store, Invites: m.Store, Funnels: m.Store, Applicants: m.Store,
+		Recruiter: &recruiter.Handler{Insights: m.Store, Orgs: m.Store, Users: m.Store, Invites: m.Store, Funnels: m.Store, Applicants: m.Store,
 			Answers: m.Store, Reviews: m.Store, Tokens: m.Store, Files: files,
 			Sessions: sessions, Limiter: auth.NewLoginLimiter(auth.MaxAccountAttempts, auth.MaxAddressAttempts, auth.LoginWindow, m.Clock),
 			Keyring: m.Keyring, Proxies: auth.Proxies(m.Config.TrustedProxyPrefixes()),
@@ -263,7 +270,7 @@ func (m *Main) webHandler(ctx context.Context, reg *prometheus.Registry) (http.H
 			MemberInvites: &jobs.MemberInvites{Store: m.Store, Sealer: m.Keyring, Logger: m.Logger},
 			Templates:     m.Store, Emails: m.Store, Invitations: m.Store,
 			Lever: m.Lever, LeverWrites: m.LeverWrites},
-		API: &api.Handler{Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Reviews: m.Store, Tokens: m.Store, Invitations: m.Store, Emails: m.Store, Files: files,
+		API: &api.Handler{Insights: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Reviews: m.Store, Tokens: m.Store, Invitations: m.Store, Emails: m.Store, Files: files,
 			Users: m.Store, Keyring: m.Keyring, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL, Lever: m.Lever},
 		Candidate: &candidate.Handler{Orgs: m.Store, Templates: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Links: m.Store, Files: files,
 			Render: renderer, Clock: m.Clock, Logger: m.Logger},
@@ -320,6 +327,14 @@ func (m *Main) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// leverLimit is WINNOW_LEVER_RATE as a limiter's rate: rate.Inf for unlimited.
+func leverLimit(perSecond float64) rate.Limit {
+	if math.IsInf(perSecond, 1) {
+		return rate.Inf
+	}
+	return rate.Limit(perSecond)
 }
 
 // leverConfig says where Lever is and which OAuth app Winnow is, from WINNOW_LEVER_*.

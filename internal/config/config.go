@@ -6,11 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // Config is everything an operator can set. The zero value is not useful: use Load.
@@ -31,11 +34,48 @@ type Config struct {
 	LeverAuthURL      string
 	LeverClientID     string
 	LeverClientSecret string
+	// LeverRate is the requests per second Winnow spends of each Lever account's limit,
+	// in each worker process: a number, or "unlimited".
+	LeverRate string
 
 	SMTPURL  string // empty: email is kept in the outbox, not delivered
 	MailFrom string // sender of every email; required with SMTPURL
 
 	TrustedProxies string // comma-separated IPs and CIDRs whose forwarding headers are believed
+
+	// RescueAfter is how long a job may stay running before a worker takes it over as
+	// stuck, because the process working it died (a Go duration).
+	RescueAfter string
+}
+
+// DefaultRescueAfter is WINNOW_RESCUE_AFTER's default: short enough that a killed
+// worker delays its jobs by minutes, not River's default hour. A job is taken over
+// only once its kind's own timeout has passed too, so a job still running in a live
+// process is never taken (River ends a run at its timeout).
+const DefaultRescueAfter = "2m"
+
+// MinRescueAfter is the shortest WINNOW_RESCUE_AFTER accepted: a job taken over while
+// still running elsewhere does no harm twice (every effect has its own claim), but it
+// is wasted work.
+const MinRescueAfter = time.Second
+
+// LeverRateLimit returns WINNOW_LEVER_RATE in requests per second; math.Inf(1) for
+// "unlimited".
+func (c *Config) LeverRateLimit() (float64, error) {
+	if c.LeverRate == "unlimited" {
+		return math.Inf(1), nil
+	}
+	r, err := strconv.ParseFloat(c.LeverRate, 64)
+	if err != nil || r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {
+		return 0, fmt.Errorf("WINNOW_LEVER_RATE %q: use requests per second above 0, such as 8, or unlimited", c.LeverRate)
+	}
+	return r, nil
+}
+
+// RescueAfterDuration returns WINNOW_RESCUE_AFTER, which Load has checked.
+func (c *Config) RescueAfterDuration() time.Duration {
+	d, _ := time.ParseDuration(c.RescueAfter)
+	return d
 }
 
 // The roles of a serve process (WINNOW_ROLE). Any number of each may share one
@@ -75,8 +115,10 @@ var Vars = []Var{
 	{"WINNOW_LEVER_AUTH_URL", "", "https://auth.lever.co", "Lever OAuth base URL", false, func(c *Config) *string { return &c.LeverAuthURL }},
 	{"WINNOW_LEVER_CLIENT_ID", "", "", "OAuth client ID of your Lever app", false, func(c *Config) *string { return &c.LeverClientID }},
 	{"WINNOW_LEVER_CLIENT_SECRET", "", "", "OAuth client secret of your Lever app", true, func(c *Config) *string { return &c.LeverClientSecret }},
+	{"WINNOW_LEVER_RATE", "", "8", "requests per second each process spends of each Lever account's rate limit (Lever allows 10); with several worker processes give each its share, e.g. 4 for two; unlimited only against the sandbox", false, func(c *Config) *string { return &c.LeverRate }},
 	{"WINNOW_SMTP_URL", "smtp-url", "", "SMTP server for email: smtp://user:pass@host:587 (STARTTLS when offered; add ?starttls=required to insist) or smtps://… (implicit TLS); empty keeps email in an outbox, undelivered", true, func(c *Config) *string { return &c.SMTPURL }},
 	{"WINNOW_MAIL_FROM", "mail-from", "", `sender of every email, e.g. "Acme Hiring <jobs@acme.example>"; required with WINNOW_SMTP_URL`, false, func(c *Config) *string { return &c.MailFrom }},
+	{"WINNOW_RESCUE_AFTER", "rescue-after", DefaultRescueAfter, "how long a background job may stay running before another worker takes it over, because the process working it died (at least the job's own timeout also passes; e.g. 2m)", false, func(c *Config) *string { return &c.RescueAfter }},
 	{"WINNOW_TRUSTED_PROXIES", "trusted-proxies", "", "reverse proxies whose X-Forwarded-For or Forwarded header gives the client address, as comma-separated IPs and CIDRs (10.0.0.0/8, 192.0.2.7); empty trusts none", false, func(c *Config) *string { return &c.TrustedProxies }},
 }
 
@@ -138,6 +180,12 @@ func (c *Config) normalize() error {
 	}
 	if _, err := parseProxies(c.TrustedProxies); err != nil {
 		return fmt.Errorf("WINNOW_TRUSTED_PROXIES: %w", err)
+	}
+	if _, err := c.LeverRateLimit(); err != nil {
+		return err
+	}
+	if d, err := time.ParseDuration(c.RescueAfter); err != nil || d < MinRescueAfter {
+		return fmt.Errorf("WINNOW_RESCUE_AFTER %q: use a duration of at least %s, such as 15m", c.RescueAfter, MinRescueAfter)
 	}
 	switch c.Role {
 	case RoleAll, RoleWeb, RoleWorker:

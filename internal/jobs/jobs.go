@@ -20,6 +20,7 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
 
 	"winnow"
 	"winnow/internal/mail"
@@ -54,10 +55,12 @@ type Deps struct {
 	// BaseURL returns the public URL that candidate links start with. It is a function
 	// because serve learns its address only after listening.
 	BaseURL func() string
-	// PollInterval is how often workers look for new jobs; zero means half a second
-	// (defaultPollInterval). There is no LISTEN/NOTIFY on SQLite or through
-	// database/sql.
+	// PollInterval is how often workers look for new jobs; zero means the engine's
+	// (riverTuning). There is no LISTEN/NOTIFY on SQLite or through database/sql.
 	PollInterval time.Duration
+	// RescueAfter is how long a job may stay running before a worker takes it over
+	// as stuck (its process died); zero means River's default of an hour.
+	RescueAfter time.Duration
 }
 
 // Client is River's client over database/sql, the same type on SQLite and PostgreSQL.
@@ -86,9 +89,9 @@ func NewClient(driver riverdriver.Driver[*sql.Tx], deps Deps) (*Client, error) {
 	if deps.BaseURL == nil {
 		deps.BaseURL = func() string { return "" }
 	}
-	poll := deps.PollInterval
-	if poll <= 0 {
-		poll = defaultPollInterval
+	tune := tuningFor(driver)
+	if deps.PollInterval > 0 {
+		tune.pollInterval = deps.PollInterval
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &optOutWorker{deps: deps})
@@ -98,11 +101,17 @@ func NewClient(driver riverdriver.Driver[*sql.Tx], deps Deps) (*Client, error) {
 	river.AddWorker(workers, &leverDeliveryWorker{deps: deps})
 	c, err := river.NewClient(driver, &river.Config{
 		Workers:           workers,
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers}},
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: tune.maxWorkers}},
 		Logger:            deps.Logger.With("component", "river"),
-		FetchCooldown:     min(50*time.Millisecond, poll),
-		FetchPollInterval: poll,
+		FetchCooldown:     min(tune.fetchCooldown, tune.pollInterval),
+		FetchPollInterval: tune.pollInterval,
 		MaxAttempts:       defaultMaxAttempts,
+		// Every effect has its own claim (an email's, a Lever write's lease, a delivery's
+		// status), so a job taken over while still running elsewhere does nothing twice.
+		RescueStuckJobsAfter: deps.RescueAfter,
+		// River refuses a rescue sooner than the default timeout of kinds that set
+		// none; such kinds then time out at the rescue.
+		JobTimeout: jobTimeout(deps.RescueAfter),
 		// River's leader inserts periodic jobs, so one sweep starts per interval however
 		// many processes work; the sweep is safe to run in several at once anyway.
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(uploadSweepInterval),
@@ -114,9 +123,54 @@ func NewClient(driver riverdriver.Driver[*sql.Tx], deps Deps) (*Client, error) {
 	return c, nil
 }
 
-// The working client's settings.
-const (
-	defaultPollInterval = 500 * time.Millisecond
-	maxWorkers          = 20 // jobs worked at once by one process
-	defaultMaxAttempts  = 10 // for kinds that do not set their own
+// defaultJobTimeout bounds a run of the kinds that set no timeout of their own.
+const defaultJobTimeout = time.Minute
+
+// jobTimeout is defaultJobTimeout, or the rescue delay when that is shorter.
+func jobTimeout(rescue time.Duration) time.Duration {
+	if rescue > 0 && rescue < defaultJobTimeout {
+		return rescue
+	}
+	return defaultJobTimeout
+}
+
+// defaultMaxAttempts bounds the attempts of kinds that do not set their own.
+const defaultMaxAttempts = 10
+
+// riverTuning is how the working client fetches and works jobs on one engine.
+type riverTuning struct {
+	// maxWorkers is how many jobs one process works at once.
+	maxWorkers int
+	// pollInterval is how often an idle process looks for new jobs. Neither engine
+	// wakes the workers on insert here: SQLite has no LISTEN/NOTIFY, and River's
+	// database/sql driver (riverdatabasesql, which the store's transactions need for
+	// InsertTx) cannot LISTEN on PostgreSQL. So the poll is short: it bounds the
+	// latency from a webhook to its processing, and from an invitation to its
+	// CP-Sent tag (two hops, each waiting at most one poll).
+	pollInterval time.Duration
+	// fetchCooldown is the least time between two fetches while jobs keep coming;
+	// with maxWorkers it bounds a busy process's rate at maxWorkers/fetchCooldown.
+	fetchCooldown time.Duration
+}
+
+// The engines' tunings, measured with winnow bench process on 2 cores (README).
+var (
+	// sqliteTuning: SQLite lets one transaction write at a time, and River's fetch
+	// and completion are writes, so more workers mostly queue for the lock (stack.md:
+	// 50 workers reached 1,900 jobs/s, 100 reached 2,200); a poll is a write too, so
+	// it stays at 100 ms.
+	sqliteTuning = riverTuning{maxWorkers: 50, pollInterval: 100 * time.Millisecond, fetchCooldown: 10 * time.Millisecond}
+	// postgresTuning: PostgreSQL works jobs in parallel (stack.md: 100 workers
+	// reached ~9,000 jobs/s, 10 only 940); the pool (postgresMaxConns) bounds the
+	// transactions at once, so more workers than that mostly wait on Lever's HTTP
+	// calls, which is what they should be doing. A poll is one cheap query.
+	postgresTuning = riverTuning{maxWorkers: 100, pollInterval: 50 * time.Millisecond, fetchCooldown: 10 * time.Millisecond}
 )
+
+// tuningFor returns the tuning of the driver's engine.
+func tuningFor(driver riverdriver.Driver[*sql.Tx]) riverTuning {
+	if _, ok := driver.(*riversqlite.Driver); ok {
+		return sqliteTuning
+	}
+	return postgresTuning
+}

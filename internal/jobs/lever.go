@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -28,6 +29,10 @@ type LeverConnector interface {
 	// NeedsReconnecting records that Lever refused the org's credentials: its Lever
 	// work pauses until an admin reconnects.
 	NeedsReconnecting(ctx context.Context, orgID, reason string) error
+	// Take takes the turn of the org's next Lever call in its account's rate budget
+	// when it comes within hold, in the returned context (release gives it back
+	// unused); otherwise ok is false and later is how long to put the job off.
+	Take(ctx context.Context, orgID string, hold time.Duration) (_ context.Context, release func(), later time.Duration, ok bool)
 }
 
 // LeverPlanner plans the writes to Lever of each change of an applicant who came from

@@ -209,9 +209,11 @@ type leverDeliveryWorker struct {
 	deps Deps
 }
 
-// Timeout bounds one run: a read from Lever and a transaction.
+// Timeout bounds one run: a read from Lever (leverReadLimit) and a transaction. River
+// takes over the job of a process that died only once this has passed since it
+// started, so it is kept short.
 func (w *leverDeliveryWorker) Timeout(*river.Job[LeverDeliveryArgs]) time.Duration {
-	return 2 * time.Minute
+	return leverDeliveryJobTimeout
 }
 
 // NextRetry backs off on the injected clock.
@@ -234,6 +236,16 @@ func (w *leverDeliveryWorker) Work(ctx context.Context, job *river.Job[LeverDeli
 	d, args := w.deps, job.Args
 	if d.Lever == nil || d.LeverStore == nil {
 		return river.JobCancel(errors.New("lever is not configured in this process"))
+	}
+	if args.Event == winnow.LeverApplicationCreated {
+		// It reads the opportunity from Lever: its turn in the account's budget, or
+		// put off to it while the account is busy.
+		tctx, release, later, ok := d.Lever.Take(ctx, args.OrgID, leverHoldMax)
+		if !ok {
+			return river.JobSnooze(later)
+		}
+		defer release()
+		ctx = tctx
 	}
 	log := d.Logger.With("org_id", args.OrgID, "lever_delivery_id", args.DeliveryID, "event", args.Event, "job_id", job.ID)
 	dl, err := d.LeverStore.FindLeverDelivery(ctx, args.OrgID, args.DeliveryID)
@@ -310,7 +322,9 @@ func (w *leverDeliveryWorker) application(ctx context.Context, dl *winnow.LeverD
 	case conn.State == winnow.LeverNeedsReconnecting:
 		return river.JobSnooze(leverPauseWait)
 	}
-	opp, err := client.GetOpportunity(ctx, dl.OpportunityID)
+	rctx, cancel := context.WithTimeout(ctx, leverReadLimit)
+	opp, err := client.GetOpportunity(rctx, dl.OpportunityID)
+	cancel()
 	switch {
 	case err == nil:
 	case errors.Is(err, lever.ErrAuthLost):

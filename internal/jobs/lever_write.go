@@ -48,8 +48,23 @@ const (
 	// leverBusyWait is the longest a job sleeps while another worker performs its
 	// opportunity's next write: that worker usually goes on to this job's write too.
 	leverBusyWait = 500 * time.Millisecond
-	// leverWritesPerRun bounds how many writes one job performs before it yields.
+	// leverWritesPerRun bounds how many writes one job performs before it yields, and
+	// leverRunFor how long it goes on taking new ones.
 	leverWritesPerRun = 50
+	leverRunFor       = 20 * time.Second
+	// leverWriteJobTimeout bounds a write job's run: leverRunFor, one more write's
+	// winnow.LeverWriteCallLimit, and the outcome's recording.
+	leverWriteJobTimeout = time.Minute
+	// leverReadLimit bounds the read of an opportunity for an applicationCreated
+	// (the call and the client's retries), and leverDeliveryJobTimeout the whole run
+	// with its transaction.
+	leverReadLimit          = 30 * time.Second
+	leverDeliveryJobTimeout = time.Minute
+	// leverHoldMax is the longest a worker waits for its Lever account's rate budget
+	// before a call. A job whose account is busier than that is put off (snoozed) to
+	// its turn instead, so that one org's backlog never holds every worker while
+	// other orgs' jobs wait behind it.
+	leverHoldMax = 250 * time.Millisecond
 )
 
 // leverBackoff is the wait before retry number attempt: 1, 2, 4, … seconds, up to an
@@ -69,9 +84,12 @@ type leverWriteWorker struct {
 	deps Deps
 }
 
-// Timeout bounds one run: several writes, each a call or two bounded by the client's
-// own timeout and retries.
-func (w *leverWriteWorker) Timeout(*river.Job[LeverWriteArgs]) time.Duration { return 10 * time.Minute }
+// Timeout bounds one run: writes are taken for leverRunFor, each bounded by
+// winnow.LeverWriteCallLimit. River takes over the job of a process that died only
+// once this has passed since it started, so it is kept short.
+func (w *leverWriteWorker) Timeout(*river.Job[LeverWriteArgs]) time.Duration {
+	return leverWriteJobTimeout
+}
 
 // NextRetry backs off on the injected clock, as the write's own hold does.
 func (w *leverWriteWorker) NextRetry(job *river.Job[LeverWriteArgs]) time.Time {
@@ -89,24 +107,13 @@ func (w *leverWriteWorker) Work(ctx context.Context, job *river.Job[LeverWriteAr
 		return river.JobCancel(errors.New("lever is not configured in this process"))
 	}
 	log := d.Logger.With("org_id", args.OrgID, "applicant_id", args.ApplicantID, "lever_write_id", args.WriteID, "job_id", job.ID)
+	started := time.Now()
 	for range leverWritesPerRun {
-		next, claim, err := d.LeverStore.ClaimLeverWrite(ctx, args.OrgID, args.OpportunityID)
-		if err != nil {
-			return fmt.Errorf("claim lever write: %w", err)
+		if time.Since(started) > leverRunFor {
+			break
 		}
-		if next == nil {
-			return nil // nothing left to write for this opportunity
-		}
-		if claim.Later {
-			if own, err := w.ownFinal(ctx, args); err != nil || own {
-				return err
-			}
-			return river.JobSnooze(w.wait(next))
-		}
-		if !claim.Send {
-			continue // final already, or skipped just now: on to the next
-		}
-		if err := w.perform(ctx, job, next, log); err != nil {
+		done, err := w.next(ctx, job, log)
+		if done || err != nil {
 			return err
 		}
 	}
@@ -114,6 +121,42 @@ func (w *leverWriteWorker) Work(ctx context.Context, job *river.Job[LeverWriteAr
 		return err
 	}
 	return river.JobSnooze(leverBusyWait)
+}
+
+// next performs the opportunity's next write, with its turn in the account's rate
+// budget taken first; done says the job has nothing more to do (its error, a snooze
+// included, ends the job).
+func (w *leverWriteWorker) next(ctx context.Context, job *river.Job[LeverWriteArgs], log *slog.Logger) (done bool, err error) {
+	d, args := w.deps, job.Args
+	ctx, release, later, ok := d.Lever.Take(ctx, args.OrgID, leverHoldMax)
+	if !ok {
+		// The account is busy: put the job off to its turn, unless its own write is done.
+		if own, err := w.ownFinal(ctx, args); err != nil || own {
+			return true, err
+		}
+		return true, river.JobSnooze(later)
+	}
+	defer release() // when no call was made
+	next, claim, err := d.LeverStore.ClaimLeverWrite(ctx, args.OrgID, args.OpportunityID)
+	if err != nil {
+		return true, fmt.Errorf("claim lever write: %w", err)
+	}
+	if next == nil {
+		return true, nil // nothing left to write for this opportunity
+	}
+	if claim.Later {
+		if own, err := w.ownFinal(ctx, args); err != nil || own {
+			return true, err
+		}
+		return true, river.JobSnooze(w.wait(next))
+	}
+	if !claim.Send {
+		return false, nil // final already, or skipped just now: on to the next
+	}
+	if err := w.perform(ctx, job, next, log); err != nil {
+		return true, err
+	}
+	return false, nil
 }
 
 // ownFinal reports whether the job's own write needs nothing more (a write that is gone
@@ -160,7 +203,9 @@ func (w *leverWriteWorker) perform(ctx context.Context, job *river.Job[LeverWrit
 		}
 		return fmt.Errorf("lever client: %w", err)
 	}
-	rctx, rec := lever.WithRecorder(ctx)
+	cctx, cancel := context.WithTimeout(ctx, winnow.LeverWriteCallLimit)
+	defer cancel()
+	rctx, rec := lever.WithRecorder(cctx)
 	noteID, found, callErr := call(rctx, client, conn, wr)
 	o := winnow.LeverWriteOutcome{NoteID: noteID, Found: found, Calls: calls(rec.Calls())}
 	var apiErr *lever.APIError

@@ -12,8 +12,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Default endpoints of Lever production. The app reads WINNOW_LEVER_API_URL
@@ -48,10 +46,11 @@ type Config struct {
 	// HTTPClient makes every request; nil means a client with a 30s timeout.
 	// The client is copied and given its own redirect policy.
 	HTTPClient *http.Client
-	// Limiter paces requests; share one per Lever account (see Limiters).
-	// nil means a private limiter at Lever's defaults. Pass
-	// rate.NewLimiter(rate.Inf, 0) to switch pacing off.
-	Limiter *rate.Limiter
+	// Limiter paces requests; share one per Lever account (see Limiters). A
+	// *Budget also hears of every 429, to slow the account down. nil means a
+	// private Budget at BudgetRate. Pass rate.NewLimiter(rate.Inf, 0) to switch
+	// pacing off.
+	Limiter Pacer
 	// Retry configures retries of rate-limited and transient failures.
 	Retry Retry
 	// RefreshLeeway is how long before expiry an access token is refreshed
@@ -84,7 +83,7 @@ func (c Config) withDefaults() Config {
 		c.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
 	if c.Limiter == nil {
-		c.Limiter = rate.NewLimiter(DefaultRateLimit, DefaultRateBurst)
+		c.Limiter = NewBudget(BudgetRate, BudgetBurst)
 	}
 	c.Retry = c.Retry.withDefaults()
 	if c.RefreshLeeway <= 0 {
@@ -155,6 +154,19 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
+// Take takes the turn of this client's next request in its account's budget if it
+// comes within hold (see Budget.Take): the returned context carries it, and release
+// gives it back if no request spent it. When the turn is further off, ok is false
+// and later is how long to put the job off: workers with other accounts' work to do
+// snooze rather than hold a worker while it waits. A pacer other than a Budget
+// always says ok.
+func (c *Client) Take(ctx context.Context, hold time.Duration) (_ context.Context, release func(), later time.Duration, ok bool) {
+	if t, is := c.cfg.Limiter.(taker); is {
+		return t.Take(ctx, hold)
+	}
+	return ctx, func() {}, 0, true
+}
+
 // call is one logical API call, possibly sent several times.
 type call struct {
 	method string
@@ -183,12 +195,17 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		if err == nil {
 			return nil
 		}
+		var apiErr *APIError
+		if errors.As(err, &apiErr) && apiErr.Kind == ErrRateLimited {
+			if t, ok := c.cfg.Limiter.(throttler); ok {
+				t.Throttled(apiErr.RetryAfter)
+			}
+		}
 		if attempt >= c.cfg.Retry.MaxAttempts || !retryable(err, cl.mode) {
 			return err
 		}
 		wait := c.cfg.Retry.delay(attempt)
-		var apiErr *APIError
-		if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
+		if apiErr != nil && apiErr.RetryAfter > 0 {
 			if apiErr.RetryAfter > c.cfg.Retry.MaxRetryAfter {
 				return err
 			}

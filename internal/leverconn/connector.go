@@ -147,6 +147,22 @@ func (c *Connector) Client(ctx context.Context, orgID string) (*lever.Client, *w
 	return client, conn, nil
 }
 
+// Take takes the turn of the org's next Lever call in its account's rate budget if it
+// comes within hold (lever.Client.Take): the returned context carries it to the call,
+// and release gives it back if no call was made. When the turn is further off, ok is
+// false and later is how long to put the job off. It reads only the client this
+// process built already (none yet: ok, and the call waits as usual), so that a worker
+// may ask before every call without touching the database.
+func (c *Connector) Take(ctx context.Context, orgID string, hold time.Duration) (_ context.Context, release func(), later time.Duration, ok bool) {
+	c.mu.Lock()
+	oc := c.clients[orgID]
+	c.mu.Unlock()
+	if oc == nil {
+		return ctx, func() {}, 0, true
+	}
+	return oc.client.Take(ctx, hold)
+}
+
 // Forget drops the org's cached client, after a disconnection.
 func (c *Connector) Forget(orgID string) {
 	c.mu.Lock()

@@ -102,7 +102,7 @@ func (s *Server) apiMiddleware(next http.Handler) http.Handler {
 			writeError(w, http.StatusUnauthorized, "UnauthorizedError", err.Error())
 			return
 		}
-		if !s.limiter.Allow() {
+		if !s.allow(cred.account) {
 			writeError(w, http.StatusTooManyRequests, "TooManyRequests", "rate limit exceeded: 10 requests per second per account")
 			return
 		}

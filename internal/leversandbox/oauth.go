@@ -316,6 +316,9 @@ func (s *Server) signJWTLocked(r *http.Request, scope string, now time.Time) str
 type credential struct {
 	apiKey bool
 	scopes []string
+	// account names the rate-limit bucket: Lever keeps one per API key; the
+	// sandbox's OAuth grants all belong to its one account.
+	account string
 }
 
 type credentialKey struct{}
@@ -341,7 +344,7 @@ func (s *Server) authenticate(r *http.Request) (credential, error) {
 		defer s.mu.Unlock()
 		for _, k := range s.st.APIKeys {
 			if subtle.ConstantTimeCompare([]byte(k), []byte(key)) == 1 {
-				return credential{apiKey: true}, nil
+				return credential{apiKey: true, account: "key:" + k}, nil
 			}
 		}
 		return credential{}, errNoCredential
@@ -359,7 +362,7 @@ func (s *Server) authenticate(r *http.Request) (credential, error) {
 	if time.Now().UnixMilli() >= at.ExpiresAt {
 		return credential{}, errors.New("access token expired")
 	}
-	return credential{scopes: strings.Fields(at.Scope)}, nil
+	return credential{scopes: strings.Fields(at.Scope), account: "oauth"}, nil
 }
 
 // need wraps an API handler with a scope check.

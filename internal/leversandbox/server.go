@@ -119,9 +119,10 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	handler http.Handler
-	limiter *rate.Limiter
-	hooks   *http.Client
-	pages   *pages
+	// limiters are the API's token buckets, one per account (credential.account).
+	limiters map[string]*rate.Limiter
+	hooks    *http.Client
+	pages    *pages
 
 	ctx    context.Context // cancelled by Close; ends deliveries and hangs
 	cancel context.CancelFunc
@@ -142,10 +143,10 @@ type Server struct {
 func New(opts Options) (*Server, error) {
 	opts = opts.withDefaults()
 	s := &Server{
-		opts:    opts,
-		log:     opts.Logger,
-		limiter: rate.NewLimiter(opts.RateLimit, opts.RateBurst),
-		stats:   Stats{ByStatus: map[string]int{}},
+		opts:     opts,
+		log:      opts.Logger,
+		limiters: map[string]*rate.Limiter{},
+		stats:    Stats{ByStatus: map[string]int{}},
 	}
 	hc := *opts.WebhookClient
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -173,6 +174,18 @@ func New(opts Options) (*Server, error) {
 	s.handler = s.routes()
 	s.saveLocked()
 	return s, nil
+}
+
+// allow takes a token from the account's bucket, reporting whether there was one.
+func (s *Server) allow(account string) bool {
+	s.mu.Lock()
+	lim, ok := s.limiters[account]
+	if !ok {
+		lim = rate.NewLimiter(s.opts.RateLimit, s.opts.RateBurst)
+		s.limiters[account] = lim
+	}
+	s.mu.Unlock()
+	return lim.Allow()
 }
 
 // ServeHTTP implements http.Handler.

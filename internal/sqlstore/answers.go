@@ -69,6 +69,12 @@ func (s *Store) SaveStepAnswer(ctx context.Context, a *winnow.StepAnswer) ([]*wi
 	case err != nil:
 		return nil, fmt.Errorf("save step answer: %w", err)
 	}
+	if err := refreshInsight(ctx, tx, s.db.dialect, na.OrgID, na.ApplicantID); err != nil {
+		return nil, err
+	}
+	if err := refreshQuestionInsights(ctx, tx, s.db.dialect, na.OrgID, na.ApplicantID); err != nil {
+		return nil, err
+	}
 	if err := commit(tx); err != nil {
 		return nil, err
 	}

@@ -83,6 +83,11 @@ func (s *Store) createApplicantTx(ctx context.Context, tx *sql.Tx, a *winnow.App
 	if err := s.applicantChanged(ctx, tx, &na, &ev); err != nil {
 		return nil, err
 	}
+	// Late, as the count below: on PostgreSQL the day count's row lock is then held
+	// for a short while.
+	if err := refreshInsight(ctx, tx, s.db.dialect, na.OrgID, na.ID); err != nil {
+		return nil, err
+	}
 	// Last, so that on PostgreSQL the count's row lock is held only until the commit.
 	if err := s.countStatus(ctx, tx, &na, na.Status, 1); err != nil {
 		return nil, err
@@ -241,6 +246,9 @@ func (s *Store) transitionTx(ctx context.Context, tx *sql.Tx, orgID, id string, 
 		return nil, nil, err
 	}
 	if err := s.applicantChanged(ctx, tx, a, &ev); err != nil {
+		return nil, nil, err
+	}
+	if err := refreshInsight(ctx, tx, s.db.dialect, orgID, id); err != nil {
 		return nil, nil, err
 	}
 	if err := s.countMove(ctx, tx, a, orig.Status); err != nil {

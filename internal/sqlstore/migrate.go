@@ -62,6 +62,8 @@ func (db *DB) migrationProvider() (*goose.Provider, error) {
 		// single transaction. River then runs each of its versions in its own.
 		opts = append(opts, goose.WithGoMigrations(goose.NewGoMigration(riverVersion,
 			&goose.GoFunc{RunDB: migrateRiverPostgres}, nil)))
+		opts = append(opts, goose.WithGoMigrations(goose.NewGoMigration(insightsVersion,
+			&goose.GoFunc{RunTx: migrateInsights(DialectPostgres)}, nil)))
 		// Poll the lock every second (the default is five) for at most five minutes.
 		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
 		if err != nil {
@@ -74,6 +76,8 @@ func (db *DB) migrationProvider() (*goose.Provider, error) {
 		// version row commit together.
 		opts = append(opts, goose.WithGoMigrations(goose.NewGoMigration(riverVersion,
 			&goose.GoFunc{RunTx: migrateRiverSQLite}, nil)))
+		opts = append(opts, goose.WithGoMigrations(goose.NewGoMigration(insightsVersion,
+			&goose.GoFunc{RunTx: migrateInsights(DialectSQLite)}, nil)))
 	}
 	p, err := goose.NewProvider(dialect, db.db, sub, opts...)
 	if err != nil {

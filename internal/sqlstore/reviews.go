@@ -61,6 +61,9 @@ func (s *Store) SaveReview(ctx context.Context, r *winnow.Review) error {
 	if err := s.insertEvent(ctx, tx, &ev); err != nil {
 		return err
 	}
+	if err := refreshInsight(ctx, tx, s.db.dialect, r.OrgID, r.ApplicantID); err != nil {
+		return err
+	}
 	if err := commit(tx); err != nil {
 		return err
 	}

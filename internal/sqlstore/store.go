@@ -42,6 +42,8 @@ type Store struct {
 	db      *DB
 	clock   winnow.Clock
 	effects Effects
+
+	insightsExact int // see exactLimit; 0 for the default
 }
 
 var (

@@ -71,6 +71,8 @@ func (s *Server) table() []route {
 		{"GET /jobs/{id}/preview", signedIn, rec.PreviewFunnel},
 		{"POST /jobs/{id}/applicants", member, rec.InviteCandidates},
 		{"GET /jobs/{id}/review", signedIn, rec.ReviewQueue},
+		{"GET /jobs/{id}/insights", signedIn, rec.JobInsights},
+		{"GET /insights", signedIn, rec.OrgInsights},
 		{"GET /applicants", signedIn, rec.ApplicantList},
 		// Reviewing and deciding also need the job team or admin; the handlers check.
 		{"GET /applicants/{id}", signedIn, rec.Applicant},
@@ -147,6 +149,7 @@ func (s *Server) table() []route {
 		{"GET /api/v1/jobs/{id}", apiToken, api.GetFunnel},
 		{"PUT /api/v1/jobs/{id}", apiToken, api.UpdateFunnel},
 		{"GET /api/v1/jobs/{id}/applicants", apiToken, api.ListApplicants},
+		{"GET /api/v1/jobs/{id}/insights", apiToken, api.JobInsights},
 		{"POST /api/v1/jobs/{id}/applicants", apiToken, api.InviteApplicant},
 		{"GET /api/v1/applicants/{id}", apiToken, api.GetApplicant},
 		{"POST /api/v1/applicants/{id}/decision", apiToken, api.Decide},

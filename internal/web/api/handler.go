@@ -43,6 +43,8 @@ type Handler struct {
 	Logger  *slog.Logger
 	// BaseURL is the public URL of the server, for candidate links and file URLs.
 	BaseURL string
+	// Insights computes a job's insights.
+	Insights winnow.InsightService
 	// Lever is the org's Lever connection; nil means this server offers none (its
 	// endpoints answer 404).
 	Lever winnow.LeverConnectionService

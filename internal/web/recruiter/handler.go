@@ -47,6 +47,9 @@ type Handler struct {
 	// and tells admin pages when the connection needs reconnecting; nil means this
 	// server offers no Lever integration.
 	Lever winnow.LeverConnectionService
+	// Insights computes the figures of the Insights pages.
+	Insights winnow.InsightService
+
 	// LeverWrites lists the writes to Lever that failed for good, for the panel to
 	// retry; nil hides that part of the panel.
 	LeverWrites winnow.LeverWriteService

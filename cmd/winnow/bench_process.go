@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"winnow"
+	"winnow/internal/lever"
+	"winnow/internal/leverconn"
+	"winnow/internal/leversandbox"
+)
+
+const benchProcessUsage = `Usage: winnow bench process [flags]
+
+Queues applicationCreated deliveries (as the webhook intake records them) for one
+org, starts Winnow's workers and measures how fast they are worked to CP-Sent in the
+Lever sandbox (no rate limit there or in Winnow): each is read from Lever, invited
+(email to the outbox) and tagged. Then, on the idle system, candidates apply one at
+a time through the sandbox's real webhooks and the time from the webhook to CP-Sent
+in the sandbox is measured.
+
+Flags:
+`
+
+// benchProcess implements "winnow bench process".
+func benchProcess(ctx context.Context, args []string, e env) error {
+	fs := flag.NewFlagSet("winnow bench process", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var bf benchFlags
+	bf.register(fs, e)
+	n := fs.Int("n", 10000, "applicationCreated deliveries queued before the workers start")
+	idle := fs.Int("idle", 50, "candidates applied one at a time afterwards, for webhook → CP-Sent latency")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the processing phase to this file")
+	fs.Usage = func() { fmt.Fprint(e.stderr, benchProcessUsage); fs.PrintDefaults() }
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *n < 1 || *idle < 0 {
+		return errors.New("--n must be at least 1 and --idle at least 0")
+	}
+	be, err := openBenchEngine(ctx, bf)
+	if err != nil {
+		return err
+	}
+	defer be.clean()
+	sb, err := leversandbox.New(leversandbox.Options{RateLimit: rate.Inf})
+	if err != nil {
+		return err
+	}
+	if err := sb.Start("127.0.0.1:0"); err != nil {
+		return err
+	}
+	defer sb.Close()
+	cfg, err := benchConfig(be, sb, sb.URL(), randomHex(32))
+	if err != nil {
+		return err
+	}
+	// The sandbox has no rate limit, and neither has Winnow here: this measures
+	// Winnow's own processing.
+	unlimited := func(lo *leverconn.Options) { lo.Limiters = lever.NewLimiters(rate.Inf, 1) }
+
+	fmt.Fprintf(e.stderr, "bench process: queueing %d applicationCreated on %s…\n", *n, be.name)
+	setup := newBenchMain(cfg, e.stderr, unlimited)
+	if err := setup.Open(ctx); err != nil {
+		setup.Close()
+		return err
+	}
+	org, err := setUpBenchOrg(ctx, setup, sb, "Acme", sb.APIKey())
+	if err != nil {
+		setup.Close()
+		return err
+	}
+	opps, err := queueApplications(ctx, setup, sb, org, *n)
+	setup.Close()
+	if err != nil {
+		return fmt.Errorf("queue applications: %w", err)
+	}
+
+	fmt.Fprintf(e.stderr, "bench process: working them…\n")
+	m := newBenchMain(cfg, e.stderr, unlimited)
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	defer m.Close()
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	start := time.Now()
+	var peak float64
+	last, lastAt := 0, start
+	for {
+		done, err := countDone(ctx, m, org.id, winnow.LeverAddTags)
+		if err != nil {
+			return err
+		}
+		if now := time.Now(); now.Sub(lastAt) >= time.Second {
+			peak = max(peak, float64(done-last)/now.Sub(lastAt).Seconds())
+			fmt.Fprintf(e.stderr, "bench process: %s %d tagged CP-Sent\n", now.Sub(start).Round(time.Second), done)
+			last, lastAt = done, now
+		}
+		if done >= *n {
+			break
+		}
+		if time.Since(start) > 30*time.Minute {
+			return fmt.Errorf("only %d of %d tagged CP-Sent after 30 minutes", done, *n)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	elapsed := time.Since(start)
+	missing := 0
+	for _, opp := range opps {
+		if st, ok := sb.Opportunity(opp); !ok || !slices.Contains(st.Tags, "CP-Sent") {
+			missing++
+		}
+	}
+	if missing > 0 {
+		return fmt.Errorf("%d opportunities lack CP-Sent in the sandbox although their writes are done", missing)
+	}
+
+	var lat []time.Duration
+	if *idle > 0 {
+		fmt.Fprintf(e.stderr, "bench process: %d candidates one at a time…\n", *idle)
+		if err := hookUp(ctx, m, sb, org); err != nil {
+			return err
+		}
+		time.Sleep(500 * time.Millisecond) // let the workers finish the batch's email jobs
+		for i := range *idle {
+			d, err := timeToCPSent(ctx, sb, org, fmt.Sprintf("idle%03d@example.com", i), 30*time.Second)
+			if err != nil {
+				return err
+			}
+			lat = append(lat, d)
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+
+	w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "engine\tqueued\tworked in\trate\tpeak 1 s\twebhook→CP-Sent p50\tp99\tmax\t\n")
+	fmt.Fprintf(w, "%s\t%d\t%s\t%.0f/s\t%.0f/s\t%s\t%s\t%s\t\n", be.name, *n, elapsed.Round(time.Millisecond),
+		float64(*n)/elapsed.Seconds(), peak, percentile(lat, 50).Round(time.Millisecond),
+		percentile(lat, 99).Round(time.Millisecond), percentile(lat, 100).Round(time.Millisecond))
+	w.Flush()
+	fmt.Fprintf(e.stdout, "(each: one Lever read, one transaction inviting the candidate, an email to the outbox, the CP-Sent tag and the note written to Lever; %d idle samples)\n", len(lat))
+	return nil
+}
