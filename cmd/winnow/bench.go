@@ -17,6 +17,7 @@ type benchCommand struct {
 
 // benchCommands are the benchmarks a user can run, by name.
 var benchCommands = map[string]benchCommand{
+	"intake":    {summary: "Lever webhooks answered per second and their latency, beside a no-op handler", run: benchIntakeCommand},
 	"process":   {summary: "10,000 queued applicationCreated worked to CP-Sent in the sandbox; webhook → CP-Sent at idle", run: benchProcess},
 	"drain":     {summary: "one account's backlog drained at Winnow's Lever rate budget, with a second org served meanwhile", run: benchDrain},
 	"reminders": {summary: "a worker process's memory, idle and with 1,000,000 reminders scheduled", run: benchReminders},

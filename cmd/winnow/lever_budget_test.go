@@ -40,12 +40,11 @@ func TestLeverBudgetDrainsWithoutStarving(t *testing.T) {
 			t.Fatal(err)
 		}
 		// 150 candidates are 450 calls to A's account: a minute at the budget, far
-		// more than the test lasts. Behind them B would wait 20 s for its turn at a
-		// worker. Under -race, where SQLite is 20 times slower and B's own processing
-		// takes seconds, the backlog is larger (B would wait 50 s) and the bound looser.
-		backlog, bound := 150, 2*time.Second
+		// more than the test lasts. Under -race, where SQLite is 20 times slower, the
+		// backlog is larger so that it still outlasts B's wait.
+		backlog := 150
 		if raceDetector {
-			backlog, bound = 400, 20*time.Second
+			backlog = 400
 		}
 		start := time.Now()
 		if _, err := queueApplications(ctx, m, sb, orgA, backlog); err != nil {
@@ -58,15 +57,21 @@ func TestLeverBudgetDrainsWithoutStarving(t *testing.T) {
 		}
 		time.Sleep(time.Until(start.Add(3 * time.Second))) // A's backlog is draining
 
-		took, err := timeToCPSent(ctx, sb, orgB, "b@globex.example", 60*time.Second)
+		took, err := timeToCPSent(ctx, sb, orgB, "b@globex.example", 90*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if took > bound {
-			for _, d := range sb.Deliveries() {
-				t.Logf("delivery %+v", d)
-			}
-			t.Fatalf("org B's candidate was tagged CP-Sent %s after applying, want within %s", took, bound)
+		// Fairness is an order, not a time (how long B waits depends on the machine's
+		// load; winnow bench drain reports it): B's candidate must overtake most of A's
+		// backlog. Waiting its turn behind A's jobs, B would be tagged only once nearly
+		// all of A's had been.
+		taggedAtB, err := countDone(ctx, m, orgA.id, winnow.LeverAddTags)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if taggedAtB > backlog/2 {
+			t.Fatalf("org B's candidate was tagged CP-Sent only after %d of A's %d (%s after applying): B waited behind A's backlog",
+				taggedAtB, backlog, took)
 		}
 		elapsed := time.Since(start)
 		tagged, err := countDone(ctx, m, orgA.id, winnow.LeverAddTags)
@@ -85,7 +90,7 @@ func TestLeverBudgetDrainsWithoutStarving(t *testing.T) {
 		if st.Requests < 3*lever.BudgetBurst {
 			t.Fatalf("only %d calls to the sandbox in %s: A's backlog is not draining", st.Requests, elapsed)
 		}
-		t.Logf("B tagged CP-Sent %s after applying; %d calls in %s (%.1f/s), %d of A's %d tagged, no 429",
-			took.Round(time.Millisecond), st.Requests, elapsed.Round(time.Millisecond), float64(st.Requests)/elapsed.Seconds(), tagged, backlog)
+		t.Logf("B tagged CP-Sent %s after applying, with %d of A's tagged; %d calls in %s (%.1f/s), %d of A's %d tagged, no 429",
+			took.Round(time.Millisecond), taggedAtB, st.Requests, elapsed.Round(time.Millisecond), float64(st.Requests)/elapsed.Seconds(), tagged, backlog)
 	})
 }

@@ -48,7 +48,7 @@ Usage:
   winnow user create    create a user (and the organization, if new)
   winnow token create   create an API token for an organization and print it
   winnow lever-sandbox  run a stand-in for Lever, to try and test Winnow without a Lever account
-  winnow bench          measure webhook processing, Lever's rate budget and worker memory on loopback
+  winnow bench          measure webhook intake and processing, Lever's rate budget and worker memory on loopback
   winnow healthcheck    ask a running server whether it is healthy (for container health checks)
   winnow version        print the version
 

@@ -73,10 +73,16 @@ func (e *Effects[T]) InviteCreated(ctx context.Context, tx T, inv *winnow.Invite
 	return nil
 }
 
-// LeverDeliveryRecorded enqueues the processing job of the webhook delivery d, stored
-// in tx.
-func (e *Effects[T]) LeverDeliveryRecorded(ctx context.Context, tx T, d *winnow.LeverDelivery) error {
-	if _, err := e.inserter.InsertManyTx(ctx, tx.SQL(), []river.InsertManyParams{deliveryParams(d)}); err != nil {
+// LeverDeliveriesRecorded enqueues the processing jobs of the webhook deliveries ds,
+// stored in tx, in one insert however many a batch holds. It is the fast insert, which
+// does not read the new jobs back: intake has no use for them, and under a burst of
+// webhooks reading them back was a third of the committer's work.
+func (e *Effects[T]) LeverDeliveriesRecorded(ctx context.Context, tx T, ds []*winnow.LeverDelivery) error {
+	params := make([]river.InsertManyParams, len(ds))
+	for i, d := range ds {
+		params[i] = deliveryParams(d)
+	}
+	if _, err := e.inserter.InsertManyFastTx(ctx, tx.SQL(), params); err != nil {
 		return fmt.Errorf("enqueue lever delivery: %w", err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -19,12 +20,24 @@ import (
 // A request is parsed, verified against the signature tokens of the org its URL names
 // (or, on the URL that names none, of every active connection), and recorded with its
 // processing job in one transaction (Store.RecordLeverDelivery) before it is
-// acknowledged. Every field but Logger must be set.
+// acknowledged. Every field but Deliveries and Logger must be set.
 type LeverIntake struct {
-	Store  LeverStore
-	Sealer Sealer
-	Clock  winnow.Clock
-	Logger *slog.Logger
+	Store LeverStore
+	// Deliveries records verified deliveries; nil means Store. serve sets the store's
+	// IntakeBatcher, which commits concurrent deliveries together (group commit).
+	Deliveries DeliveryRecorder
+	Sealer     Sealer
+	Clock      winnow.Clock
+	Logger     *slog.Logger
+
+	connMu sync.Mutex
+	conns  map[string]connEntry // by org key; see connection
+}
+
+// DeliveryRecorder stores a verified webhook delivery with its processing job, as
+// Store.RecordLeverDelivery does; stored is false for a duplicate.
+type DeliveryRecorder interface {
+	RecordLeverDelivery(ctx context.Context, d *winnow.LeverDelivery) (stored bool, err error)
 }
 
 var _ winnow.LeverWebhookService = (*LeverIntake)(nil)
@@ -43,21 +56,26 @@ func (in *LeverIntake) ReceiveLeverWebhook(ctx context.Context, orgKey string, b
 	if err != nil {
 		return winnow.LeverReceipt{}, &winnow.Error{Code: winnow.EINVALID, Message: msgNotAWebhook, Err: err}
 	}
-	var candidates []*winnow.LeverConnection
+	var conn *winnow.LeverConnection
 	if orgKey != "" {
-		c, err := in.Store.FindLeverConnectionByKey(ctx, orgKey)
-		if winnow.ErrorCode(err) == winnow.ENOTFOUND {
-			return winnow.LeverReceipt{}, winnow.Errorf(winnow.ENOTFOUND, msgUnknownOrgKey)
-		} else if err != nil {
+		c, cached, err := in.connection(ctx, orgKey, false)
+		if err != nil {
 			return winnow.LeverReceipt{}, err
 		}
-		candidates = append(candidates, c)
+		if conn = in.verify(ev, []*winnow.LeverConnection{c}); conn == nil && cached {
+			// A token pasted a moment ago is not in the cached copy: read it again.
+			if c, _, err = in.connection(ctx, orgKey, true); err != nil {
+				return winnow.LeverReceipt{}, err
+			}
+			conn = in.verify(ev, []*winnow.LeverConnection{c})
+		}
 	} else {
-		if candidates, err = in.Store.ListActiveLeverConnections(ctx); err != nil {
+		candidates, err := in.Store.ListActiveLeverConnections(ctx)
+		if err != nil {
 			return winnow.LeverReceipt{}, err
 		}
+		conn = in.verify(ev, candidates)
 	}
-	conn := in.verify(ev, candidates)
 	if conn == nil {
 		return winnow.LeverReceipt{}, winnow.Errorf(winnow.EUNAUTHORIZED, msgBadSignature)
 	}
@@ -82,12 +100,58 @@ func (in *LeverIntake) ReceiveLeverWebhook(ctx context.Context, orgKey string, b
 	}
 	d.OpportunityID, d.ApplicationID, d.ToStageID, d.FromStageID = data.OpportunityID, data.ApplicationID, data.ToStageID, data.FromStageID
 	d.Archived, d.ArchiveReason = data.Archived, data.ArchiveReason
-	stored, err := in.Store.RecordLeverDelivery(ctx, d)
+	rec := in.Deliveries
+	if rec == nil {
+		rec = in.Store
+	}
+	stored, err := rec.RecordLeverDelivery(ctx, d)
 	if err != nil {
 		return winnow.LeverReceipt{}, err
 	}
 	rc.DeliveryID, rc.Duplicate = d.ID, !stored
 	return rc, nil
+}
+
+// connCacheTTL is how long intake reuses a connection it read by org key. During a
+// burst that saves a read per webhook, which was most of the handler's own work. A
+// signature token added meanwhile still verifies at once (a failed verification reads
+// again); one removed, or a disconnection, takes effect within this time, and a
+// delivery accepted then is processed as for any disconnected org.
+const connCacheTTL = time.Second
+
+// connEntry is a connection read by org key, and when (wall clock: freshness is about
+// real time even when tests freeze the domain clock).
+type connEntry struct {
+	c  *winnow.LeverConnection
+	at time.Time
+}
+
+// connection returns the connection of orgKey, from the cache unless it is older than
+// connCacheTTL or fresh is set; cached reports that it came from the cache. An
+// unknown key is ENOTFOUND, never cached.
+func (in *LeverIntake) connection(ctx context.Context, orgKey string, fresh bool) (c *winnow.LeverConnection, cached bool, err error) {
+	in.connMu.Lock()
+	e, ok := in.conns[orgKey]
+	in.connMu.Unlock()
+	if ok && !fresh && time.Since(e.at) < connCacheTTL {
+		return e.c, true, nil
+	}
+	c, err = in.Store.FindLeverConnectionByKey(ctx, orgKey)
+	if winnow.ErrorCode(err) == winnow.ENOTFOUND {
+		in.connMu.Lock()
+		delete(in.conns, orgKey)
+		in.connMu.Unlock()
+		return nil, false, winnow.Errorf(winnow.ENOTFOUND, msgUnknownOrgKey)
+	} else if err != nil {
+		return nil, false, err
+	}
+	in.connMu.Lock()
+	if in.conns == nil {
+		in.conns = make(map[string]connEntry)
+	}
+	in.conns[orgKey] = connEntry{c: c, at: time.Now()}
+	in.connMu.Unlock()
+	return c, false, nil
 }
 
 // verify returns the connection among candidates one of whose signature tokens signed

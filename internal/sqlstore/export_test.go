@@ -17,3 +17,7 @@ func (db *DB) MigrateTo(ctx context.Context, version int64) error {
 	}
 	return nil
 }
+
+// Queued returns how many requests wait for the committer, so that a test can fill a
+// batch before letting it commit.
+func (b *IntakeBatcher) Queued() int { return len(b.queue) }

@@ -19,54 +19,28 @@ const msgLeverDeliveryNotFound = "This webhook delivery was not found."
 // all in one transaction: once it returns, the delivery is durable and will be
 // processed. A delivery whose dedup key the org has already seen is not stored again
 // and enqueues nothing; stored reports which happened. It fills in ID and ReceivedAt.
-// Intake at high rates will batch these transactions (group commit) behind this one
-// method.
+// At high rates an IntakeBatcher writes many deliveries in one such transaction.
 func (s *Store) RecordLeverDelivery(ctx context.Context, d *winnow.LeverDelivery) (stored bool, err error) {
-	if d.OrgID == "" || d.Event == "" || d.Token == "" || d.Status == "" {
-		return false, fmt.Errorf("record lever delivery: incomplete delivery %+v", d)
-	}
-	tx, err := s.db.beginTx(ctx)
-	if err != nil {
+	if err := checkLeverDelivery(d); err != nil {
 		return false, err
 	}
-	defer rollback(tx)
 	nd := *d
-	nd.ID, nd.ReceivedAt, nd.TriggeredAt = newID(), s.now(), dbTime(d.TriggeredAt)
-	var archived sql.NullBool
-	if nd.Archived != nil {
-		archived = sql.NullBool{Bool: *nd.Archived, Valid: true}
-	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO lever_deliveries (`+leverDeliveryColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-		ON CONFLICT (org_id, dedup_key) DO NOTHING`,
-		nd.ID, nd.OrgID, nd.Event, nd.Token, nd.DedupKey(), nd.TriggeredAt, nd.OpportunityID, nd.ApplicationID,
-		nd.ToStageID, nd.FromStageID, archived, nd.ArchiveReason, string(nd.Status), nd.Outcome, nd.ApplicantID,
-		nd.ReceivedAt, nullTime(dbTimePtr(nd.ProcessedAt)))
-	if isForeignKey(err) {
-		return false, winnow.Errorf(winnow.ENOTFOUND, msgOrgNotFound)
-	} else if err != nil {
-		return false, fmt.Errorf("insert lever delivery: %w", err)
-	}
-	n, err := res.RowsAffected()
+	got, err := s.recordLeverDeliveries(ctx, []*winnow.LeverDelivery{&nd}, nil)
 	if err != nil {
-		return false, fmt.Errorf("insert lever delivery: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE lever_connections SET last_webhook_at = $1 WHERE org_id = $2`,
-		nd.ReceivedAt, nd.OrgID); err != nil {
-		return false, fmt.Errorf("touch lever connection: %w", err)
-	}
-	if n == 1 && nd.Status == winnow.LeverDeliveryReceived {
-		if err := s.plan("lever delivery", func(fx Effects) error { return fx.LeverDeliveryRecorded(ctx, s.view(tx), &nd) }); err != nil {
-			return false, err
-		}
-	}
-	if err := commit(tx); err != nil {
 		return false, err
 	}
-	if n == 1 {
+	if got[0] {
 		*d = nd
 	}
-	return n == 1, nil
+	return got[0], nil
+}
+
+// checkLeverDelivery refuses a delivery that lacks what every stored one has.
+func checkLeverDelivery(d *winnow.LeverDelivery) error {
+	if d.OrgID == "" || d.Event == "" || d.Token == "" || d.Status == "" {
+		return fmt.Errorf("record lever delivery: incomplete delivery %+v", d)
+	}
+	return nil
 }
 
 // FindLeverDelivery returns the org's delivery, or ENOTFOUND.

@@ -48,10 +48,12 @@ func (fx *leverEffects) InviteCreated(context.Context, *sqlstore.Tx, *winnow.Inv
 	return fx.err
 }
 
-func (fx *leverEffects) LeverDeliveryRecorded(_ context.Context, _ *sqlstore.Tx, d *winnow.LeverDelivery) error {
+func (fx *leverEffects) LeverDeliveriesRecorded(_ context.Context, _ *sqlstore.Tx, ds []*winnow.LeverDelivery) error {
 	fx.mu.Lock()
 	defer fx.mu.Unlock()
-	fx.deliveries = append(fx.deliveries, d.ID)
+	for _, d := range ds {
+		fx.deliveries = append(fx.deliveries, d.ID)
+	}
 	return fx.err
 }
 

@@ -50,8 +50,13 @@ func (fx *testEffects) InviteCreated(ctx context.Context, tx *sqlstore.Tx, inv *
 	return fx.insert(ctx, tx, inviteEmailArgs{EmailID: e.ID})
 }
 
-func (fx *testEffects) LeverDeliveryRecorded(ctx context.Context, tx *sqlstore.Tx, d *winnow.LeverDelivery) error {
-	return fx.insert(ctx, tx, effectArgs{Event: "delivery " + d.ID})
+func (fx *testEffects) LeverDeliveriesRecorded(ctx context.Context, tx *sqlstore.Tx, ds []*winnow.LeverDelivery) error {
+	for _, d := range ds {
+		if err := fx.insert(ctx, tx, effectArgs{Event: "delivery " + d.ID}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (fx *testEffects) LeverWritesAdded(ctx context.Context, tx *sqlstore.Tx, ws []*winnow.LeverWrite) error {

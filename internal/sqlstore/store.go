@@ -23,9 +23,10 @@ type Effects interface {
 	ApplicantChanged(ctx context.Context, tx *Tx, a *winnow.Applicant, ev *winnow.Event) error
 	// InviteCreated is called for a member invitation stored with its email.
 	InviteCreated(ctx context.Context, tx *Tx, inv *winnow.Invite, e *winnow.Email) error
-	// LeverDeliveryRecorded is called for a webhook delivery from Lever stored to be
-	// processed: it enqueues the delivery's processing job.
-	LeverDeliveryRecorded(ctx context.Context, tx *Tx, d *winnow.LeverDelivery) error
+	// LeverDeliveriesRecorded is called for webhook deliveries from Lever stored to be
+	// processed, one or a batch of them (group commit): it enqueues their processing
+	// jobs.
+	LeverDeliveriesRecorded(ctx context.Context, tx *Tx, ds []*winnow.LeverDelivery) error
 	// LeverWritesAdded is called for writes to Lever the store added or put back in
 	// the queue by itself (not through ApplicantChanged): it enqueues their jobs.
 	LeverWritesAdded(ctx context.Context, tx *Tx, ws []*winnow.LeverWrite) error

@@ -1,0 +1,4 @@
+-- +goose Up
+-- Nothing to do on SQLite: PostgreSQL's 00014 turns off fastupdate on River's GIN
+-- indexes, which SQLite does not have. This file keeps the versions of both engines
+-- aligned, so that a migration number means the same step on either.
