@@ -321,6 +321,12 @@ type ApplicantFilter struct {
 	// VisibleTo, when set, keeps the applicants of the jobs that user may see (see
 	// Funnel.VisibleTo): a limited member's teams' jobs only.
 	VisibleTo *User
+	// Search, when set, keeps the applicants whose name or email contains it (letter
+	// case aside) and whose identity pages may show: under blind review a name search
+	// must not tell who "Applicant #1a2b3c4d" is. It also keeps every applicant of the
+	// jobs in SearchFunnelIDs (those whose title matched). Lists only; counts ignore it.
+	Search          string
+	SearchFunnelIDs []string
 }
 
 // ApplicantService stores applicants and their timelines. Every method that changes an
@@ -351,6 +357,12 @@ type ApplicantService interface {
 	// CountStatuses returns how many of the org's applicants that filter keeps are in
 	// each status; filter.Status is ignored.
 	CountStatuses(ctx context.Context, orgID string, filter ApplicantFilter) (map[ApplicantStatus]int, error)
+	// CountReached returns how many of the org's applicants that filter keeps ever
+	// reached invited, in progress and submitted (whatever their status now), so that
+	// "Invited" counts every invitation, not only those still unopened.
+	CountReached(ctx context.Context, orgID string, filter ApplicantFilter) (map[ApplicantStatus]int, error)
+	// CountReachedByJob returns CountReached per funnel ID, for the whole org.
+	CountReachedByJob(ctx context.Context, orgID string) (map[string]map[ApplicantStatus]int, error)
 	// TransitionApplicant loads the applicant, applies fn (one of the transition methods),
 	// and stores the result with fn's event, all in one transaction. An error from fn
 	// changes nothing and is returned as it is.

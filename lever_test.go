@@ -46,6 +46,10 @@ func TestPlanLeverWrites(t *testing.T) {
 			[]string{"remove_tags " + strings.Join(others("CP-Qual"), ","), "add_tags CP-Qual", "note", "stage stage-job"}, "Qualified"},
 		{"opted out", winnow.EventOptedOut, winnow.StatusOptedOut, "deadline passed", "", []string{"note"}, "Opted out of Backend Engineer: deadline passed"},
 		{"resent: nothing", winnow.EventInvitationResent, winnow.StatusInvited, "", "", nil, ""},
+		{"decision reopened", winnow.EventReopened, winnow.StatusSubmitted, "", "",
+			[]string{"remove_tags " + strings.Join(others("CP-InProg"), ","), "add_tags CP-InProg", "note"}, "Decision reopened for Backend Engineer"},
+		{"knockout overridden", winnow.EventKnockoutOverridden, winnow.StatusInProgress, "", "",
+			[]string{"remove_tags " + strings.Join(others("CP-InProg"), ","), "add_tags CP-InProg", "note"}, "Knockout overridden for Backend Engineer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -220,7 +220,9 @@ func (w *LeverWrite) Finish(o LeverWriteOutcome) []Event {
 //   - submitted: note "Submitted; in review by the job team" (the tag stays);
 //   - unqualified: swap to the Unqual tag; note with the reason;
 //   - qualified: swap to the Qual tag; note "Qualified"; move to the qualified stage;
-//   - opted out: note "Opted out: <reason>" (the tag stays).
+//   - opted out: note "Opted out: <reason>" (the tag stays);
+//   - reopened, knockout overridden (an admin took a decision back): swap back to the
+//     InProg tag; note saying so.
 //
 // Every note names the job, links the applicant card (cardURL, absolute) and says when.
 // It returns nothing for applicants that did not come from Lever and for orgs whose
@@ -244,6 +246,13 @@ func PlanLeverWrites(c *LeverConnection, f *Funnel, a *Applicant, ev *Event, car
 		swap, note, stage = true, "Qualified for "+f.Title+".", c.StageFor(f)
 	case EventOptedOut:
 		note = "Opted out of " + f.Title + ": " + a.Reason
+	case EventReopened:
+		// The status tag goes back to in progress and a note says why. A qualified
+		// applicant moved to the qualified stage stays there: Winnow does not know the
+		// stage they came from, so moving them back is left to the recruiter in Lever.
+		swap, note = true, "Decision reopened for "+f.Title+"; in review by the job team again."
+	case EventKnockoutOverridden:
+		swap, note = true, "Knockout overridden for "+f.Title+"; the candidate continues."
 	default:
 		return nil
 	}

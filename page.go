@@ -83,10 +83,14 @@ const (
 	// OrderWaiting lists submitted applicants, those who submitted first first: the
 	// order of the review queue. Applicants who never submitted are not in it.
 	OrderWaiting ApplicantOrder = "waiting"
+	// OrderOldest lists the applicants invited first first.
+	OrderOldest ApplicantOrder = "oldest"
 )
 
 // Valid reports whether o is a known order; "" is OrderNewest.
-func (o ApplicantOrder) Valid() bool { return o == "" || o == OrderNewest || o == OrderWaiting }
+func (o ApplicantOrder) Valid() bool {
+	return o == "" || o == OrderNewest || o == OrderWaiting || o == OrderOldest
+}
 
 // ApplicantQuery asks for one page of a list of applicants: which (the filter), in
 // what order, and where the page starts.

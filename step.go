@@ -355,7 +355,7 @@ func (q *Question) validate(where string) error {
 		return nil
 	}
 	if strings.TrimSpace(k.Reason) == "" {
-		return invalidAt(where, "Knockout on %q needs a reason; it is shown in Lever.", clip(q.Text))
+		return invalidAt(where, "Knockout on %q needs a reason; it is recorded on the applicant (and shown in Lever once Lever is connected).", clip(q.Text))
 	}
 	if tooLong(k.Reason, MaxReasonLength) {
 		return invalidAt(where, "The knockout reason of %q must be at most %d characters.", clip(q.Text), MaxReasonLength)

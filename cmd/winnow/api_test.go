@@ -149,6 +149,11 @@ func TestAPI(t *testing.T) {
 		if s != 200 || len(get(list, "applicants").([]any)) != 1 || get(list, "applicants", 0, "link") != nil {
 			t.Fatalf("list applicants: %d %s", s, raw)
 		}
+		// The job's counts use camelCase keys, as every other field does.
+		if s, raw, job := c.call("GET", "/api/v1/jobs/"+id, "", nil); s != 200 || get(job, "applicants", "invited") != 1.0 ||
+			get(job, "applicants", "inProgress") != 0.0 || get(job, "applicants", "in_progress") != nil {
+			t.Fatalf("job counts: %d %s", s, raw)
+		}
 
 		// Reading one applicant: the invited steps, and the timeline.
 		s, raw, detail := c.call("GET", "/api/v1/applicants/"+appID, "", nil)

@@ -269,7 +269,7 @@ func (m *Main) webHandler(ctx context.Context, reg *prometheus.Registry) (http.H
 			Render: renderer, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL, MailMode: m.MailMode,
 			MemberInvites: &jobs.MemberInvites{Store: m.Store, Sealer: m.Keyring, Logger: m.Logger},
 			Templates:     m.Store, Emails: m.Store, Invitations: m.Store,
-			Lever: m.Lever, LeverWrites: m.LeverWrites},
+			Lever: m.Lever, LeverWrites: m.LeverWrites, People: m.Store},
 		API: &api.Handler{Insights: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Reviews: m.Store, Tokens: m.Store, Invitations: m.Store, Emails: m.Store, Files: files,
 			Users: m.Store, Keyring: m.Keyring, Clock: m.Clock, Logger: m.Logger, BaseURL: m.Config.BaseURL, Lever: m.Lever},
 		Candidate: &candidate.Handler{Orgs: m.Store, Templates: m.Store, Funnels: m.Store, Applicants: m.Store, Answers: m.Store, Links: m.Store, Files: files,

@@ -133,7 +133,7 @@ Sign in as %[4]s: email %[5]s, password %[6]s
    homework, record the video in the browser or upload any video file, clicking
    "Save and continue" after each step, then "Submit my application".
 7. Review and decide: open %[1]s/jobs/%[7]s/review, click "Review",
-   choose a score and click "Save review", then "Mark qualified". Review is blind:
+   choose a score and click "Save review", then "Mark qualified…" and "Confirm: qualified". Review is blind:
    the card says "Applicant #…" instead of the name until you decide.
 8. Watch Lever: reload the opportunity page in the sandbox (all of them are at
    %[2]s/ui/opportunities). After step 4 it is tagged CP-Sent, once the

@@ -181,7 +181,7 @@ func TestMemberInvite(t *testing.T) {
 	MustUser(t, m, "Acme", "ada@acme.test", winnow.RoleAdmin)
 	admin := newBrowser(t, m)
 	admin.login("ada@acme.test", "password-ada@acme.test")
-	s, body, _ := admin.post("/settings/members/invites", url.Values{"email": {"Grace@Acme.test"}, "role": {"limited"}})
+	s, body := followInvite(t, admin, url.Values{"email": {"Grace@Acme.test"}, "role": {"limited"}})
 	if s != 200 || !strings.Contains(body, "Invitation created") {
 		t.Fatalf("invite: %d\n%s", s, body)
 	}

@@ -162,7 +162,7 @@ func TestFunnelEditor(t *testing.T) {
 			edit func(url.Values)
 			want string
 		}{
-			{"knockout without reason", func(v url.Values) { v.Set(p(0, "ko_reason"), "") }, "needs a reason; it is shown in Lever"},
+			{"knockout without reason", func(v url.Values) { v.Set(p(0, "ko_reason"), "") }, "needs a reason; it is recorded on the applicant"},
 			{"number knockout without bounds", func(v url.Values) { v.Set(p(3, "ko_min"), "") }, "needs a minimum, a maximum, or both"},
 			{"bound that is no number", func(v url.Values) { v.Set(p(3, "ko_max"), "lots") }, "must be a number"},
 			{"allowed choice not offered", func(v url.Values) { v.Set(p(1, "choices"), "Berlin\nParis") }, "which is not one of its choices"},

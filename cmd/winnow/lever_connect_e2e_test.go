@@ -408,7 +408,9 @@ func TestLeverWithoutOAuthApp(t *testing.T) {
 		}
 		mustPost(t, w.b, "/settings/integrations/lever/api-key", url.Values{"api_key": {w.sb.APIKey()}}, "/settings/integrations?lever=key#lever")
 
-		doc := mustDoc(t, mustPage(t, w.b, "/settings/emails/lever_reconnect", "Lever needs reconnecting for {{.Company}}"))
+		mustPage(t, w.b, "/settings/emails/lever_reconnect", "Lever needs reconnecting for {{.Company}}")
+		// The preview is the editor's frame: the email as sent, with example values.
+		doc := mustDoc(t, mustPage(t, w.b, "/settings/emails/lever_reconnect/preview", "Lever needs reconnecting for Acme"))
 		if preview := doc.Text(); !strings.Contains(preview, "Lever needs reconnecting for Acme") ||
 			!strings.Contains(preview, "http://"+w.m.Addr()+winnow.LeverPanelPath) {
 			t.Fatalf("preview:\n%s", preview)

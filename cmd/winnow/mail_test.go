@@ -81,7 +81,8 @@ func TestOutboxEmail(t *testing.T) {
 			want []string
 		}{
 			{"/settings/emails", []string{"outbox only", "not delivered", `href="/settings/mail"`, "Invitation", "In outbox (not delivered)"}},
-			{"/settings/mail", []string{"ada@example.com", "Your application for Backend Engineer at Acme", "/settings/mail/" + inv.ID}},
+			// The job's review is blind and Ada is not decided: the viewer holds her address back.
+			{"/settings/mail", []string{"Applicant #", "blind review", "Your application for Backend Engineer at Acme", "/settings/mail/" + inv.ID}},
 			{"/settings/mail/" + inv.ID, []string{`src="/settings/mail/` + inv.ID + `/html"`, "sandbox=", "Hi Ada,"}},
 		}
 		for _, p := range pages {
@@ -93,6 +94,11 @@ func TestOutboxEmail(t *testing.T) {
 				if !strings.Contains(body, w) {
 					t.Errorf("GET %s lacks %q", p.path, w)
 				}
+			}
+		}
+		for _, p := range []string{"/settings/mail", "/settings/mail/" + inv.ID} {
+			if _, body := b.get(p); strings.Contains(body, "ada@example.com") || strings.Contains(body, `href="/applicants/`+a.ID+`">applicant`) {
+				t.Errorf("GET %s shows the address or links the card under blind review", p)
 			}
 		}
 		s, body, h := b.do("GET", "/settings/mail/"+inv.ID+"/html", nil, nil)
@@ -201,10 +207,24 @@ func TestTemplateEditor(t *testing.T) {
 	b := newBrowser(t, m)
 	b.login("admin@acme.test", "password-admin@acme.test")
 
-	s, body, _ := b.post("/settings/emails/invitation", url.Values{"action": {"preview"},
+	// Preview posts into the preview frame: the email as sent, under the mail viewer's policy.
+	s, body, h := b.post("/settings/emails/invitation", url.Values{"action": {"preview"},
 		"subject": {"Hello {{.FirstName}} from {{.Company}}"}, "body": {"Hi {{.FirstName}},\n\n{{.Link}}"}})
-	if s != http.StatusOK || !strings.Contains(body, "Hello Ada from Acme") || !strings.Contains(body, "srcdoc=") {
-		t.Fatalf("preview: %d\n%s", s, body)
+	if s != http.StatusOK || !strings.Contains(body, "Hello Ada from Acme") || !strings.Contains(body, `style="`) ||
+		!strings.Contains(h.Get("Content-Security-Policy"), "style-src 'unsafe-inline'") || !strings.Contains(h.Get("Content-Security-Policy"), "sandbox") {
+		t.Fatalf("preview: %d %v\n%s", s, h, body)
+	}
+	if s, body := b.get("/settings/emails/invitation"); s != 200 || !has(t, body, `iframe[name="email-preview"][src="/settings/emails/invitation/preview"]`) ||
+		!has(t, body, `button[value="preview"][formtarget="email-preview"]`) {
+		t.Fatalf("editor: %d\n%s", s, body)
+	}
+	if s, body := b.get("/settings/emails/invitation/preview"); s != 200 || !strings.Contains(body, "Your application for Designer at Acme") &&
+		!strings.Contains(body, "Your application for Backend Engineer at Acme") {
+		t.Fatalf("preview of the template in force: %d\n%s", s, body)
+	}
+	if s, body, _ := b.post("/settings/emails/invitation", url.Values{"action": {"preview"}, "subject": {"Hi"},
+		"body": {"see {{.Lnik}}"}}); s != http.StatusUnprocessableEntity || !strings.Contains(body, "{{.Lnik}}") {
+		t.Fatalf("preview of a broken template: %d\n%s", s, body)
 	}
 	if got, _ := m.Store.FindTemplate(context.Background(), admin.OrgID, "", winnow.EmailInvitation); got.Source != winnow.SourceDefault {
 		t.Fatal("preview stored the template")
@@ -214,12 +234,13 @@ func TestTemplateEditor(t *testing.T) {
 	if s != http.StatusUnprocessableEntity || !strings.Contains(body, "Body, line 3") || !strings.Contains(body, "{{.Lnik}}") {
 		t.Fatalf("invalid template: %d\n%s", s, body)
 	}
-	s, _, h := b.post("/settings/emails/invitation", url.Values{"action": {"save"}, "subject": {"Join {{.Company}}"},
+	s, _, h = b.post("/settings/emails/invitation", url.Values{"action": {"save"}, "subject": {"Join {{.Company}}"},
 		"body": {"Hi {{.FirstName}}: {{.Link}}"}})
 	if s != http.StatusSeeOther || h.Get("Location") != "/settings/emails/invitation?saved=1" {
 		t.Fatalf("save: %d %s", s, h.Get("Location"))
 	}
-	if s, body := b.get("/settings/emails"); s != 200 || !strings.Contains(body, "Join {{.Company}}") || !strings.Contains(body, "Your own") {
+	// The list shows the subject filled in, as a candidate reads it.
+	if s, body := b.get("/settings/emails"); s != 200 || !strings.Contains(body, ">Join Acme<") || !strings.Contains(body, "Your own") {
 		t.Fatalf("settings after save: %d", s)
 	}
 

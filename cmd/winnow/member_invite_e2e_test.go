@@ -163,7 +163,7 @@ func TestMemberInviteEmailed(t *testing.T) {
 		admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
 		b := signedIn(t, m, "admin@acme.test")
 
-		s, body, _ := b.post("/settings/members/invites", url.Values{"email": {"Grace@Acme.test"}, "role": {"member"}})
+		s, body := followInvite(t, b, url.Values{"email": {"Grace@Acme.test"}, "role": {"member"}})
 		if s != http.StatusOK || !strings.Contains(body, "Invitation emailed to grace@acme.test") {
 			t.Fatalf("invite: %d\n%s", s, body)
 		}
@@ -243,7 +243,7 @@ func TestMemberInviteOutbox(t *testing.T) {
 		MustUser(t, m, "Other", "admin@other.test", winnow.RoleAdmin)
 		b := signedIn(t, m, "admin@acme.test")
 
-		s, body, _ := b.post("/settings/members/invites", url.Values{"email": {"grace@acme.test"}, "role": {"limited"}})
+		s, body := followInvite(t, b, url.Values{"email": {"grace@acme.test"}, "role": {"limited"}})
 		if s != http.StatusOK || !strings.Contains(body, "in the outbox") || !strings.Contains(body, "not delivered") {
 			t.Fatalf("invite: %d\n%s", s, body)
 		}
@@ -321,7 +321,7 @@ func TestInviteExistingAccount(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				s, body, _ := b.post("/settings/members/invites", url.Values{"email": {tt.email}, "role": {"member"}})
+				s, body := followInvite(t, b, url.Values{"email": {tt.email}, "role": {"member"}})
 				if s != http.StatusConflict || !strings.Contains(body, html.EscapeString(tt.want)) {
 					t.Fatalf("status %d, want 409 with %q\n%s", s, tt.want, body)
 				}

@@ -131,8 +131,12 @@ func TestListPages(t *testing.T) {
 			t.Fatal("the second page lacks a link")
 		}
 		doc := mustDoc(t, body)
-		if got := doc.Find(`ul.stats li.invited .n`).Text(); got != "65" {
-			t.Fatalf("invited count %q, want 65", got)
+		// The tiles count everyone who ever reached a status: all 120 were invited.
+		if got := doc.Find(`ul.stats li.invited .n`).Text(); got != "120" {
+			t.Fatalf("invited count %q, want 120", got)
+		}
+		if got := doc.Find(`ul.stats li.in_progress .n`).Text(); got != "55" {
+			t.Fatalf("in progress count %q, want 55", got)
 		}
 		if got := doc.Find(`ul.stats li.submitted .n`).Text(); got != "55" {
 			t.Fatalf("submitted count %q, want 55", got)

@@ -27,6 +27,8 @@ type EmailTx interface {
 //   - submitted: the planned reminders are cancelled;
 //   - opted out, qualified, unqualified: the planned reminders are cancelled and the
 //     opted-out or closing message queued (closing messages only when switched on);
+//   - reopened, knockout overridden: anything still scheduled is cancelled (a closing
+//     message not yet sent is skipped when its job runs: Email.StillApplies);
 //   - a member invitation: the send job of its email, which the store has written;
 //   - Lever needs reconnecting: one email to each admin of the org, numbered by the
 //     incident, so that the same incident never emails an admin twice.
@@ -60,7 +62,7 @@ func (p EmailPlanner) Plan(ctx context.Context, tx Tx, c Change) ([]river.Insert
 		return p.queue(ctx, tx, a, winnow.EmailInvitation)
 	case winnow.EventNewLinkRequested:
 		return p.queue(ctx, tx, a, winnow.EmailNewLink)
-	case winnow.EventSubmitted:
+	case winnow.EventSubmitted, winnow.EventReopened, winnow.EventKnockoutOverridden:
 		return nil, tx.CancelScheduledEmails(ctx, a.OrgID, a.ID)
 	case winnow.EventOptedOut:
 		return p.close(ctx, tx, a, winnow.EmailOptedOut)

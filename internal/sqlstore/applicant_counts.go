@@ -44,8 +44,40 @@ func (s *Store) countStatus(ctx context.Context, tx *sql.Tx, a *winnow.Applicant
 	return nil
 }
 
-// countMove keeps the counts of an applicant who moved from one status to another.
-func (s *Store) countMove(ctx context.Context, tx *sql.Tx, a *winnow.Applicant, from winnow.ApplicantStatus) error {
+// reachedPrefix marks the rows of applicant_counts that count the applicants who ever
+// reached a status (invited, in progress, submitted), beside the rows of those in it
+// now. They only grow: an applicant counts once, when the status's time is first set.
+const reachedPrefix = "reached:"
+
+// countReached adds the applicant to the "ever reached" counts of the statuses whose
+// times a has and was (nil for a new applicant) had not: invited for a new applicant,
+// in progress once started, submitted once submitted.
+func (s *Store) countReached(ctx context.Context, tx *sql.Tx, a, was *winnow.Applicant) error {
+	var reached []winnow.ApplicantStatus
+	if was == nil {
+		reached = append(reached, winnow.StatusInvited)
+	}
+	if a.StartedAt != nil && (was == nil || was.StartedAt == nil) {
+		reached = append(reached, winnow.StatusInProgress)
+	}
+	if a.SubmittedAt != nil && (was == nil || was.SubmittedAt == nil) {
+		reached = append(reached, winnow.StatusSubmitted)
+	}
+	for _, st := range reached {
+		if err := s.countStatus(ctx, tx, a, reachedPrefix+st, 1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// countMove keeps the counts of an applicant who moved from one status to another, and
+// the "ever reached" counts of an applicant who reached a status for the first time.
+func (s *Store) countMove(ctx context.Context, tx *sql.Tx, a, was *winnow.Applicant) error {
+	if err := s.countReached(ctx, tx, a, was); err != nil {
+		return err
+	}
+	from := was.Status
 	if from == a.Status {
 		return nil
 	}
@@ -59,7 +91,25 @@ func (s *Store) countMove(ctx context.Context, tx *sql.Tx, a *winnow.Applicant, 
 // each status, from the kept counts; filter.Status is ignored. Statuses with no
 // applicants are absent.
 func (s *Store) CountStatuses(ctx context.Context, orgID string, filter winnow.ApplicantFilter) (map[winnow.ApplicantStatus]int, error) {
+	return s.sumCounts(ctx, orgID, filter, false)
+}
+
+// CountReached returns how many of the org's applicants that filter keeps ever reached
+// invited, in progress and submitted, from the kept counts: an applicant who has
+// submitted counts in all three. filter.Status is ignored.
+func (s *Store) CountReached(ctx context.Context, orgID string, filter winnow.ApplicantFilter) (map[winnow.ApplicantStatus]int, error) {
+	return s.sumCounts(ctx, orgID, filter, true)
+}
+
+// sumCounts sums the kept counts that filter keeps, per status: those of the statuses
+// applicants are in now, or with reached, those they ever reached.
+func (s *Store) sumCounts(ctx context.Context, orgID string, filter winnow.ApplicantFilter, reached bool) (map[winnow.ApplicantStatus]int, error) {
 	where, args := applicantWhere("applicant_counts", orgID, filter, false)
+	op := "NOT LIKE"
+	if reached {
+		op = "LIKE"
+	}
+	where = append(where, `status `+op+` '`+reachedPrefix+`%'`)
 	rows, err := s.db.db.QueryContext(ctx, `SELECT status, SUM(n) FROM applicant_counts WHERE `+strings.Join(where, ` AND `)+
 		` GROUP BY status`, args...)
 	if err != nil {
@@ -74,7 +124,7 @@ func (s *Store) CountStatuses(ctx context.Context, orgID string, filter winnow.A
 			return nil, fmt.Errorf("count applicants: %w", err)
 		}
 		if n > 0 {
-			counts[winnow.ApplicantStatus(status)] = n
+			counts[winnow.ApplicantStatus(strings.TrimPrefix(status, reachedPrefix))] = n
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -86,8 +136,23 @@ func (s *Store) CountStatuses(ctx context.Context, orgID string, filter winnow.A
 // CountApplicants returns, per funnel ID, how many of the org's applicants are in each
 // status, from the kept counts. Funnels without applicants are absent.
 func (s *Store) CountApplicants(ctx context.Context, orgID string) (map[string]map[winnow.ApplicantStatus]int, error) {
+	return s.sumCountsByJob(ctx, orgID, false)
+}
+
+// CountReachedByJob returns, per funnel ID, how many of the org's applicants ever
+// reached invited, in progress and submitted, as CountReached does for one filter.
+func (s *Store) CountReachedByJob(ctx context.Context, orgID string) (map[string]map[winnow.ApplicantStatus]int, error) {
+	return s.sumCountsByJob(ctx, orgID, true)
+}
+
+// sumCountsByJob is sumCounts per job, for the whole org.
+func (s *Store) sumCountsByJob(ctx context.Context, orgID string, reached bool) (map[string]map[winnow.ApplicantStatus]int, error) {
+	op := "NOT LIKE"
+	if reached {
+		op = "LIKE"
+	}
 	rows, err := s.db.db.QueryContext(ctx, `SELECT funnel_id, status, SUM(n) FROM applicant_counts
-		WHERE org_id = $1 GROUP BY funnel_id, status`, orgID)
+		WHERE org_id = $1 AND status `+op+` '`+reachedPrefix+`%' GROUP BY funnel_id, status`, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("count applicants: %w", err)
 	}
@@ -105,7 +170,7 @@ func (s *Store) CountApplicants(ctx context.Context, orgID string) (map[string]m
 		if counts[funnelID] == nil {
 			counts[funnelID] = map[winnow.ApplicantStatus]int{}
 		}
-		counts[funnelID][winnow.ApplicantStatus(status)] = n
+		counts[funnelID][winnow.ApplicantStatus(strings.TrimPrefix(status, reachedPrefix))] = n
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("count applicants: %w", err)

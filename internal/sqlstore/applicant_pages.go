@@ -25,6 +25,7 @@ type applicantOrder struct {
 var applicantOrders = map[winnow.ApplicantOrder]applicantOrder{
 	winnow.OrderNewest:  {column: "created_at", desc: true},
 	winnow.OrderWaiting: {column: "submitted_at", where: "submitted_at IS NOT NULL"},
+	winnow.OrderOldest:  {column: "created_at"},
 }
 
 // applicantWhere returns the conditions and arguments that keep the org's rows of
@@ -51,7 +52,39 @@ func applicantWhere(table, orgID string, filter winnow.ApplicantFilter, withStat
 				AND t.funnel_id = `+table+`.funnel_id AND t.user_id = $`+strconv.Itoa(len(args))+`)`)
 		}
 	}
+	if table == "applicants" && filter.Search != "" {
+		where, args = searchWhere(where, args, filter)
+	}
 	return where, args
+}
+
+// searchWhere adds filter's search to the conditions: a name or email that contains
+// it, among the applicants whose identity shows (decided, or of a job with open
+// review), or a job whose title matched. LIKE's wildcards in the search are literal.
+// A search reads the list's index range and filters it, so a rare match costs a
+// longer read than an unfiltered page.
+func searchWhere(where []string, args []any, filter winnow.ApplicantFilter) ([]string, []any) {
+	esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	args = append(args, "%"+esc.Replace(strings.ToLower(strings.TrimSpace(filter.Search)))+"%")
+	p := `$` + strconv.Itoa(len(args))
+	var final []string
+	for _, st := range winnow.Statuses {
+		if st.Final() {
+			final = append(final, `'`+string(st)+`'`)
+		}
+	}
+	or := []string{`((LOWER(name) LIKE ` + p + ` ESCAPE '\' OR LOWER(email) LIKE ` + p + ` ESCAPE '\')
+		AND (status IN (` + strings.Join(final, `, `) + `) OR EXISTS (SELECT 1 FROM funnels f
+			WHERE f.org_id = applicants.org_id AND f.id = applicants.funnel_id AND f.open_review)))`}
+	if len(filter.SearchFunnelIDs) > 0 {
+		var in []string
+		for _, id := range filter.SearchFunnelIDs {
+			args = append(args, id)
+			in = append(in, `$`+strconv.Itoa(len(args)))
+		}
+		or = append(or, `funnel_id IN (`+strings.Join(in, `, `)+`)`)
+	}
+	return append(where, `(`+strings.Join(or, ` OR `)+`)`), args
 }
 
 // ListApplicantPage returns one page of the org's applicants that q keeps, in q's
@@ -64,7 +97,7 @@ func (s *Store) ListApplicantPage(ctx context.Context, orgID string, q winnow.Ap
 	}
 	ord, ok := applicantOrders[q.Order]
 	if !ok {
-		return nil, winnow.Errorf(winnow.EINVALID, "Unknown order %q: use %s or %s.", q.Order, winnow.OrderNewest, winnow.OrderWaiting)
+		return nil, winnow.Errorf(winnow.EINVALID, "Unknown order %q: use %s, %s or %s.", q.Order, winnow.OrderNewest, winnow.OrderOldest, winnow.OrderWaiting)
 	}
 	limit, err := winnow.PageLimit(q.Limit)
 	if err != nil {

@@ -92,6 +92,9 @@ func (s *Store) createApplicantTx(ctx context.Context, tx *sql.Tx, a *winnow.App
 	if err := s.countStatus(ctx, tx, &na, na.Status, 1); err != nil {
 		return nil, err
 	}
+	if err := s.countReached(ctx, tx, &na, nil); err != nil {
+		return nil, err
+	}
 	return &na, nil
 }
 
@@ -251,7 +254,7 @@ func (s *Store) transitionTx(ctx context.Context, tx *sql.Tx, orgID, id string, 
 	if err := refreshInsight(ctx, tx, s.db.dialect, orgID, id); err != nil {
 		return nil, nil, err
 	}
-	if err := s.countMove(ctx, tx, a, orig.Status); err != nil {
+	if err := s.countMove(ctx, tx, a, &orig); err != nil {
 		return nil, nil, err
 	}
 	return a, files, nil

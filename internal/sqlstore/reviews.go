@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -39,6 +41,16 @@ func (s *Store) SaveReview(ctx context.Context, r *winnow.Review) error {
 	if st := winnow.ApplicantStatus(status); st != winnow.StatusSubmitted {
 		return winnow.Errorf(winnow.ECONFLICT, "Only submitted applicants can be reviewed; this one is %s.", strings.ToLower(st.Label()))
 	}
+	// The reviewer must be a user of the org. Reviews keep a removed member's ID, so this
+	// is checked here rather than by a foreign key; the row lock makes a removal at the
+	// same moment wait for this review (or this review see the removal).
+	var one int
+	err = tx.QueryRowContext(ctx, `SELECT 1 FROM users WHERE org_id = $1 AND id = $2`+s.db.forUpdate(), r.OrgID, r.ReviewerID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return winnow.Errorf(winnow.EINVALID, "The reviewer must be a user of this organization.")
+	} else if err != nil {
+		return fmt.Errorf("find reviewer: %w", err)
+	}
 	var id string
 	var created time.Time
 	err = tx.QueryRowContext(ctx, `INSERT INTO reviews (`+reviewColumns+`)
@@ -47,10 +59,7 @@ func (s *Store) SaveReview(ctx context.Context, r *winnow.Review) error {
 		DO UPDATE SET score = excluded.score, comment = excluded.comment, updated_at = excluded.updated_at
 		RETURNING id, created_at`,
 		newID(), r.OrgID, r.ApplicantID, r.ReviewerID, r.Score, r.Comment, now).Scan(&id, &created)
-	switch {
-	case isForeignKey(err):
-		return winnow.Errorf(winnow.EINVALID, "The reviewer must be a user of this organization.")
-	case err != nil:
+	if err != nil {
 		return fmt.Errorf("save review: %w", err)
 	}
 	msg := fmt.Sprintf("Reviewed: scored %d of 4 (%s)", r.Score, winnow.ScoreLabels[r.Score])

@@ -132,3 +132,40 @@ func TestAPIOutsideSession(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenAPICamelCase checks that every property the document names is camelCase, as
+// the API's own keys are: a snake_case key (a status name used as a key) would be the
+// one odd field a client has to special-case.
+func TestOpenAPICamelCase(t *testing.T) {
+	t.Parallel()
+	var doc map[string]any
+	if err := json.Unmarshal(api.OpenAPIDocument(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(path string, v any)
+	seen := 0
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if props, ok := v["properties"].(map[string]any); ok {
+				for name := range props {
+					seen++
+					if strings.ContainsAny(name, "_-") || strings.ToLower(name[:1]) != name[:1] {
+						t.Errorf("%s: property %q is not camelCase", path, name)
+					}
+				}
+			}
+			for k, x := range v {
+				walk(path+"/"+k, x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(path, x)
+			}
+		}
+	}
+	walk("", doc)
+	if seen < 50 {
+		t.Fatalf("only %d properties found: the walk missed the schemas", seen)
+	}
+}

@@ -78,11 +78,20 @@ func (s *Server) table() []route {
 		{"GET /applicants/{id}", signedIn, rec.Applicant},
 		{"POST /applicants/{id}/reviews", signedIn, rec.SaveReview},
 		{"POST /applicants/{id}/decision", signedIn, rec.Decide},
+		{"POST /applicants/{id}/reopen", admin, rec.Reopen},
+		{"POST /applicants/{id}/override-knockout", admin, rec.OverrideKnockout},
 		{"GET /uploads/{id}", signedIn, s.download(rec.Upload)},
 
 		{"GET /settings", admin, redirect("/settings/members")},
 		{"GET /settings/members", admin, rec.Members},
 		{"POST /settings/members/invites", admin, rec.Invite},
+		{"POST /settings/members/invites/{id}/revoke", admin, rec.RevokeInvite},
+		{"POST /settings/members/invites/{id}/resend", admin, rec.ResendInvite},
+		{"POST /settings/members/{id}/role", admin, rec.ChangeMemberRole},
+		{"POST /settings/members/{id}/remove", admin, rec.RemoveMember},
+		{"GET /account", signedIn, rec.Account},
+		{"POST /account/name", signedIn, rec.SaveAccountName},
+		{"POST /account/password", signedIn, rec.SaveAccountPassword},
 		{"GET /settings/integrations", admin, rec.Integrations},
 		// Lever: connect (OAuth or an API key), settings, webhooks, failed writes and
 		// disconnect; a job's posting and qualified stage (members who edit jobs).
@@ -114,6 +123,7 @@ func (s *Server) table() []route {
 		{"GET /settings/emails", admin, rec.EmailSettings},
 		{"GET /settings/emails/{kind}", admin, rec.OrgTemplate},
 		{"POST /settings/emails/{kind}", admin, rec.SaveOrgTemplate},
+		{"GET /settings/emails/{kind}/preview", admin, rec.OrgTemplatePreview},
 		{"POST /settings/emails/reply-to", admin, rec.SaveReplyTo},
 		{"GET /settings/mail", admin, rec.MailList},
 		{"GET /settings/mail/{id}", admin, rec.MailMessage},
@@ -121,6 +131,7 @@ func (s *Server) table() []route {
 		{"GET /jobs/{id}/emails", member, rec.FunnelTemplates},
 		{"GET /jobs/{id}/emails/{kind}", member, rec.FunnelTemplate},
 		{"POST /jobs/{id}/emails/{kind}", member, rec.SaveFunnelTemplate},
+		{"GET /jobs/{id}/emails/{kind}/preview", member, rec.FunnelTemplatePreview},
 		{"POST /applicants/{id}/resend", admin, rec.Resend},
 		{"POST /applicants/{id}/extend", admin, rec.Extend},
 

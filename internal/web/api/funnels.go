@@ -13,20 +13,31 @@ import (
 // LeverPostingID, QualifiedStageID, CreatedAt and UpdatedAt are read-only: accepted on
 // input, so that a job read can be written back, and ignored there.
 type funnel struct {
-	ID          string         `json:"id,omitempty"`
-	Title       string         `json:"title"`
-	Description string         `json:"description"`
-	Status      string         `json:"status"`
-	OpenReview  bool           `json:"openReview"`
-	Team        []string       `json:"team"`
-	Steps       []step         `json:"steps"`
-	Applicants  map[string]int `json:"applicants,omitempty"`
+	ID          string        `json:"id,omitempty"`
+	Title       string        `json:"title"`
+	Description string        `json:"description"`
+	Status      string        `json:"status"`
+	OpenReview  bool          `json:"openReview"`
+	Team        []string      `json:"team"`
+	Steps       []step        `json:"steps"`
+	Applicants  *statusCounts `json:"applicants,omitempty"`
 	// LeverPostingID and QualifiedStageID are read-only here: PUT
 	// /api/v1/jobs/{id}/lever-posting links a posting, and writing a job back keeps both.
 	LeverPostingID   string     `json:"leverPostingId,omitempty"`
 	QualifiedStageID string     `json:"qualifiedStageId,omitempty"`
 	CreatedAt        *time.Time `json:"createdAt,omitempty"`
 	UpdatedAt        *time.Time `json:"updatedAt,omitempty"`
+}
+
+// statusCounts is how many of a job's applicants are in each status, with the
+// API's camelCase keys (the status values themselves stay as they are).
+type statusCounts struct {
+	Invited     int `json:"invited"`
+	InProgress  int `json:"inProgress"`
+	Submitted   int `json:"submitted"`
+	Qualified   int `json:"qualified"`
+	Unqualified int `json:"unqualified"`
+	OptedOut    int `json:"optedOut"`
 }
 
 // step is one step of a job. Exactly the field of its kind is set: questions,
@@ -256,16 +267,16 @@ func stepsIn(in []step) ([]winnow.Step, error) {
 func funnelOut(f *winnow.Funnel, emails map[string]string, counts map[winnow.ApplicantStatus]int) funnel {
 	created, updated := f.CreatedAt, f.UpdatedAt
 	j := funnel{ID: f.ID, Title: f.Title, Description: f.Description, Status: string(f.Status), OpenReview: f.OpenReview,
-		Team: []string{}, Steps: stepsOut(f.Steps), Applicants: map[string]int{}, LeverPostingID: f.LeverPostingID,
+		Team: []string{}, Steps: stepsOut(f.Steps), LeverPostingID: f.LeverPostingID,
 		QualifiedStageID: f.QualifiedStageID, CreatedAt: &created, UpdatedAt: &updated}
 	for _, id := range f.Team {
 		if e, ok := emails[id]; ok {
 			j.Team = append(j.Team, e)
 		}
 	}
-	for _, s := range winnow.Statuses {
-		j.Applicants[string(s)] = counts[s]
-	}
+	j.Applicants = &statusCounts{Invited: counts[winnow.StatusInvited], InProgress: counts[winnow.StatusInProgress],
+		Submitted: counts[winnow.StatusSubmitted], Qualified: counts[winnow.StatusQualified],
+		Unqualified: counts[winnow.StatusUnqualified], OptedOut: counts[winnow.StatusOptedOut]}
 	return j
 }
 

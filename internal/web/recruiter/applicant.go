@@ -22,12 +22,23 @@ type CardPage struct {
 	Events    []EventView
 	CanDecide bool // admin or on the job team
 	Open      bool // submitted: waiting for reviews and the decision
+	// Reopen and Override are set for admins when the decision may be taken back: a
+	// decision on a submission, or a failed knockout.
+	Reopen   bool
+	Override bool
+	// FromLever is set when the applicant came from Lever, so that a decision's reason
+	// is written back there; hints say "shown in Lever" only then.
+	FromLever bool
 	Review    ReviewForm
 	Decision  DecisionForm
 	Scores    []ScoreOption
 	// Invitation is set for admins while the applicant still owes a submission: the
 	// deadline, with buttons to resend and extend the invitation.
 	Invitation *InvitationView
+	// PrevInQueue and NextInQueue are the cards of the applicants before and after this
+	// one in the job's review queue (submitted, longest waiting first); "" at its ends.
+	PrevInQueue string
+	NextInQueue string
 }
 
 // InvitationView is the open invitation on the card.
@@ -134,6 +145,10 @@ var cardNotices = map[string]string{
 	"unqualified": "Decision recorded: unqualified.",
 	"resent":      "The invitation is sent again, with the same link.",
 	"extended":    "The invitation is extended: a new deadline and a new round of reminders from now.",
+	"reopened":    "Decision reopened: the applicant is in review again.",
+	"overridden":  "Knockout overridden: the candidate can go on with the next step by the same link.",
+	"overridden-at-step": "Knockout overridden, but the candidate's answer could not be marked done: they continue at the " +
+		"knockout step and must answer it again.",
 }
 
 // Applicant shows an applicant's card.
@@ -197,7 +212,8 @@ func (h *Handler) renderCard(w http.ResponseWriter, r *http.Request, status int,
 	}
 	view := viewApplicant(a, f)
 	page := CardPage{Base: h.base(r, view.Display, "applicants"), Funnel: f, Applicant: view,
-		CanDecide: f.MayDecide(u), Open: a.Status == winnow.StatusSubmitted, Review: rf, Decision: df}
+		CanDecide: f.MayDecide(u), Open: a.Status == winnow.StatusSubmitted, Review: rf, Decision: df,
+		Reopen: a.MayReopen(u), Override: a.MayOverrideKnockout(u), FromLever: a.LeverOpportunityID != ""}
 	if status == http.StatusOK {
 		page.Notice = cardNotices[r.URL.Query().Get("done")]
 	}
@@ -208,6 +224,10 @@ func (h *Handler) renderCard(w http.ResponseWriter, r *http.Request, status int,
 	// hidden under blind review; the inviter saw it when inviting.
 	if u.Role != winnow.RoleLimited && !view.Blind && a.AwaitsSubmission() {
 		page.Link = h.BaseURL + winnow.CandidatePath(a.Token)
+	}
+	if page.PrevInQueue, page.NextInQueue, err = h.queueNeighbours(r, a); err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	for _, v := range []int{1, 2, 3, 4} {
 		page.Scores = append(page.Scores, ScoreOption{Value: v, Label: winnow.ScoreLabels[v]})
@@ -313,4 +333,44 @@ func nameOr(names map[string]string, id, fallback string) string {
 		return ""
 	}
 	return fallback
+}
+
+// queueNeighbours returns the cards of the submitted applicants just before and just
+// after a in the review queue of a's job, by the queue's own keyset: a page of one on
+// either side of a's place, found through the queue's index. A decided applicant keeps
+// their place, so that "Next" after a decision leads on through the queue.
+func (h *Handler) queueNeighbours(r *http.Request, a *winnow.Applicant) (prev, next string, err error) {
+	if a.SubmittedAt == nil {
+		return "", "", nil
+	}
+	filter := winnow.ApplicantFilter{FunnelID: a.FunnelID, Status: winnow.StatusSubmitted}
+	for _, before := range []bool{true, false} {
+		c := winnow.Cursor{Order: string(winnow.OrderWaiting), Key: a.SubmittedAt.UTC().Format(time.RFC3339Nano), ID: a.ID, Before: before}
+		page, err := h.Applicants.ListApplicantPage(r.Context(), a.OrgID, winnow.ApplicantQuery{ApplicantFilter: filter,
+			Order: winnow.OrderWaiting, Cursor: c.Encode(), Limit: 1})
+		if err != nil {
+			return "", "", err
+		}
+		for _, n := range page.Applicants {
+			// With nothing before a's place the store answers the first page, which may
+			// lie after it; only a row on the asked side counts.
+			if n.ID == a.ID || n.SubmittedAt == nil || queueBefore(n, a) != before {
+				continue
+			}
+			if before {
+				prev = "/applicants/" + n.ID
+			} else {
+				next = "/applicants/" + n.ID
+			}
+		}
+	}
+	return prev, next, nil
+}
+
+// queueBefore reports whether x comes before y in the review queue's order.
+func queueBefore(x, y *winnow.Applicant) bool {
+	if !x.SubmittedAt.Equal(*y.SubmittedAt) {
+		return x.SubmittedAt.Before(*y.SubmittedAt)
+	}
+	return x.ID < y.ID
 }

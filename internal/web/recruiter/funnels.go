@@ -1,7 +1,11 @@
 package recruiter
 
 import (
+	"cmp"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 
 	"winnow"
@@ -12,19 +16,33 @@ import (
 // FunnelRow is one line of the Jobs list.
 type FunnelRow struct {
 	*winnow.Funnel
-	Counts   map[winnow.ApplicantStatus]int
-	Total    int
-	ToReview int // submitted applicants waiting for the team
+	Counts   map[winnow.ApplicantStatus]int // as the job page's tiles count (see tiles)
+	Total    int                            // everyone ever invited
+	ToReview int                            // submitted applicants waiting for the team
 }
 
 // FunnelsPage is the data of the Jobs list.
 type FunnelsPage struct {
 	render.Base
-	Rows      []FunnelRow
+	Rows      []FunnelRow // one page of them
+	Pages     Pager
 	CanCreate bool
+	Any       bool // the user may see at least one job, matching or not
+	// The search form: words in the title, the status filter and the order.
+	Search   string
+	Status   winnow.FunnelStatus
+	Sort     string
+	Statuses []Option // the status filter's choices
 }
 
-// FunnelList lists the jobs the user may see, with applicants per status.
+// jobsPageSize is how many jobs a page of the Jobs list holds.
+const jobsPageSize = winnow.DefaultPageSize
+
+// FunnelList lists the jobs the user may see, with applicants per status: newest first
+// or by title (?sort=title), optionally of one status (?status=open) or with words in
+// the title (?q=), a page at a time (?after= the last job of the page before, or
+// ?before= the first of the page after). An org has jobs by the dozen, not by the
+// thousand, so the store reads them all and the page is cut here.
 func (h *Handler) FunnelList(w http.ResponseWriter, r *http.Request) {
 	u := me(r)
 	jobs, err := h.Funnels.ListFunnels(r.Context(), u.OrgID, winnow.FunnelFilter{VisibleTo: u})
@@ -37,15 +55,75 @@ func (h *Handler) FunnelList(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	page := FunnelsPage{Base: h.base(r, "Jobs", "jobs"), CanCreate: u.Role != winnow.RoleLimited}
+	reached, err := h.Applicants.CountReachedByJob(r.Context(), u.OrgID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	page := FunnelsPage{Base: h.base(r, "Jobs", "jobs"), CanCreate: u.Role != winnow.RoleLimited, Any: len(jobs) > 0,
+		Search: strings.TrimSpace(q.Get("q")), Sort: "newest", Statuses: []Option{{string(winnow.FunnelDraft), "Draft"},
+			{string(winnow.FunnelOpen), "Open"}, {string(winnow.FunnelClosed), "Closed"}}}
+	query := url.Values{}
+	if st := winnow.FunnelStatus(q.Get("status")); st.Valid() {
+		page.Status = st
+		query.Set("status", string(st))
+	}
+	if page.Search != "" {
+		query.Set("q", page.Search)
+	}
+	if q.Get("sort") == "title" {
+		page.Sort = "title"
+		query.Set("sort", "title")
+		slices.SortStableFunc(jobs, func(a, b *winnow.Funnel) int {
+			return cmp.Or(cmp.Compare(strings.ToLower(a.Title), strings.ToLower(b.Title)), cmp.Compare(a.ID, b.ID))
+		})
+	}
+	var kept []*winnow.Funnel
 	for _, f := range jobs {
-		row := FunnelRow{Funnel: f, Counts: counts[f.ID], ToReview: counts[f.ID][winnow.StatusSubmitted]}
-		for _, n := range row.Counts {
-			row.Total += n
+		if (page.Status == "" || f.Status == page.Status) &&
+			(page.Search == "" || strings.Contains(strings.ToLower(f.Title), strings.ToLower(page.Search))) {
+			kept = append(kept, f)
 		}
+	}
+	from, to := pageBounds(len(kept), jobsPageSize, func(i int) string { return kept[i].ID }, q.Get("after"), q.Get("before"))
+	link := func(key, id string) string {
+		v := url.Values{}
+		maps.Copy(v, query)
+		v.Set(key, id)
+		return (&url.URL{Path: "/jobs", RawQuery: v.Encode()}).String()
+	}
+	if from > 0 {
+		page.Pages.Prev = link("before", kept[from].ID)
+	}
+	if to < len(kept) {
+		page.Pages.Next = link("after", kept[to-1].ID)
+	}
+	for _, f := range kept[from:to] {
+		row := FunnelRow{Funnel: f, Counts: tiles(counts[f.ID], reached[f.ID]), ToReview: counts[f.ID][winnow.StatusSubmitted],
+			Total: reached[f.ID][winnow.StatusInvited]}
 		page.Rows = append(page.Rows, row)
 	}
 	h.Render.Page(w, r, http.StatusOK, render.PageJobs, page)
+}
+
+// pageBounds returns the range [from, to) of the page of n items, size a page, that
+// follows the item whose key is after, or ends before the one whose key is before, or
+// else the first page. A key no longer in the list gives the first page.
+func pageBounds(n, size int, key func(int) string, after, before string) (int, int) {
+	for i := 0; i < n; i++ {
+		switch key(i) {
+		case after:
+			if after != "" {
+				return i + 1, min(n, i+1+size)
+			}
+		case before:
+			if before != "" {
+				return max(0, i-size), i
+			}
+		}
+	}
+	return 0, min(n, size)
 }
 
 // FunnelFormPage is the data of the new-job form.
@@ -97,11 +175,14 @@ type FunnelPage struct {
 	Team       []*winnow.User
 	Applicants []ApplicantView // one page of them, newest first
 	Pages      Pager
-	Counts     map[winnow.ApplicantStatus]int
-	ToReview   int
-	CanEdit    bool // members and admins edit jobs and invite candidates
-	CanInvite  bool // CanEdit, and the job is open
-	Invite     InvitationForm
+	Counts     map[winnow.ApplicantStatus]int // in each status now
+	// Tiles are the counts the page's tiles show: everyone who ever reached invited, in
+	// progress and submitted, and those qualified, unqualified and opted out now.
+	Tiles     map[winnow.ApplicantStatus]int
+	ToReview  int
+	CanEdit   bool // members and admins edit jobs and invite candidates
+	CanInvite bool // CanEdit, and the job is open
+	Invite    InvitationForm
 }
 
 // Funnel shows one job: its steps, team, applicants and the invitation form.
@@ -133,12 +214,17 @@ func (h *Handler) renderFunnel(w http.ResponseWriter, r *http.Request, status in
 		h.fail(w, r, err)
 		return
 	}
+	reached, err := h.Applicants.CountReached(r.Context(), u.OrgID, filter)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	users, err := h.Users.ListUsers(r.Context(), u.OrgID)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	page := FunnelPage{Base: h.base(r, f.Title, "jobs"), Funnel: f, Counts: counts,
+	page := FunnelPage{Base: h.base(r, f.Title, "jobs"), Funnel: f, Counts: counts, Tiles: tiles(counts, reached),
 		CanEdit: u.Role != winnow.RoleLimited, Invite: inv, Pages: pager("/jobs/"+f.ID, nil, "applicants", apps)}
 	page.CanInvite = page.CanEdit && f.Status == winnow.FunnelOpen
 	for _, a := range apps.Applicants {
@@ -154,6 +240,21 @@ func (h *Handler) renderFunnel(w http.ResponseWriter, r *http.Request, status in
 		page.Steps = append(page.Steps, summarizeStep(i, s))
 	}
 	h.Render.Page(w, r, status, render.PageJob, page)
+}
+
+// tiles merges the counts of the statuses applicants are in now with those they ever
+// reached: a tile reading "Invited 0" after three invitations (all three started since)
+// tells the recruiter nothing, "Invited 3" does. Final statuses count as they are now.
+func tiles(now, reached map[winnow.ApplicantStatus]int) map[winnow.ApplicantStatus]int {
+	out := make(map[winnow.ApplicantStatus]int, len(winnow.Statuses))
+	for _, st := range winnow.Statuses {
+		if st.Final() {
+			out[st] = now[st]
+		} else {
+			out[st] = reached[st]
+		}
+	}
+	return out
 }
 
 // summarizeStep describes step i of a job in one line.

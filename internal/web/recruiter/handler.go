@@ -14,9 +14,12 @@ import (
 
 // Handler holds what the recruiter pages need. Every field must be set.
 type Handler struct {
-	Orgs       winnow.OrgService
-	Users      winnow.UserService
-	Invites    winnow.InviteService
+	Orgs    winnow.OrgService
+	Users   winnow.UserService
+	Invites winnow.InviteService
+	// People changes roles, removes members, renames, sets passwords and revokes
+	// invitations (Settings → Members, Account).
+	People     winnow.MemberService
 	Funnels    winnow.FunnelService
 	Applicants winnow.ApplicantService
 	Answers    winnow.AnswerService

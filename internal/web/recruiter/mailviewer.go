@@ -12,6 +12,9 @@ import (
 type MailListPage struct {
 	render.Base
 	Emails []*winnow.Email
+	// Blind names, by email ID, the applicant an email went to while their job's review
+	// is blind ("Applicant #1a2b3c4d"); such emails show that instead of the address.
+	Blind map[string]string
 }
 
 // MailMessagePage is the data of one captured email.
@@ -19,6 +22,7 @@ type MailMessagePage struct {
 	render.Base
 	Email *winnow.Email
 	From  string
+	Blind string // as in MailListPage: the address and the card link are held back
 }
 
 // viewerStatuses are the emails the viewer lists: everything rendered.
@@ -56,7 +60,12 @@ func (h *Handler) MailList(w http.ResponseWriter, r *http.Request) {
 			list[i] = &c
 		}
 	}
-	h.Render.Page(w, r, http.StatusOK, render.PageMail, MailListPage{Base: h.base(r, "Mail viewer", "settings"), Emails: list})
+	blind, err := h.blindRecipients(r, list)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.Render.Page(w, r, http.StatusOK, render.PageMail, MailListPage{Base: h.base(r, "Mail viewer", "settings"), Emails: list, Blind: blind})
 }
 
 // MailMessage shows one captured email: its headers, its text part, and its HTML part in
@@ -66,7 +75,13 @@ func (h *Handler) MailMessage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.Render.Page(w, r, http.StatusOK, render.PageMailMessage, MailMessagePage{Base: h.base(r, e.Subject, "settings"), Email: e, From: h.MailMode.From})
+	blind, err := h.blindRecipients(r, []*winnow.Email{e})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.Render.Page(w, r, http.StatusOK, render.PageMailMessage, MailMessagePage{Base: h.base(r, e.Subject, "settings"), Email: e,
+		From: h.MailMode.From, Blind: blind[e.ID]})
 }
 
 // MailHTML serves a captured email's HTML part for the viewer's frame. Its own policy
@@ -77,17 +92,29 @@ func (h *Handler) MailHTML(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	emailFrameHeaders(w)
+	w.Write([]byte(withBaseTarget(e.HTML)))
+}
+
+// emailFrameHeaders sets the headers of an email's HTML shown in a frame (the mail
+// viewer, the template preview). Its own policy allows inline styles and nothing else:
+// no scripts, no fetches, and a sandbox even when opened directly; only this app may
+// frame it.
+func emailFrameHeaders(w http.ResponseWriter) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/html; charset=utf-8")
 	hdr.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; "+
 		"sandbox allow-popups allow-popups-to-escape-sandbox")
 	hdr.Set("X-Frame-Options", "SAMEORIGIN")
 	hdr.Set("Cache-Control", "no-store")
-	body := e.HTML
+}
+
+// withBaseTarget makes the links of an email's HTML open in a new tab.
+func withBaseTarget(body string) string {
 	if i := strings.Index(body, "<head>"); i >= 0 {
 		body = body[:i+len("<head>")] + `<base target="_blank">` + body[i+len("<head>"):]
 	}
-	w.Write([]byte(body))
+	return body
 }
 
 func (h *Handler) capturedEmail(w http.ResponseWriter, r *http.Request) (*winnow.Email, bool) {
@@ -107,4 +134,44 @@ func (h *Handler) capturedEmail(w http.ResponseWriter, r *http.Request) (*winnow
 		return nil, false
 	}
 	return e, true
+}
+
+// blindRecipients returns, by email ID, how the viewer names the applicant an email
+// went to while their job's review is blind: an address beside a link to the card
+// would undo the blindness that the card keeps.
+func (h *Handler) blindRecipients(r *http.Request, list []*winnow.Email) (map[string]string, error) {
+	orgID := me(r).OrgID
+	funnels := map[string]*winnow.Funnel{}
+	apps := map[string]*winnow.Applicant{}
+	blind := map[string]string{}
+	for _, e := range list {
+		if e.ApplicantID == "" {
+			continue
+		}
+		a, ok := apps[e.ApplicantID]
+		if !ok {
+			var err error
+			if a, err = h.Applicants.FindApplicantByID(r.Context(), orgID, e.ApplicantID); winnow.ErrorCode(err) == winnow.ENOTFOUND {
+				a = nil
+			} else if err != nil {
+				return nil, err
+			}
+			apps[e.ApplicantID] = a
+		}
+		if a == nil {
+			continue
+		}
+		f, ok := funnels[a.FunnelID]
+		if !ok {
+			var err error
+			if f, err = h.Funnels.FindFunnelByID(r.Context(), orgID, a.FunnelID); err != nil {
+				return nil, err
+			}
+			funnels[a.FunnelID] = f
+		}
+		if v := viewApplicant(a, f); v.Blind {
+			blind[e.ID] = v.Display
+		}
+	}
+	return blind, nil
 }

@@ -20,13 +20,19 @@ type MembersPage struct {
 	InviteTo   string
 	EmailID    string // the new invitation's email
 	Outbox     bool   // no SMTP server is configured: invitation emails stay in the outbox
-	Error      string
-	Roles      []winnow.Role
+	Error      string // the invitation form's error
+	// ChangeError is the error of a change to a member or an invitation.
+	ChangeError string
+	Roles       []winnow.Role
+	Me          *winnow.User
 }
 
-// Members lists the org's people and pending invitations.
+// Members lists the org's people and pending invitations, with the link of the
+// invitation just made, once, after the redirect from Invite.
 func (h *Handler) Members(w http.ResponseWriter, r *http.Request) {
-	h.renderMembers(w, r, http.StatusOK, MembersPage{})
+	var page MembersPage
+	h.takeInviteFlash(w, r, &page)
+	h.renderMembers(w, r, http.StatusOK, page)
 }
 
 func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, status int, page MembersPage) {
@@ -41,7 +47,10 @@ func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, status i
 		h.fail(w, r, err)
 		return
 	}
-	page.Base, page.Users, page.Invites = h.base(r, "Members", "settings"), users, invites
+	page.Base, page.Users, page.Invites, page.Me = h.base(r, "Members", "settings"), users, invites, u
+	if status == http.StatusOK {
+		page.Notice = memberNotices[r.URL.Query().Get("done")]
+	}
 	page.Roles = []winnow.Role{winnow.RoleMember, winnow.RoleLimited, winnow.RoleAdmin}
 	page.Outbox = h.MailMode.Outbox
 	h.Render.Page(w, r, status, render.PageSettingsMembers, page)
@@ -55,24 +64,32 @@ func (h *Handler) Invite(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) {
 		return
 	}
-	u := me(r)
 	role, err := winnow.ParseRole(r.PostFormValue("role"))
 	if err != nil {
 		h.renderMembers(w, r, http.StatusUnprocessableEntity, MembersPage{Error: winnow.ErrorMessage(err)})
 		return
 	}
-	email, err := winnow.NormalizeEmail(r.PostFormValue("email"))
+	if h.inviteMember(w, r, r.PostFormValue("email"), role) {
+		http.Redirect(w, r, "/settings/members?invited=1", http.StatusSeeOther)
+	}
+}
+
+// inviteMember creates the invitation and its email, and keeps its link for the page
+// after the redirect. It answers the request itself and returns false when it could not.
+func (h *Handler) inviteMember(w http.ResponseWriter, r *http.Request, address string, role winnow.Role) bool {
+	u := me(r)
+	email, err := winnow.NormalizeEmail(address)
 	if err == nil {
 		if existing, ferr := h.Users.FindUserByEmail(r.Context(), email); ferr == nil {
 			err = existing.RefuseInvite(u.OrgID)
 		} else if winnow.ErrorCode(ferr) != winnow.ENOTFOUND {
 			h.fail(w, r, ferr)
-			return
+			return false
 		}
 	}
 	if err != nil {
 		h.renderMembers(w, r, render.Status(err), MembersPage{Error: winnow.ErrorMessage(err)})
-		return
+		return false
 	}
 	token := keyring.Token()
 	now := h.Clock.Now()
@@ -82,23 +99,28 @@ func (h *Handler) Invite(w http.ResponseWriter, r *http.Request) {
 	e, err := h.MemberInvites.InviteMember(r.Context(), inv, link)
 	if winnow.ErrorCode(err) == winnow.EINTERNAL {
 		h.fail(w, r, err) // logged there
-		return
+		return false
 	}
 	if err != nil {
 		h.renderMembers(w, r, render.Status(err), MembersPage{Error: winnow.ErrorMessage(err)})
-		return
+		return false
 	}
 	h.Logger.InfoContext(r.Context(), "member invited", "org_id", u.OrgID, "invite_id", inv.ID, "email_id", e.ID,
 		"role", string(role))
-	h.renderMembers(w, r, http.StatusOK, MembersPage{InviteLink: link, InviteTo: email, EmailID: e.ID})
+	if err := h.setInviteFlash(w, link, email, e.ID); err != nil {
+		h.fail(w, r, err)
+		return false
+	}
+	return true
 }
 
 // AcceptInvitePage is the data of the page where an invited person sets their password.
 type AcceptInvitePage struct {
 	render.Base
-	Invite *winnow.Invite
-	Name   string
-	Error  string
+	Invite  *winnow.Invite
+	OrgName string // the org that invites, for "Join Acme on Winnow"
+	Name    string
+	Error   string
 }
 
 // InviteForm shows the form to accept an invitation.
@@ -107,7 +129,7 @@ func (h *Handler) InviteForm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.Render.Page(w, r, http.StatusOK, render.PageInviteAccept, AcceptInvitePage{Base: h.base(r, "Join Winnow", ""), Invite: inv})
+	h.Render.Page(w, r, http.StatusOK, render.PageInviteAccept, h.acceptPage(r, inv, ""))
 }
 
 // AcceptInvite creates the invited person's account and signs them in.
@@ -117,7 +139,7 @@ func (h *Handler) AcceptInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, pw := r.PostFormValue("name"), r.PostFormValue("password")
-	page := AcceptInvitePage{Base: h.base(r, "Join Winnow", ""), Invite: inv, Name: name}
+	page := h.acceptPage(r, inv, name)
 	if err := winnow.ValidatePassword(pw); err != nil {
 		page.Error = winnow.ErrorMessage(err)
 		h.Render.Page(w, r, http.StatusUnprocessableEntity, render.PageInviteAccept, page)
@@ -154,6 +176,17 @@ func (h *Handler) AcceptInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/jobs", http.StatusSeeOther)
+}
+
+// acceptPage names the inviting org on the page; a failed lookup only loses the name.
+func (h *Handler) acceptPage(r *http.Request, inv *winnow.Invite, name string) AcceptInvitePage {
+	page := AcceptInvitePage{Base: h.base(r, "Join Winnow", ""), Invite: inv, Name: name}
+	if org, err := h.Orgs.FindOrgByID(r.Context(), inv.OrgID); err == nil {
+		page.OrgName, page.Title = org.Name, "Join "+org.Name+" on Winnow"
+	} else {
+		h.Logger.WarnContext(r.Context(), "find the inviting org", "org_id", inv.OrgID, "error", err)
+	}
+	return page
 }
 
 func (h *Handler) pendingInvite(w http.ResponseWriter, r *http.Request) (*winnow.Invite, bool) {

@@ -1,6 +1,8 @@
 package recruiter
 
 import (
+	"fmt"
+	"html"
 	"net/http"
 	"strings"
 
@@ -15,6 +17,9 @@ type EmailSettingsPage struct {
 	Counts    []StatusCount
 	Problems  []*winnow.Email // failed or of unknown outcome, newest first
 	Templates []*winnow.Template
+	// Subjects are the templates' subjects filled in with the preview's example values,
+	// by kind, as a candidate would read them.
+	Subjects map[winnow.EmailKind]string
 	// ReplyTo is the org's address for candidates as stored, or as submitted with
 	// ReplyToError; ReplyToSaved marks it just saved.
 	ReplyTo      string
@@ -59,6 +64,7 @@ func (h *Handler) renderEmailSettings(w http.ResponseWriter, r *http.Request, st
 		return
 	}
 	page.Base, page.Mode, page.Problems, page.Templates = h.base(r, "Emails", "settings"), h.MailMode, problems, templates
+	page.Subjects = h.sampleSubjects(r, nil, templates)
 	for _, st := range winnow.EmailStatuses {
 		if n := counts[st]; n > 0 {
 			page.Counts = append(page.Counts, StatusCount{Status: st, Label: st.Label(), N: n})
@@ -74,7 +80,6 @@ type TemplatePage struct {
 	Template  *winnow.Template // as in force, or as submitted
 	Source    winnow.TemplateSource
 	Variables []winnow.TemplateVariable
-	Preview   *winnow.RenderedEmail
 	Error     string
 	Saved     bool
 	Action    string // where the form posts
@@ -86,6 +91,7 @@ type FunnelTemplatesPage struct {
 	render.Base
 	Funnel    *winnow.Funnel
 	Templates []*winnow.Template
+	Subjects  map[winnow.EmailKind]string // as in EmailSettingsPage
 }
 
 // OrgTemplate shows the editor for one of the org's templates.
@@ -109,7 +115,8 @@ func (h *Handler) FunnelTemplates(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.Render.Page(w, r, http.StatusOK, render.PageSettingsTemplatesJob, FunnelTemplatesPage{Base: h.base(r, f.Title+" · Emails", "jobs"), Funnel: f, Templates: list})
+	h.Render.Page(w, r, http.StatusOK, render.PageSettingsTemplatesJob, FunnelTemplatesPage{Base: h.base(r, f.Title+" · Emails", "jobs"),
+		Funnel: f, Templates: list, Subjects: h.sampleSubjects(r, f, list)})
 }
 
 // FunnelTemplate shows the editor for one of a job's templates.
@@ -147,9 +154,6 @@ func (h *Handler) templateForm(w http.ResponseWriter, r *http.Request, f *winnow
 	if page.Saved {
 		page.Notice = "Template saved."
 	}
-	if p, err := h.preview(r, f, t); err == nil {
-		page.Preview = p
-	}
 	h.Render.Page(w, r, http.StatusOK, render.PageSettingsTemplatesEdit, page)
 }
 
@@ -183,16 +187,8 @@ func (h *Handler) saveTemplate(w http.ResponseWriter, r *http.Request, f *winnow
 	page := h.templatePage(r, f, t)
 	page.Source = current.Source
 	if r.PostFormValue("action") == "preview" {
-		// Validate only to report the line at fault; nothing is stored.
-		if err := t.Validate(); err != nil {
-			page.Error = winnow.ErrorMessage(err)
-			h.Render.Page(w, r, http.StatusUnprocessableEntity, render.PageSettingsTemplatesEdit, page)
-			return
-		}
-		if page.Preview, err = h.preview(r, f, t); err != nil {
-			page.Error = winnow.ErrorMessage(err)
-		}
-		h.Render.Page(w, r, http.StatusOK, render.PageSettingsTemplatesEdit, page)
+		// The editor's Preview button posts here into the preview frame; nothing is stored.
+		h.previewDocument(w, r, f, t)
 		return
 	}
 	if err := h.Templates.SaveTemplate(ctx, t); err != nil {
@@ -206,6 +202,67 @@ func (h *Handler) saveTemplate(w http.ResponseWriter, r *http.Request, f *winnow
 	}
 	h.Logger.InfoContext(ctx, "email template saved", "org_id", u.OrgID, "funnel_id", funnelID(f), "kind", string(kind), "user_id", u.ID)
 	http.Redirect(w, r, back+"?saved=1", http.StatusSeeOther)
+}
+
+// OrgTemplatePreview serves the preview frame of one of the org's templates as in force.
+func (h *Handler) OrgTemplatePreview(w http.ResponseWriter, r *http.Request) {
+	h.templatePreview(w, r, nil)
+}
+
+// FunnelTemplatePreview serves the preview frame of one of a job's templates as in force.
+func (h *Handler) FunnelTemplatePreview(w http.ResponseWriter, r *http.Request) {
+	f, ok := h.visibleFunnel(w, r)
+	if !ok {
+		return
+	}
+	h.templatePreview(w, r, f)
+}
+
+func (h *Handler) templatePreview(w http.ResponseWriter, r *http.Request, f *winnow.Funnel) {
+	kind, ok := h.kind(w, r, f)
+	if !ok {
+		return
+	}
+	t, err := h.Templates.FindTemplate(r.Context(), me(r).OrgID, funnelID(f), kind)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.previewDocument(w, r, f, t)
+}
+
+// previewDocument writes t, filled in with example values, as the document of the
+// editor's preview frame: the subject, the HTML part as the mail viewer shows it
+// (styled, under the same policy) and the text part. A template that does not render
+// shows its error there instead.
+func (h *Handler) previewDocument(w http.ResponseWriter, r *http.Request, f *winnow.Funnel, t *winnow.Template) {
+	emailFrameHeaders(w)
+	err := t.Validate()
+	var p *winnow.RenderedEmail
+	if err == nil {
+		p, err = h.preview(r, f, t)
+	}
+	if err != nil {
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		fmt.Fprintf(w, `<!doctype html><meta charset="utf-8"><p style="font:15px/1.5 system-ui,sans-serif;color:#b42318;margin:16px">%s</p>`,
+			html.EscapeString(winnow.ErrorMessage(err)))
+		return
+	}
+	head := `<div style="font:14px/1.5 system-ui,sans-serif;color:#1f2328;padding:10px 16px;background:#fff;border-bottom:1px solid #dfe3ea">` +
+		`<strong>Subject:</strong> ` + html.EscapeString(p.Subject) + `</div>`
+	text := `<div style="font:14px/1.5 system-ui,sans-serif;color:#5d6778;padding:16px 24px 4px">Text version</div>` +
+		`<pre style="white-space:pre-wrap;font:13px/1.5 ui-monospace,monospace;margin:0 24px 24px;padding:12px;background:#fff;border:1px solid #dfe3ea">` +
+		html.EscapeString(p.Text) + `</pre>`
+	doc := p.HTML
+	if i := strings.Index(doc, "<body"); i >= 0 {
+		if j := strings.Index(doc[i:], ">"); j >= 0 {
+			doc = doc[:i+j+1] + head + doc[i+j+1:]
+		}
+	}
+	if i := strings.LastIndex(doc, "</body>"); i >= 0 {
+		doc = doc[:i] + text + doc[i:]
+	}
+	w.Write([]byte(withBaseTarget(doc)))
 }
 
 // kind reads the email kind from the path; jobs have no member-invitation template.
@@ -268,6 +325,19 @@ func (h *Handler) preview(r *http.Request, f *winnow.Funnel, t *winnow.Template)
 		return nil, err
 	}
 	return &out, nil
+}
+
+// sampleSubjects fills in each template's subject with the preview's example values;
+// a subject that does not render is shown as written.
+func (h *Handler) sampleSubjects(r *http.Request, f *winnow.Funnel, list []*winnow.Template) map[winnow.EmailKind]string {
+	out := make(map[winnow.EmailKind]string, len(list))
+	for _, t := range list {
+		out[t.Kind] = t.Subject
+		if p, err := h.preview(r, f, t); err == nil {
+			out[t.Kind] = p.Subject
+		}
+	}
+	return out
 }
 
 func funnelID(f *winnow.Funnel) string {

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+
+	"winnow"
+	"winnow/internal/dbtest"
+)
+
+// TestReopenAndOverride takes decisions back through the card's forms: a team member
+// may neither reopen nor override; an admin reopens a qualified applicant (back in
+// the review queue, on the timeline with the admin's name) and lets a knocked-out
+// applicant continue, whose link then leads to the step after the knockout.
+func TestReopenAndOverride(t *testing.T) {
+	t.Parallel()
+	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
+		m := MustStart(t, testEnv(t, e.URL(t)))
+		ctx := context.Background()
+		admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
+		team := MustUser(t, m, "Acme", "team@acme.test", winnow.RoleMember)
+		f := MustFunnel(t, m, threeStepFunnel(admin.OrgID, false, team.ID))
+		ada := MustSubmitted(t, m, f, "Ada Lovelace", "ada@example.com")
+		alan := MustInvited(t, m, f, "Alan Turing", "alan@example.com")
+		now := m.Clock.Now()
+		move := func(fn func(*winnow.Applicant) (winnow.Event, error)) {
+			t.Helper()
+			if _, err := m.Store.TransitionApplicant(ctx, alan.OrgID, alan.ID, fn); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Alan answers the knockout question "no", as the candidate page saves it (not
+		// completed), and is knocked out.
+		move(func(x *winnow.Applicant) (winnow.Event, error) { return x.Start(now) })
+		if _, err := m.Store.SaveStepAnswer(ctx, &winnow.StepAnswer{OrgID: alan.OrgID, ApplicantID: alan.ID, StepID: "s_q",
+			Questions: map[string][]string{"q_permit": {"no"}}}); err != nil {
+			t.Fatal(err)
+		}
+		move(func(x *winnow.Applicant) (winnow.Event, error) {
+			return x.Disqualify(now, "Needs an EU work permit", "")
+		})
+		adminB, teamB := signedIn(t, m, "admin@acme.test"), signedIn(t, m, "team@acme.test")
+		adaCard, alanCard := "/applicants/"+ada.ID, "/applicants/"+alan.ID
+
+		// The team decides; the confirmation names the outcome before the final button.
+		_, body := teamB.get(adaCard)
+		doc := mustDoc(t, body)
+		if got := doc.Find(`details.decision-confirm.ok form[action="` + adaCard + `/decision"] button`).Text(); got != "Confirm: qualified" {
+			t.Fatalf("qualified confirmation button %q\n%s", got, body)
+		}
+		if strings.Contains(body, "shown in Lever") {
+			t.Fatalf("an applicant not from Lever is told about Lever:\n%s", body)
+		}
+		if s, _, _ := teamB.post(adaCard+"/decision", url.Values{"outcome": {"qualified"}}); s != 303 {
+			t.Fatalf("decide: %d", s)
+		}
+		_, body = teamB.get(adaCard)
+		if has(t, body, `form[action="`+adaCard+`/reopen"]`) {
+			t.Fatal("a team member is offered to reopen")
+		}
+		for _, p := range []string{adaCard + "/reopen", alanCard + "/override-knockout"} {
+			if s, _, _ := teamB.post(p, url.Values{}); s != 403 && s != 404 {
+				t.Fatalf("team member posts %s: %d", p, s)
+			}
+		}
+		if a, _ := m.Store.FindApplicantByID(ctx, ada.OrgID, ada.ID); a.Status != winnow.StatusQualified {
+			t.Fatalf("after the refused reopen: %s", a.Status)
+		}
+
+		// The admin reopens: back in review, and the timeline says who did it.
+		_, body = adminB.get(adaCard)
+		if !has(t, body, `details.decision-confirm form[action="`+adaCard+`/reopen"] button`) {
+			t.Fatalf("the admin is not offered to reopen:\n%s", body)
+		}
+		s, _, h := adminB.post(adaCard+"/reopen", url.Values{})
+		_, body = adminB.get(h.Get("Location"))
+		if s != 303 || !strings.Contains(body, "Decision reopened: the applicant is in review again.") {
+			t.Fatalf("reopen: %d\n%s", s, body)
+		}
+		doc = mustDoc(t, body)
+		if got := doc.Find(".timeline li.ev-reopened").Text(); !strings.Contains(got, "Decision reopened (qualified before)") ||
+			!strings.Contains(got, "by "+admin.Email) && !strings.Contains(got, "by "+admin.Name) {
+			t.Fatalf("timeline entry %q", got)
+		}
+		a, err := m.Store.FindApplicantByID(ctx, ada.OrgID, ada.ID)
+		if err != nil || a.Status != winnow.StatusSubmitted || a.DecidedAt != nil {
+			t.Fatalf("reopened applicant %+v, %v", a, err)
+		}
+		if s, body, _ := adminB.post(adaCard+"/reopen", url.Values{}); s != 409 || !strings.Contains(body, "Only a decision can be reopened") {
+			t.Fatalf("reopen twice: %d\n%s", s, body)
+		}
+		if _, body := teamB.get("/jobs/" + f.ID + "/review"); !strings.Contains(body, "/applicants/"+ada.ID) {
+			t.Fatal("the reopened applicant is not back in the review queue")
+		}
+
+		// The knocked-out applicant: reopening is refused, the override lets them continue.
+		if s, body, _ := adminB.post(alanCard+"/reopen", url.Values{}); s != 409 || !strings.Contains(body, "override the knockout instead") {
+			t.Fatalf("reopen a knockout: %d\n%s", s, body)
+		}
+		s, _, h = adminB.post(alanCard+"/override-knockout", url.Values{})
+		_, body = adminB.get(h.Get("Location"))
+		if s != 303 || !strings.Contains(body, "Knockout overridden") {
+			t.Fatalf("override: %d\n%s", s, body)
+		}
+		a, err = m.Store.FindApplicantByID(ctx, alan.OrgID, alan.ID)
+		if err != nil || a.Status != winnow.StatusInProgress || a.Reason != "" {
+			t.Fatalf("overridden applicant %+v, %v", a, err)
+		}
+		cand := newBrowser(t, m)
+		s, body, h = cand.do("GET", winnow.CandidatePath(alan.Token), nil, nil)
+		if s != 303 || !strings.HasSuffix(h.Get("Location"), "/steps/s_hw") {
+			t.Fatalf("the candidate's link after the override: %d\n%s", s, body)
+		}
+	})
+}
