@@ -243,13 +243,27 @@ func FailedKnockout(steps []Step, answers map[string]*StepAnswer) *Question {
 // knockouts of the applicant's steps are judged again on the answers as they stand,
 // since a candidate may have changed one after its step first passed (the review
 // page's Edit): a failing one ends the application as unqualified with its reason,
-// in progress → unqualified, instead of submitting it.
-func (a *Applicant) SubmitAnswers(now time.Time, answers map[string]*StepAnswer) (Event, error) {
-	if q := FailedKnockout(a.Steps, answers); q != nil && a.Status == StatusInProgress {
+// in progress → unqualified, instead of submitting it. Once an admin has overridden a
+// knockout (history, the applicant's timeline, has EventKnockoutOverridden), knockouts
+// are not judged again: the admin let the candidate through having seen the answers,
+// and the job team decides.
+func (a *Applicant) SubmitAnswers(now time.Time, answers map[string]*StepAnswer, history []*Event) (Event, error) {
+	if q := FailedKnockout(a.Steps, answers); q != nil && a.Status == StatusInProgress && !KnockoutWaived(history) {
 		if err := a.closedInLever(); err != nil {
 			return Event{}, err
 		}
 		return a.Disqualify(now, q.Knockout.Reason, "")
 	}
 	return a.Submit(now)
+}
+
+// KnockoutWaived reports whether an admin has overridden a failed knockout on the
+// timeline given.
+func KnockoutWaived(history []*Event) bool {
+	for _, e := range history {
+		if e.Kind == EventKnockoutOverridden {
+			return true
+		}
+	}
+	return false
 }

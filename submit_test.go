@@ -31,19 +31,24 @@ func TestSubmitAnswersJudgesKnockouts(t *testing.T) {
 	tests := []struct {
 		name    string
 		answers map[string]*winnow.StepAnswer
+		history []*winnow.Event
 		status  winnow.ApplicantStatus
 		reason  string
 	}{
-		{"all pass", answers("yes", "3"), winnow.StatusSubmitted, ""},
-		{"changed to fail", answers("no", "3"), winnow.StatusUnqualified, "Needs a permit"},
-		{"second fails", answers("yes", "1"), winnow.StatusUnqualified, "Needs two years"},
-		{"missing answer", answers("yes", ""), winnow.StatusUnqualified, "Needs two years"},
-		{"no answers at all", nil, winnow.StatusUnqualified, "Needs a permit"},
+		{"all pass", answers("yes", "3"), nil, winnow.StatusSubmitted, ""},
+		{"changed to fail", answers("no", "3"), nil, winnow.StatusUnqualified, "Needs a permit"},
+		{"second fails", answers("yes", "1"), nil, winnow.StatusUnqualified, "Needs two years"},
+		{"missing answer", answers("yes", ""), nil, winnow.StatusUnqualified, "Needs two years"},
+		{"no answers at all", nil, nil, winnow.StatusUnqualified, "Needs a permit"},
+		{"other events do not waive", answers("no", "3"), []*winnow.Event{{Kind: winnow.EventReopened}},
+			winnow.StatusUnqualified, "Needs a permit"},
+		{"an admin overrode the knockout", answers("no", "3"), []*winnow.Event{{Kind: winnow.EventInvited},
+			{Kind: winnow.EventUnqualified}, {Kind: winnow.EventKnockoutOverridden}}, winnow.StatusSubmitted, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := &winnow.Applicant{Status: winnow.StatusInProgress, Steps: winnow.CopySteps(steps)}
-			ev, err := a.SubmitAnswers(now, tt.answers)
+			ev, err := a.SubmitAnswers(now, tt.answers, tt.history)
 			if err != nil || a.Status != tt.status || ev.To != tt.status || a.Reason != tt.reason {
 				t.Fatalf("SubmitAnswers = %+v, %v; applicant %s %q, want %s %q", ev, err, a.Status, a.Reason, tt.status, tt.reason)
 			}
@@ -53,7 +58,7 @@ func TestSubmitAnswersJudgesKnockouts(t *testing.T) {
 		})
 	}
 	closed := &winnow.Applicant{Status: winnow.StatusInProgress, Steps: winnow.CopySteps(steps), ArchivedAt: &now}
-	if _, err := closed.SubmitAnswers(now, answers("no", "1")); winnow.ErrorCode(err) != winnow.ECONFLICT || closed.Status != winnow.StatusInProgress {
+	if _, err := closed.SubmitAnswers(now, answers("no", "1"), nil); winnow.ErrorCode(err) != winnow.ECONFLICT || closed.Status != winnow.StatusInProgress {
 		t.Fatalf("a closed applicant: %v, status %s", err, closed.Status)
 	}
 }

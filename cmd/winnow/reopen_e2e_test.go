@@ -113,5 +113,23 @@ func TestReopenAndOverride(t *testing.T) {
 		if s != 303 || !strings.HasSuffix(h.Get("Location"), "/steps/s_hw") {
 			t.Fatalf("the candidate's link after the override: %d\n%s", s, body)
 		}
+		// Alan finishes the other steps and submits: the overridden knockout is not
+		// judged again at submission; the job team decides.
+		done := m.Clock.Now()
+		for _, ans := range []*winnow.StepAnswer{
+			{OrgID: alan.OrgID, ApplicantID: alan.ID, StepID: "s_hw", Text: "A ring buffer.", CompletedAt: &done},
+			{OrgID: alan.OrgID, ApplicantID: alan.ID, StepID: "s_video", CompletedAt: &done},
+		} {
+			if _, err := m.Store.SaveStepAnswer(ctx, ans); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if s, body, _ := cand.do("POST", winnow.CandidatePath(alan.Token)+"/submit", url.Values{}, nil); s != 303 {
+			t.Fatalf("submit after the override: %d\n%s", s, body)
+		}
+		a, err = m.Store.FindApplicantByID(ctx, alan.OrgID, alan.ID)
+		if err != nil || a.Status != winnow.StatusSubmitted {
+			t.Fatalf("overridden applicant after submitting: %+v, %v", a, err)
+		}
 	})
 }

@@ -1,12 +1,15 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -467,7 +470,13 @@ func insightShard(dialect, applicantID string) int64 {
 // durations' buckets stay in shard 0: they are most of a day's rows, and spread over
 // many keys already, so they are rarely one change's wait.
 func (d dayCounts) apply(ctx context.Context, tx *sql.Tx, orgID, funnelID string, shard int64) error {
-	for k, n := range d {
+	// Rows are locked in one order (day, metric, key) by every transaction: in a map's
+	// random order, two transactions counting the same days deadlock on PostgreSQL.
+	keys := slices.SortedFunc(maps.Keys(d), func(a, b dayKey) int {
+		return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.metric, b.metric), cmp.Compare(a.key, b.key))
+	})
+	for _, k := range keys {
+		n := d[k]
 		if n == 0 {
 			continue
 		}

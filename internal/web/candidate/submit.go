@@ -110,7 +110,14 @@ func (h *Handler) Submit(w http.ResponseWriter, r *http.Request) {
 			"Please complete "+v.a.Steps[next].DisplayTitle()+" (step "+strconv.Itoa(next+1)+") before you submit.", v.stepURL(next), "Continue your application")
 		return
 	}
-	a, err := h.transition(r, v, func(a *winnow.Applicant) (winnow.Event, error) { return a.SubmitAnswers(v.now, answers) })
+	history, err := h.Applicants.ListEvents(r.Context(), v.a.OrgID, v.a.ID)
+	if err != nil {
+		h.fail(w, r, v, err)
+		return
+	}
+	a, err := h.transition(r, v, func(a *winnow.Applicant) (winnow.Event, error) {
+		return a.SubmitAnswers(v.now, answers, history)
+	})
 	if err != nil {
 		h.transitionFailed(w, r, v, err)
 		return
