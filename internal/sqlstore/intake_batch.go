@@ -294,8 +294,18 @@ func (s *Store) recordLeverDeliveries(ctx context.Context, ds []*winnow.LeverDel
 	var tx *sql.Tx
 	var stmts *deliveryStmts
 	if b != nil {
-		tx, err = b.begin(ctx)
 		stmts = &b.stmts
+		// Statements are prepared on the pool before the transaction begins: the pool
+		// is not to be used while a transaction holds SQLite's write lock, since its
+		// other connections may all be waiting for that lock (db.go, sqliteMaxConns).
+		if s.db.dialect == DialectSQLite {
+			for chunk := range slices.Chunk(rows, insertChunkSQLite) {
+				if _, err := stmts.stmt(ctx, s.db.db, len(chunk)); err != nil {
+					return nil, err
+				}
+			}
+		}
+		tx, err = b.begin(ctx)
 	} else {
 		tx, err = s.db.beginTx(ctx)
 	}
