@@ -30,10 +30,7 @@ import (
 // It is not parallel, so that it has the machine to itself while the parallel tests
 // of this package wait; the overall timeout turns a hang into a failure.
 func TestBrowser(t *testing.T) {
-	exe := os.Getenv("WINNOW_TEST_CHROMIUM")
-	if exe == "" {
-		t.Skip("set WINNOW_TEST_CHROMIUM=/usr/bin/chromium to run the browser test")
-	}
+	exe := chromiumOrSkip(t)
 	m := MustStart(t, testEnv(t, dbtest.SQLite.URL(t)))
 	admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
 	f := &winnow.Funnel{OrgID: admin.OrgID, Title: "Field Engineer", Status: winnow.FunnelOpen, Team: []string{admin.ID}, Steps: []winnow.Step{
@@ -289,4 +286,30 @@ func (p *tab) screenshot(name string) {
 		p.t.Fatal(err)
 	}
 	p.t.Logf("screenshot: %s (%d bytes)", path, len(img))
+}
+
+// chromiumOrSkip returns the Chromium binary that WINNOW_TEST_CHROMIUM names, and skips
+// the test when it names none.
+func chromiumOrSkip(t *testing.T) string {
+	t.Helper()
+	exe := os.Getenv("WINNOW_TEST_CHROMIUM")
+	if exe == "" {
+		t.Skip("set WINNOW_TEST_CHROMIUM=/usr/bin/chromium to run the browser test")
+	}
+	return exe
+}
+
+// screenshotDir returns the folder that the environment variable env names, created if
+// need be, for screenshots a person is to look at; the test's temp dir when it names
+// none. It logs the path.
+func screenshotDir(t *testing.T, env string) string {
+	t.Helper()
+	dir := os.Getenv(env)
+	if dir == "" {
+		dir = t.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots: %s", dir)
+	return dir
 }

@@ -25,17 +25,8 @@ import (
 // saves a screenshot of every page it visits into WINNOW_TEST_SCREENSHOTS when set,
 // else into a temporary folder it names in the log.
 func TestDemoWalkthrough(t *testing.T) {
-	exe := os.Getenv("WINNOW_TEST_CHROMIUM")
-	if exe == "" {
-		t.Skip("set WINNOW_TEST_CHROMIUM=/usr/bin/chromium to run the browser test")
-	}
-	shots := os.Getenv("WINNOW_TEST_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshots: %s", shots)
+	exe := chromiumOrSkip(t)
+	shots := screenshotDir(t, "WINNOW_TEST_SCREENSHOTS")
 
 	out := &syncBuffer{}
 	opts := demoOptions{Dir: filepath.Join(t.TempDir(), "demo-data"), Addr: "127.0.0.1:0", LogLevel: "warn"}

@@ -23,16 +23,8 @@ import (
 // With axe-core installed (npm ci --prefix tools/a11y) it checks both pages for
 // serious and critical accessibility violations at both sizes.
 func TestBrowserInsights(t *testing.T) {
-	exe := os.Getenv("WINNOW_TEST_CHROMIUM")
-	if exe == "" {
-		t.Skip("set WINNOW_TEST_CHROMIUM=/usr/bin/chromium to run the browser test")
-	}
-	dir := os.Getenv("WINNOW_TEST_SCREENSHOTS")
-	if dir == "" {
-		dir = t.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	exe := chromiumOrSkip(t)
+	dir := screenshotDir(t, "WINNOW_TEST_SCREENSHOTS")
 	m := MustStart(t, testEnv(t, dbtest.SQLite.URL(t)))
 	admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
 	member := MustUser(t, m, "Acme", "rev@acme.test", winnow.RoleMember)

@@ -20,16 +20,8 @@ import (
 // screenshots of the panel and of the job's Integrations page at a desktop and a phone
 // size, into WINNOW_TEST_SHOTS when set (for a person to look at), else a temp dir.
 func TestLeverBrowser(t *testing.T) {
-	exe := os.Getenv("WINNOW_TEST_CHROMIUM")
-	if exe == "" {
-		t.Skip("set WINNOW_TEST_CHROMIUM=/usr/bin/chromium to run the browser test")
-	}
-	shots := os.Getenv("WINNOW_TEST_SHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	exe := chromiumOrSkip(t)
+	shots := screenshotDir(t, "WINNOW_TEST_SHOTS")
 	w := startLeverWorld(t, dbtest.SQLite, nil)
 	f := MustFunnel(t, w.m, &winnow.Funnel{OrgID: w.admin.OrgID, Title: "Backend hiring", Status: winnow.FunnelOpen, Steps: oneQuestion()})
 	base := "http://" + w.m.Addr()

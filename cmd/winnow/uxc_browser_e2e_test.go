@@ -30,16 +30,8 @@ import (
 // the test's temp dir; the path is logged) and checked with axe-core when it is
 // installed (npm ci --prefix tools/a11y).
 func TestBrowserEditAndEditor(t *testing.T) {
-	exe := os.Getenv("WINNOW_TEST_CHROMIUM")
-	if exe == "" {
-		t.Skip("set WINNOW_TEST_CHROMIUM=/usr/bin/chromium to run the browser test")
-	}
-	shots := os.Getenv("WINNOW_TEST_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	exe := chromiumOrSkip(t)
+	shots := screenshotDir(t, "WINNOW_TEST_SCREENSHOTS")
 	t.Logf("screenshots in %s", shots)
 	m := MustStart(t, testEnv(t, dbtest.SQLite.URL(t)))
 	bg := context.Background()

@@ -21,17 +21,8 @@ import (
 // as a screenshot at a desktop and a phone size (WINNOW_TEST_SCREENSHOTS, or the
 // test's temp dir; the path is logged) for a person to look at.
 func TestBrowserRecruiterPages(t *testing.T) {
-	exe := os.Getenv("WINNOW_TEST_CHROMIUM")
-	if exe == "" {
-		t.Skip("set WINNOW_TEST_CHROMIUM=/usr/bin/chromium to run the browser test")
-	}
-	dir := os.Getenv("WINNOW_TEST_SCREENSHOTS")
-	if dir == "" {
-		dir = t.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshots: %s", dir)
+	exe := chromiumOrSkip(t)
+	dir := screenshotDir(t, "WINNOW_TEST_SCREENSHOTS")
 	axeScript = loadAxe(t)
 
 	m := MustStart(t, testEnv(t, dbtest.SQLite.URL(t)))
