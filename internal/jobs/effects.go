@@ -120,8 +120,24 @@ func (e *Effects[T]) plan(ctx context.Context, tx Tx, c Change) error {
 	if len(params) == 0 {
 		return nil
 	}
-	if _, err := e.inserter.InsertManyTx(ctx, tx.SQL(), params); err != nil {
+	if c, ok := tx.(jobCollector); ok && c.CollectJobs(e.insertJobs, params) {
+		return nil
+	}
+	return e.insertJobs(ctx, tx.SQL(), params)
+}
+
+// insertJobs inserts jobs in tx.
+func (e *Effects[T]) insertJobs(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) error {
+	if _, err := e.inserter.InsertManyTx(ctx, tx, params); err != nil {
 		return fmt.Errorf("enqueue: %w", err)
 	}
 	return nil
+}
+
+// jobCollector is a transaction view that may take a change's jobs to insert them
+// later in the same transaction, with those of other changes: the store does so for
+// the changes of one batch (its group commit of Lever applications), which then cost
+// one insert for the batch instead of one each.
+type jobCollector interface {
+	CollectJobs(insert func(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) error, params []river.InsertManyParams) bool
 }

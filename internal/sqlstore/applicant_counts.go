@@ -32,16 +32,22 @@ func (db *DB) countShards() uint32 {
 // countStatus adds delta to the count of the applicant's job in status, in tx. An
 // applicant's changes always go to the same shard, so that no shard goes below zero.
 func (s *Store) countStatus(ctx context.Context, tx *sql.Tx, a *winnow.Applicant, status winnow.ApplicantStatus, delta int) error {
-	h := fnv.New32a()
-	h.Write([]byte(a.ID))
-	shard := h.Sum32() % s.db.countShards()
+	r := s.countRowOf(a, string(status))
 	_, err := tx.ExecContext(ctx, `INSERT INTO applicant_counts (org_id, funnel_id, status, shard, n) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (org_id, funnel_id, status, shard) DO UPDATE SET n = applicant_counts.n + excluded.n`,
-		a.OrgID, a.FunnelID, string(status), int64(shard), delta)
+		r.org, r.funnel, r.status, r.shard, delta)
 	if err != nil {
 		return fmt.Errorf("count applicants: %w", err)
 	}
 	return nil
+}
+
+// countRowOf is the row of applicant_counts that counts the applicant in status (a
+// status, or reachedPrefix and one).
+func (s *Store) countRowOf(a *winnow.Applicant, status string) countRow {
+	h := fnv.New32a()
+	h.Write([]byte(a.ID))
+	return countRow{org: a.OrgID, funnel: a.FunnelID, status: status, shard: int64(h.Sum32() % s.db.countShards())}
 }
 
 // reachedPrefix marks the rows of applicant_counts that count the applicants who ever
@@ -53,6 +59,17 @@ const reachedPrefix = "reached:"
 // times a has and was (nil for a new applicant) had not: invited for a new applicant,
 // in progress once started, submitted once submitted.
 func (s *Store) countReached(ctx context.Context, tx *sql.Tx, a, was *winnow.Applicant) error {
+	for _, st := range reachedStatuses(a, was) {
+		if err := s.countStatus(ctx, tx, a, reachedPrefix+st, 1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reachedStatuses are the statuses whose times a has and was (nil for a new
+// applicant) had not, as countReached counts them.
+func reachedStatuses(a, was *winnow.Applicant) []winnow.ApplicantStatus {
 	var reached []winnow.ApplicantStatus
 	if was == nil {
 		reached = append(reached, winnow.StatusInvited)
@@ -63,12 +80,7 @@ func (s *Store) countReached(ctx context.Context, tx *sql.Tx, a, was *winnow.App
 	if a.SubmittedAt != nil && (was == nil || was.SubmittedAt == nil) {
 		reached = append(reached, winnow.StatusSubmitted)
 	}
-	for _, st := range reached {
-		if err := s.countStatus(ctx, tx, a, reachedPrefix+st, 1); err != nil {
-			return err
-		}
-	}
-	return nil
+	return reached
 }
 
 // countMove keeps the counts of an applicant who moved from one status to another, and

@@ -43,6 +43,13 @@ func (s *Store) CreateApplicant(ctx context.Context, a *winnow.Applicant, actorI
 // createApplicantTx is CreateApplicant in tx, which the caller commits; it returns the
 // applicant as stored and leaves a as it was.
 func (s *Store) createApplicantTx(ctx context.Context, tx *sql.Tx, a *winnow.Applicant, actorID string) (*winnow.Applicant, error) {
+	return s.createApplicantIn(ctx, tx, nil, a, actorID)
+}
+
+// createApplicantIn is createApplicantTx as one change of the batch b, when set (see
+// applicationBatcher): the funnel the batch has read already is not read again, and
+// the effects' jobs and the counts are left to b, which writes the batch's at once.
+func (s *Store) createApplicantIn(ctx context.Context, tx *sql.Tx, b *txBatch, a *winnow.Applicant, actorID string) (*winnow.Applicant, error) {
 	if err := validateApplicant(a); err != nil {
 		return nil, err
 	}
@@ -55,10 +62,12 @@ func (s *Store) createApplicantTx(ctx context.Context, tx *sql.Tx, a *winnow.App
 	if err != nil {
 		return nil, err
 	}
-	var one int
-	err = tx.QueryRowContext(ctx, `SELECT 1 FROM funnels WHERE org_id = $1 AND id = $2`, na.OrgID, na.FunnelID).Scan(&one)
-	if err != nil {
-		return nil, lookupErr(err, msgFunnelNotFound, "find funnel")
+	if b == nil || b.funnels[[2]string{na.OrgID, na.FunnelID}] == nil {
+		var one int
+		err = tx.QueryRowContext(ctx, `SELECT 1 FROM funnels WHERE org_id = $1 AND id = $2`, na.OrgID, na.FunnelID).Scan(&one)
+		if err != nil {
+			return nil, lookupErr(err, msgFunnelNotFound, "find funnel")
+		}
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO applicants (`+applicantColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
@@ -80,15 +89,22 @@ func (s *Store) createApplicantTx(ctx context.Context, tx *sql.Tx, a *winnow.App
 	if err := s.insertEvent(ctx, tx, &ev); err != nil {
 		return nil, err
 	}
-	if err := s.applicantChanged(ctx, tx, &na, &ev); err != nil {
+	if err := s.plan("applicant", func(fx Effects) error { return fx.ApplicantChanged(ctx, s.viewIn(tx, b), &na, &ev) }); err != nil {
 		return nil, err
 	}
 	// Late, as the count below: on PostgreSQL the day count's row lock is then held
 	// for a short while.
-	if err := refreshInsight(ctx, tx, s.db.dialect, na.OrgID, na.ID); err != nil {
+	if err := newApplicantInsight(ctx, tx, b, s.db.dialect, &na); err != nil {
 		return nil, err
 	}
 	// Last, so that on PostgreSQL the count's row lock is held only until the commit.
+	if b != nil {
+		b.count(s.countRowOf(&na, string(na.Status)), 1)
+		for _, st := range reachedStatuses(&na, nil) {
+			b.count(s.countRowOf(&na, reachedPrefix+string(st)), 1)
+		}
+		return &na, nil
+	}
 	if err := s.countStatus(ctx, tx, &na, na.Status, 1); err != nil {
 		return nil, err
 	}

@@ -234,14 +234,7 @@ func refreshInsight(ctx context.Context, tx *sql.Tx, dialect, orgID, id string) 
 	if err != nil {
 		return err
 	}
-	r := &insightRow{funnelID: a.FunnelID, invitedS: unixS(a.InvitedAt), status: string(a.Status),
-		started: nullUnix(a.StartedAt), submitted: nullUnix(a.SubmittedAt)}
-	if a.Status == winnow.StatusUnqualified && a.SubmittedAt == nil {
-		r.knockedOut = 1
-	}
-	if a.SubmittedAt != nil {
-		r.decided = nullUnix(a.DecidedAt) // a decision on a submission; a knockout is not one
-	}
+	r := insightRowOf(a)
 	if a.Status == winnow.StatusOptedOut {
 		var at time.Time
 		err := tx.QueryRowContext(ctx, `SELECT at FROM applicant_events
@@ -299,7 +292,52 @@ func refreshInsight(ctx context.Context, tx *sql.Tx, dialect, orgID, id string) 
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO applicant_insights (org_id, funnel_id, invited_s, applicant_id,
+	if err := writeInsightRow(ctx, tx, orgID, id, r); err != nil {
+		return err
+	}
+	d := dayCounts{}
+	if old != nil {
+		d.add(old, -1)
+	}
+	d.add(r, 1)
+	return d.apply(ctx, tx, orgID, r.funnelID, insightShard(dialect, id))
+}
+
+// insightRowOf is the rollup row of what the applicant row itself says: the rest
+// (opt-out, steps, reminders, reviews) is read from other tables.
+func insightRowOf(a *winnow.Applicant) *insightRow {
+	r := &insightRow{funnelID: a.FunnelID, invitedS: unixS(a.InvitedAt), status: string(a.Status),
+		started: nullUnix(a.StartedAt), submitted: nullUnix(a.SubmittedAt)}
+	if a.Status == winnow.StatusUnqualified && a.SubmittedAt == nil {
+		r.knockedOut = 1
+	}
+	if a.SubmittedAt != nil {
+		r.decided = nullUnix(a.DecidedAt) // a decision on a submission; a knockout is not one
+	}
+	return r
+}
+
+// newApplicantInsight writes the rollup row and counts of an applicant created in tx
+// (createApplicantIn) without reading anything: a new applicant, invited, has no
+// previous row, no answers, no reviews and no reminder sent, so refreshInsight's five
+// reads would find nothing. The counts go to b, when set, for the batch to write.
+func newApplicantInsight(ctx context.Context, tx *sql.Tx, b *txBatch, dialect string, a *winnow.Applicant) error {
+	r := insightRowOf(a)
+	if err := writeInsightRow(ctx, tx, a.OrgID, a.ID, r); err != nil {
+		return err
+	}
+	d := dayCounts{}
+	d.add(r, 1)
+	if b != nil {
+		b.countDays(a.OrgID, r.funnelID, insightShard(dialect, a.ID), d)
+		return nil
+	}
+	return d.apply(ctx, tx, a.OrgID, r.funnelID, insightShard(dialect, a.ID))
+}
+
+// writeInsightRow writes the applicant's rollup row r.
+func writeInsightRow(ctx context.Context, tx *sql.Tx, orgID, id string, r *insightRow) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO applicant_insights (org_id, funnel_id, invited_s, applicant_id,
 			status, started_s, submitted_s, decided_s, knocked_out, opt_out, steps_done, reminders,
 			review_n, score_sum, score_min, score_max, review_scores)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
@@ -313,12 +351,7 @@ func refreshInsight(ctx context.Context, tx *sql.Tx, dialect, orgID, id string) 
 	if err != nil {
 		return fmt.Errorf("insights: write applicant row: %w", err)
 	}
-	d := dayCounts{}
-	if old != nil {
-		d.add(old, -1)
-	}
-	d.add(r, 1)
-	return d.apply(ctx, tx, orgID, r.funnelID, insightShard(dialect, id))
+	return nil
 }
 
 // dayKey is one count of insight_days within a job.

@@ -44,6 +44,8 @@ type Store struct {
 	effects Effects
 
 	insightsExact int // see exactLimit; 0 for the default
+
+	apps applicationBatcher // group commit of ProcessLeverApplication
 }
 
 var (

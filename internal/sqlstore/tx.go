@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/riverqueue/river"
+
 	"winnow"
 )
 
@@ -15,10 +17,25 @@ import (
 type Tx struct {
 	s  *Store
 	tx *sql.Tx
+	b  *txBatch // the batch the change is one of (applicationBatcher), or nil
 }
 
 // view returns the view of tx.
 func (s *Store) view(tx *sql.Tx) *Tx { return &Tx{s: s, tx: tx} }
+
+// viewIn returns the view of tx as one change of the batch b (nil: none).
+func (s *Store) viewIn(tx *sql.Tx, b *txBatch) *Tx { return &Tx{s: s, tx: tx, b: b} }
+
+// CollectJobs takes the jobs that the effects of a change in a batch call for, to be
+// inserted with insert once for the whole batch, before its commit; it reports false,
+// taking nothing, when the change is not in a batch, and the caller then inserts them.
+func (t *Tx) CollectJobs(insert func(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) error, params []river.InsertManyParams) bool {
+	if t.b == nil {
+		return false
+	}
+	t.b.collect(insert, params)
+	return true
+}
 
 // SQL returns the transaction itself, for River's InsertTx and InsertManyTx.
 func (t *Tx) SQL() *sql.Tx { return t.tx }
@@ -40,6 +57,11 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 
 // FindFunnel returns the org's funnel, without its team.
 func (t *Tx) FindFunnel(ctx context.Context, orgID, id string) (*winnow.Funnel, error) {
+	if t.b != nil {
+		if f := t.b.funnels[[2]string{orgID, id}]; f != nil {
+			return f, nil
+		}
+	}
 	f, err := scanFunnel(t.tx.QueryRowContext(ctx, `SELECT `+funnelColumns+` FROM funnels WHERE org_id = $1 AND id = $2`, orgID, id))
 	if err != nil {
 		return nil, lookupErr(err, msgFunnelNotFound, "find funnel")
