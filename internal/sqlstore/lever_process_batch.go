@@ -23,9 +23,10 @@ import (
 // each pay a transaction of their own: on SQLite a commit, an fsync, behind the one
 // writer; on PostgreSQL a commit and a round trip per statement. Instead the calls
 // that arrive while a batch is being written queue, and the next batch writes them
-// together in one transaction, each delivery inside its own SAVEPOINT, so that one
-// that fails rolls back alone and gets its own error while the others commit. Every
-// caller is answered once the batch has committed.
+// together in one transaction; should one of them fail, the batch is written again
+// with each delivery inside its own SAVEPOINT, so that the one that fails rolls back
+// alone and gets its own error while the others commit. Every caller is answered once
+// the batch has committed.
 //
 // There is no committer of its own: the first caller to find none at work leads,
 // writing the batch that holds its own delivery, and then hands the lead to the
@@ -143,9 +144,11 @@ func (s *Store) leadApplications(ctx context.Context) {
 }
 
 // processApplications writes the batch's live requests in one transaction and answers
-// each. When the batch as a whole fails (its commit, the summed writes, a savepoint
-// that would not roll back), each request is written again on its own, so that
-// whatever failed it answers only the request it belongs to.
+// each. The batch is first written without savepoints, which cost two statements a
+// delivery (two round trips on PostgreSQL) and are needed only when one fails: then
+// it is written again with them. When the batch as a whole fails (its commit, the
+// summed writes, a savepoint that would not roll back), each request is written again
+// on its own, so that whatever failed it answers only the request it belongs to.
 func (s *Store) processApplications(ctx context.Context, batch []*applicationRequest) {
 	live := make([]*applicationRequest, 0, len(batch))
 	for _, r := range batch {
@@ -158,7 +161,17 @@ func (s *Store) processApplications(ctx context.Context, batch []*applicationReq
 	if len(live) == 0 {
 		return
 	}
-	err := s.applicationTx(ctx, live)
+	// One order for every batch, as for intake's: two processes whose batches hold
+	// the same delivery (a job taken over) or opportunity then wait for each other on
+	// PostgreSQL rather than deadlock.
+	slices.SortFunc(live, func(a, b *applicationRequest) int {
+		return cmp.Or(strings.Compare(a.orgID, b.orgID), strings.Compare(a.c.OpportunityID, b.c.OpportunityID),
+			strings.Compare(a.deliveryID, b.deliveryID))
+	})
+	err := s.applicationTx(ctx, live, false)
+	if errors.Is(err, errDeliveryFailed) {
+		err = s.applicationTx(ctx, live, true)
+	}
 	if err == nil {
 		return
 	}
@@ -167,36 +180,43 @@ func (s *Store) processApplications(ctx context.Context, batch []*applicationReq
 		return
 	}
 	for _, r := range live {
-		if err := s.applicationTx(ctx, []*applicationRequest{r}); err != nil {
+		if err := s.applicationTx(ctx, []*applicationRequest{r}, false); err != nil {
 			r.answer(nil, err)
 		}
 	}
 }
 
-// applicationTx processes the requests in one transaction, each in a savepoint of its
-// own when there are several, and answers them all once it has committed. It returns
-// the transaction's error, unanswered, otherwise; a request alone is not answered
-// with its own error either, since it is the transaction's.
-func (s *Store) applicationTx(ctx context.Context, reqs []*applicationRequest) error {
+// errDeliveryFailed is applicationTx's answer, without savepoints, when one of several
+// deliveries failed: the batch is to be written again with them.
+var errDeliveryFailed = errors.New("a delivery of the batch failed")
+
+// applicationTx processes the requests in one transaction and answers them all once
+// it has committed. With savepoints, each delivery has its own, and one that fails
+// rolls back alone and is answered with its error; without, one that fails rolls back
+// the batch (errDeliveryFailed, or its own error when it is alone). It returns the
+// transaction's error, unanswered, otherwise.
+func (s *Store) applicationTx(ctx context.Context, reqs []*applicationRequest, savepoints bool) error {
 	tx, err := s.db.beginTx(ctx)
 	if err != nil {
 		return err
 	}
 	defer rollback(tx)
 	b := newTxBatch()
-	multi := len(reqs) > 1
+	savepoints = savepoints && len(reqs) > 1
 	ds := make([]*winnow.LeverDelivery, len(reqs))
 	errs := make([]error, len(reqs))
 	for i, r := range reqs {
-		if multi {
+		if savepoints {
 			if _, err := tx.ExecContext(ctx, `SAVEPOINT lever_application`); err != nil {
 				return fmt.Errorf("savepoint: %w", err)
 			}
 		}
 		d, err := s.processApplicationTx(ctx, tx, b, r.orgID, r.deliveryID, r.c, r.token)
 		switch {
-		case err != nil && !multi:
+		case err != nil && len(reqs) == 1:
 			return err
+		case err != nil && !savepoints:
+			return errDeliveryFailed
 		case err != nil:
 			if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT lever_application`); rerr != nil {
 				return fmt.Errorf("rollback to savepoint: %w", rerr)
@@ -207,7 +227,7 @@ func (s *Store) applicationTx(ctx context.Context, reqs []*applicationRequest) e
 			b.keep()
 			ds[i] = d
 		}
-		if multi {
+		if savepoints {
 			if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT lever_application`); err != nil {
 				return fmt.Errorf("release savepoint: %w", err)
 			}
