@@ -100,6 +100,9 @@ func (p EmailPlanner) schedule(ctx context.Context, tx EmailTx, as []*winnow.App
 		}
 		deadline := a.Deadline
 		for i, after := range f.Cadence.Reminders {
+			if !base.Add(after).Before(deadline) {
+				break // a round started late (a knockout let through) stops at the deadline
+			}
 			seq := 0 // after an extension: the next numbers
 			if invite {
 				seq = i + 1
