@@ -22,7 +22,7 @@ import (
 // test's temp dir; the path is logged) for a person to look at.
 func TestBrowserRecruiterPages(t *testing.T) {
 	exe := chromiumOrSkip(t)
-	dir := screenshotDir(t, "WINNOW_TEST_SCREENSHOTS")
+	dir := screenshotDir(t)
 	axeScript = loadAxe(t)
 
 	m := MustStart(t, testEnv(t, dbtest.SQLite.URL(t)))
