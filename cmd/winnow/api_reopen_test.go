@@ -66,22 +66,7 @@ func TestAPIReopenAndOverride(t *testing.T) {
 		}
 
 		// Alan fails the knockout question; the admin lets him through.
-		alan := MustInvited(t, m, f, "Alan Turing", "alan@example.com")
-		now := m.Clock.Now()
-		move := func(fn func(*winnow.Applicant) (winnow.Event, error)) {
-			t.Helper()
-			if _, err := m.Store.TransitionApplicant(ctx, alan.OrgID, alan.ID, fn); err != nil {
-				t.Fatal(err)
-			}
-		}
-		move(func(x *winnow.Applicant) (winnow.Event, error) { return x.Start(now) })
-		if _, err := m.Store.SaveStepAnswer(ctx, &winnow.StepAnswer{OrgID: alan.OrgID, ApplicantID: alan.ID, StepID: "s_q",
-			Questions: map[string][]string{"q_permit": {"no"}}}); err != nil {
-			t.Fatal(err)
-		}
-		move(func(x *winnow.Applicant) (winnow.Event, error) {
-			return x.Disqualify(now, "Needs an EU work permit", "")
-		})
+		alan := MustKnockedOut(t, m, f, "Alan Turing", "alan@example.com")
 		override := "/api/v1/applicants/" + alan.ID + "/override-knockout"
 		if s, raw, _ := byMember.call("POST", override, "", nil); s != 403 {
 			t.Fatalf("override by a member: %d %s", s, raw)
