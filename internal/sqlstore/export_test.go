@@ -36,7 +36,7 @@ func (s *Store) ProcessLeverApplicationBatch(ctx context.Context, reqs []Applica
 	batch := make([]*applicationRequest, len(reqs))
 	for i, r := range reqs {
 		batch[i] = &applicationRequest{ctx: ctx, orgID: r.OrgID, deliveryID: r.DeliveryID, token: r.Token, c: r.C,
-			answered: make(chan struct{}), lead: make(chan struct{}, 1)}
+			answered: make(chan struct{}), lead: make(chan []*applicationRequest, 1)}
 	}
 	s.processApplications(ctx, batch)
 	ds, errs := make([]*winnow.LeverDelivery, len(reqs)), make([]error, len(reqs))

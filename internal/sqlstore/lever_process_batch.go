@@ -28,11 +28,12 @@ import (
 // alone and gets its own error while the others commit. Every caller is answered once
 // the batch has committed.
 //
-// There is no committer of its own: the first caller to find none at work leads,
-// writing the batch that holds its own delivery, and then hands the lead to the
-// oldest caller still waiting, if any. An idle process so runs a single delivery
-// in a transaction of its own, with no delay, as before; nothing is to start or
-// stop.
+// There is no committer of its own: a caller who finds fewer batches being written
+// than the engine takes at once (applicationWriters) writes its delivery at once, in
+// a transaction of its own, as an idle process does; the others queue. A caller who
+// has written a batch takes the next one off the queue (the oldest deliveries) and
+// hands it to the first caller in it to write, or leaves if none waits. Nothing is to
+// start or stop.
 //
 // Within a batch, what every delivery would write to the same rows is summed and
 // written once before the commit: the jobs the effects plan (one InsertManyTx), the
@@ -48,12 +49,24 @@ const maxApplicationBatch = 128
 // retried if it runs out; the delivery row says whether they were processed.
 const applicationBatchTimeout = 30 * time.Second
 
-// applicationBatcher queues the concurrent calls of ProcessLeverApplication. Whenever
-// busy is false, pending is empty: the caller that sets busy leads.
+// applicationWriters is how many batches one process writes at once: one on SQLite,
+// whose single writer would make more only wait for its lock (holding a pooled
+// connection each); a few on PostgreSQL, which writes them in parallel, so that one
+// batch's round trips do not hold up the next.
+func (db *DB) applicationWriters() int {
+	if db.dialect == DialectPostgres {
+		return 4
+	}
+	return 1
+}
+
+// applicationBatcher queues the concurrent calls of ProcessLeverApplication. Requests
+// wait in pending only while active (the batches being written) is at the engine's
+// limit.
 type applicationBatcher struct {
 	mu      sync.Mutex
 	pending []*applicationRequest
-	busy    bool
+	active  int
 }
 
 // applicationRequest is one call of ProcessLeverApplication waiting for its batch.
@@ -65,7 +78,7 @@ type applicationRequest struct {
 	d        *winnow.LeverDelivery
 	err      error
 	answered chan struct{}
-	lead     chan struct{} // the lead is handed to this caller
+	lead     chan []*applicationRequest // a batch, headed by this request, for its caller to write
 }
 
 func (r *applicationRequest) answer(d *winnow.LeverDelivery, err error) {
@@ -91,34 +104,33 @@ func (r *applicationRequest) answer(d *winnow.LeverDelivery, err error) {
 // when its batch is written: the delivery row then says whether it was processed.
 func (s *Store) ProcessLeverApplication(ctx context.Context, orgID, deliveryID string, c winnow.LeverCandidate, token string) (*winnow.LeverDelivery, error) {
 	req := &applicationRequest{ctx: ctx, orgID: orgID, deliveryID: deliveryID, c: c, token: token,
-		answered: make(chan struct{}), lead: make(chan struct{}, 1)}
+		answered: make(chan struct{}), lead: make(chan []*applicationRequest, 1)}
 	b := &s.apps
+	var batch []*applicationRequest
 	b.mu.Lock()
-	b.pending = append(b.pending, req)
-	lead := !b.busy
-	b.busy = true
+	if b.active < s.db.applicationWriters() {
+		b.active++
+		batch = []*applicationRequest{req}
+	} else {
+		b.pending = append(b.pending, req)
+	}
 	b.mu.Unlock()
-	if !lead {
+	if batch == nil {
 		select {
 		case <-req.answered:
 			return req.d, req.err
-		case <-req.lead:
+		case batch = <-req.lead:
 		}
 	}
-	s.leadApplications(ctx)
-	<-req.answered // the batch just written held it: a leader's request is the oldest
+	s.writeApplications(ctx, batch)
+	<-req.answered // it was in the batch just written
 	return req.d, req.err
 }
 
-// leadApplications writes the oldest pending requests (the leader's among them) as one
-// batch, then hands the lead on to the oldest request left, or ends it.
-func (s *Store) leadApplications(ctx context.Context) {
+// writeApplications writes batch, then hands the next one (the oldest requests
+// waiting) to the caller of its first request, or ends.
+func (s *Store) writeApplications(ctx context.Context, batch []*applicationRequest) {
 	b := &s.apps
-	b.mu.Lock()
-	n := min(len(b.pending), maxApplicationBatch)
-	batch := slices.Clone(b.pending[:n])
-	b.pending = slices.Delete(b.pending, 0, n)
-	b.mu.Unlock()
 	defer func() {
 		// After a panic, whoever waits on the batch is answered, and the lead goes on.
 		for _, r := range batch {
@@ -130,9 +142,12 @@ func (s *Store) leadApplications(ctx context.Context) {
 		}
 		b.mu.Lock()
 		if len(b.pending) > 0 {
-			b.pending[0].lead <- struct{}{}
+			n := min(len(b.pending), maxApplicationBatch)
+			next := slices.Clone(b.pending[:n])
+			b.pending = slices.Delete(b.pending, 0, n)
+			next[0].lead <- next
 		} else {
-			b.busy = false
+			b.active--
 		}
 		b.mu.Unlock()
 	}()
@@ -169,7 +184,9 @@ func (s *Store) processApplications(ctx context.Context, batch []*applicationReq
 			strings.Compare(a.deliveryID, b.deliveryID))
 	})
 	err := s.applicationTx(ctx, live, false)
-	if errors.Is(err, errDeliveryFailed) {
+	// A delivery alone meeting ECONFLICT raced another transaction inviting the same
+	// candidate, which has committed since: written again, it finds them invited.
+	if errors.Is(err, errDeliveryFailed) || (len(live) == 1 && winnow.ErrorCode(err) == winnow.ECONFLICT) {
 		err = s.applicationTx(ctx, live, true)
 	}
 	if err == nil {
@@ -206,31 +223,27 @@ func (s *Store) applicationTx(ctx context.Context, reqs []*applicationRequest, s
 	ds := make([]*winnow.LeverDelivery, len(reqs))
 	errs := make([]error, len(reqs))
 	for i, r := range reqs {
-		if savepoints {
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT lever_application`); err != nil {
-				return fmt.Errorf("savepoint: %w", err)
+		if !savepoints {
+			d, err := s.processApplicationTx(ctx, tx, b, r.orgID, r.deliveryID, r.c, r.token)
+			switch {
+			case err != nil && len(reqs) == 1:
+				return err
+			case err != nil:
+				return errDeliveryFailed
 			}
-		}
-		d, err := s.processApplicationTx(ctx, tx, b, r.orgID, r.deliveryID, r.c, r.token)
-		switch {
-		case err != nil && len(reqs) == 1:
-			return err
-		case err != nil && !savepoints:
-			return errDeliveryFailed
-		case err != nil:
-			if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT lever_application`); rerr != nil {
-				return fmt.Errorf("rollback to savepoint: %w", rerr)
-			}
-			b.drop()
-			errs[i] = err
-		default:
 			b.keep()
 			ds[i] = d
+			continue
 		}
-		if savepoints {
-			if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT lever_application`); err != nil {
-				return fmt.Errorf("release savepoint: %w", err)
-			}
+		var txErr error
+		ds[i], errs[i], txErr = s.savepointApplication(ctx, tx, b, r)
+		if winnow.ErrorCode(errs[i]) == winnow.ECONFLICT && txErr == nil {
+			// Another transaction invited the candidate meanwhile (see
+			// processApplications): now committed, it is found.
+			ds[i], errs[i], txErr = s.savepointApplication(ctx, tx, b, r)
+		}
+		if txErr != nil {
+			return txErr
 		}
 	}
 	if err := b.flush(ctx, s, tx); err != nil {
@@ -243,6 +256,29 @@ func (s *Store) applicationTx(ctx context.Context, reqs []*applicationRequest, s
 		r.answer(ds[i], errs[i])
 	}
 	return nil
+}
+
+// savepointApplication processes r in tx inside a savepoint: rolled back, with r's
+// part of b, when it fails (err), released otherwise. txErr is a failure of the
+// savepoint itself, which is the transaction's.
+func (s *Store) savepointApplication(ctx context.Context, tx *sql.Tx, b *txBatch, r *applicationRequest) (d *winnow.LeverDelivery, err, txErr error) {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT lever_application`); err != nil {
+		return nil, nil, fmt.Errorf("savepoint: %w", err)
+	}
+	d, err = s.processApplicationTx(ctx, tx, b, r.orgID, r.deliveryID, r.c, r.token)
+	if err != nil {
+		d = nil
+		b.drop()
+		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT lever_application`); rerr != nil {
+			return nil, nil, fmt.Errorf("rollback to savepoint: %w", rerr)
+		}
+	} else {
+		b.keep()
+	}
+	if _, rerr := tx.ExecContext(ctx, `RELEASE SAVEPOINT lever_application`); rerr != nil {
+		return nil, nil, fmt.Errorf("release savepoint: %w", rerr)
+	}
+	return d, err, nil
 }
 
 // jobInserter inserts River jobs in a transaction: the effects' own insert, handed to
