@@ -86,7 +86,7 @@ func (s *Store) createApplicantIn(ctx context.Context, tx *sql.Tx, b *txBatch, a
 	case err != nil:
 		return nil, fmt.Errorf("insert applicant: %w", err)
 	}
-	if err := s.insertEvent(ctx, tx, &ev); err != nil {
+	if err := s.insertEventIn(ctx, tx, b, &ev); err != nil {
 		return nil, err
 	}
 	if err := s.plan("applicant", func(fx Effects) error { return fx.ApplicantChanged(ctx, s.viewIn(tx, b), &na, &ev) }); err != nil {
@@ -321,15 +321,25 @@ func (s *Store) eraseApplicantData(ctx context.Context, tx *sql.Tx, orgID, id st
 
 // insertEvent stores ev on tx, filling in its ID and normalising its time.
 func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, ev *winnow.Event) error {
+	return s.insertEventIn(ctx, tx, nil, ev)
+}
+
+// insertEventIn is insertEvent as one change of the batch b, when set, which inserts
+// the batch's entries together before its commit: nothing in the batch reads them.
+func (s *Store) insertEventIn(ctx context.Context, tx *sql.Tx, b *txBatch, ev *winnow.Event) error {
 	ev.ID, ev.At = newID(), dbTime(ev.At)
 	var call winnow.Call
 	if ev.Call != nil {
 		call = *ev.Call
 	}
+	args := []any{ev.ID, ev.OrgID, ev.ApplicantID, string(ev.Kind), string(ev.From), string(ev.To), ev.Message, ev.ActorID, ev.At,
+		ev.EmailID, call.Method, call.Path, call.Status, call.Duration.Milliseconds()}
+	if b != nil {
+		b.curEvents = append(b.curEvents, args)
+		return nil
+	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO applicant_events (`+eventColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		ev.ID, ev.OrgID, ev.ApplicantID, string(ev.Kind), string(ev.From), string(ev.To), ev.Message, ev.ActorID, ev.At,
-		ev.EmailID, call.Method, call.Path, call.Status, call.Duration.Milliseconds())
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, args...)
 	if err != nil {
 		return fmt.Errorf("insert applicant event: %w", err)
 	}

@@ -323,31 +323,39 @@ func insightRowOf(a *winnow.Applicant) *insightRow {
 // reads would find nothing. The counts go to b, when set, for the batch to write.
 func newApplicantInsight(ctx context.Context, tx *sql.Tx, b *txBatch, dialect string, a *winnow.Applicant) error {
 	r := insightRowOf(a)
-	if err := writeInsightRow(ctx, tx, a.OrgID, a.ID, r); err != nil {
-		return err
-	}
 	d := dayCounts{}
 	d.add(r, 1)
 	if b != nil {
+		b.curInsights = append(b.curInsights, insightArgs(a.OrgID, a.ID, r))
 		b.countDays(a.OrgID, r.funnelID, insightShard(dialect, a.ID), d)
 		return nil
+	}
+	if err := writeInsightRow(ctx, tx, a.OrgID, a.ID, r); err != nil {
+		return err
 	}
 	return d.apply(ctx, tx, a.OrgID, r.funnelID, insightShard(dialect, a.ID))
 }
 
+// insightColumns are the columns of applicant_insights, in insightArgs's order.
+const insightColumns = `org_id, funnel_id, invited_s, applicant_id, status, started_s, submitted_s, decided_s,
+	knocked_out, opt_out, steps_done, reminders, review_n, score_sum, score_min, score_max, review_scores`
+
+// insightArgs are the values of the applicant's rollup row r, for insightColumns.
+func insightArgs(orgID, id string, r *insightRow) []any {
+	return []any{orgID, r.funnelID, r.invitedS, id, r.status, r.started, r.submitted, r.decided, r.knockedOut, r.optOut,
+		r.stepsDone, r.reminders, r.reviewN, r.scoreSum, r.lo, r.hi, r.reviewScores}
+}
+
 // writeInsightRow writes the applicant's rollup row r.
 func writeInsightRow(ctx context.Context, tx *sql.Tx, orgID, id string, r *insightRow) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO applicant_insights (org_id, funnel_id, invited_s, applicant_id,
-			status, started_s, submitted_s, decided_s, knocked_out, opt_out, steps_done, reminders,
-			review_n, score_sum, score_min, score_max, review_scores)
+	_, err := tx.ExecContext(ctx, `INSERT INTO applicant_insights (`+insightColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 		ON CONFLICT (org_id, funnel_id, invited_s, applicant_id) DO UPDATE SET status = excluded.status,
 			started_s = excluded.started_s, submitted_s = excluded.submitted_s, decided_s = excluded.decided_s,
 			knocked_out = excluded.knocked_out, opt_out = excluded.opt_out, steps_done = excluded.steps_done,
 			reminders = excluded.reminders, review_n = excluded.review_n, score_sum = excluded.score_sum,
 			score_min = excluded.score_min, score_max = excluded.score_max, review_scores = excluded.review_scores`,
-		orgID, r.funnelID, r.invitedS, id, r.status, r.started, r.submitted, r.decided, r.knockedOut, r.optOut,
-		r.stepsDone, r.reminders, r.reviewN, r.scoreSum, r.lo, r.hi, r.reviewScores)
+		insightArgs(orgID, id, r)...)
 	if err != nil {
 		return fmt.Errorf("insights: write applicant row: %w", err)
 	}

@@ -171,7 +171,7 @@ func (s *Store) processApplicationTx(ctx context.Context, tx *sql.Tx, b *txBatch
 	}
 	ev := &winnow.Event{OrgID: orgID, ApplicantID: na.ID, Kind: winnow.EventLeverWebhook, At: d.ReceivedAt,
 		Message: "Application received from Lever (" + d.Event + ")"}
-	if err := s.insertEvent(ctx, tx, ev); err != nil {
+	if err := s.insertEventIn(ctx, tx, b, ev); err != nil {
 		return nil, err
 	}
 	return d, s.markDelivery(ctx, tx, d, winnow.LeverDeliveryProcessed, winnow.LeverOutcomeInvited, na.ID)

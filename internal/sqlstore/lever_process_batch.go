@@ -293,13 +293,17 @@ type txBatch struct {
 	funnels  map[[2]string]*winnow.Funnel // by org and ID
 	postings map[[2]string]*winnow.Funnel // the open job linked to an org's posting; nil: none
 
-	insert  jobInserter
-	jobs    []river.InsertManyParams
-	counts  map[countRow]int
-	days    map[dayRow]int
-	curJobs []river.InsertManyParams
-	curCnt  map[countRow]int
-	curDays map[dayRow]int
+	insert      jobInserter
+	jobs        []river.InsertManyParams
+	events      [][]any // rows of applicant_events, in eventColumns's order
+	insights    [][]any // rows of applicant_insights, in insightColumns's order
+	counts      map[countRow]int
+	days        map[dayRow]int
+	curJobs     []river.InsertManyParams
+	curEvents   [][]any
+	curInsights [][]any
+	curCnt      map[countRow]int
+	curDays     map[dayRow]int
 }
 
 // countRow is a row of applicant_counts.
@@ -344,6 +348,8 @@ func (b *txBatch) countDays(orgID, funnelID string, shard int64, d dayCounts) {
 // keep adds the current delivery's part to the batch's: its savepoint was released.
 func (b *txBatch) keep() {
 	b.jobs = append(b.jobs, b.curJobs...)
+	b.events = append(b.events, b.curEvents...)
+	b.insights = append(b.insights, b.curInsights...)
 	for r, n := range b.curCnt {
 		b.counts[r] += n
 	}
@@ -356,24 +362,44 @@ func (b *txBatch) keep() {
 // drop forgets the current delivery's part: its savepoint was rolled back. So are the
 // funnels read since, which is no loss.
 func (b *txBatch) drop() {
-	b.curJobs = nil
+	b.curJobs, b.curEvents, b.curInsights = nil, nil, nil
 	clear(b.curCnt)
 	clear(b.curDays)
 }
 
-// flush makes the batch's summed writes in tx, before its commit: the jobs first, then
-// the insights' day counts, the applicant counts last, so that on PostgreSQL their row
-// locks are held only until the commit. Rows are written in one order (sorted) by
-// every batch, so that two batches counting the same rows wait rather than deadlock.
+// flush makes the batch's writes in tx, before its commit: the timeline entries and
+// insight rows, many a statement; the jobs; then the insights' day counts, the
+// applicant counts last, so that on PostgreSQL their row locks are held only until
+// the commit. Rows are written in one order (sorted) by every batch, so that two
+// batches counting the same rows wait rather than deadlock.
 func (b *txBatch) flush(ctx context.Context, s *Store, tx *sql.Tx) error {
+	chunk := 100
+	if s.db.dialect == DialectSQLite {
+		chunk = 8 // SQLite looks up each $n in a list: see insertChunkSQLite
+	}
+	for _, t := range []struct {
+		table, columns string
+		n              int
+		rows           [][]any
+	}{
+		{"applicant_events", eventColumns, 14, b.events},
+		{"applicant_insights", insightColumns, 17, b.insights},
+	} {
+		for part := range slices.Chunk(t.rows, chunk) {
+			args := make([]any, 0, t.n*len(part))
+			for _, r := range part {
+				args = append(args, r...)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO `+t.table+` (`+t.columns+`) VALUES `+valuesList(len(part), t.n),
+				args...); err != nil {
+				return fmt.Errorf("insert batch's %s: %w", t.table, err)
+			}
+		}
+	}
 	if len(b.jobs) > 0 {
 		if err := b.insert(ctx, tx, b.jobs); err != nil {
 			return fmt.Errorf("enqueue batch's jobs: %w", err)
 		}
-	}
-	chunk := 100
-	if s.db.dialect == DialectSQLite {
-		chunk = 8 // SQLite looks up each $n in a list: see insertChunkSQLite
 	}
 	days := slices.SortedFunc(maps.Keys(b.days), func(a, c dayRow) int {
 		return cmp.Or(strings.Compare(a.org, c.org), strings.Compare(a.funnel, c.funnel), cmp.Compare(a.day, c.day),
