@@ -19,6 +19,7 @@ import (
 type EmailStore interface {
 	FindEmailByID(ctx context.Context, orgID, id string) (*winnow.Email, error)
 	ClaimEmail(ctx context.Context, orgID, id string, content *winnow.RenderedEmail) (*winnow.Email, bool, error)
+	KeepEmail(ctx context.Context, orgID, id string, content *winnow.RenderedEmail, o winnow.EmailOutcome) (*winnow.Email, bool, error)
 	FinishEmail(ctx context.Context, orgID, id string, o winnow.EmailOutcome) error
 	FindApplicantByID(ctx context.Context, orgID, id string) (*winnow.Applicant, error)
 	FindFunnelByID(ctx context.Context, orgID, id string) (*winnow.Funnel, error)
@@ -123,6 +124,20 @@ func (w *sendEmailWorker) Work(ctx context.Context, job *river.Job[SendEmailArgs
 			return err
 		}
 	}
+	if d.Sender == nil {
+		// Outbox mode: the claim and its outcome are one transaction, since nothing is
+		// sent between them.
+		kept, held, err := d.Emails.KeepEmail(ctx, e.OrgID, e.ID, content, winnow.EmailOutcome{Status: winnow.EmailOutbox,
+			Event: winnow.EventEmailHeld, At: d.Clock.Now(),
+			Message: e.Name() + " email kept in the outbox: no SMTP server is configured, so it was not delivered"})
+		if err != nil {
+			return fmt.Errorf("keep email: %w", err)
+		}
+		if !held {
+			log.InfoContext(ctx, "email not sent", "kind", string(kept.Kind), "status", string(kept.Status), "reason", kept.LastError)
+		}
+		return nil
+	}
 	e, send, err := d.Emails.ClaimEmail(ctx, e.OrgID, e.ID, content)
 	if err != nil {
 		return fmt.Errorf("claim email: %w", err)
@@ -130,10 +145,6 @@ func (w *sendEmailWorker) Work(ctx context.Context, job *river.Job[SendEmailArgs
 	if !send {
 		log.InfoContext(ctx, "email not sent", "kind", string(e.Kind), "status", string(e.Status), "reason", e.LastError)
 		return nil
-	}
-	if d.Sender == nil {
-		return w.finish(ctx, e, winnow.EmailOutcome{Status: winnow.EmailOutbox, Event: winnow.EventEmailHeld,
-			Message: e.Name() + " email kept in the outbox: no SMTP server is configured, so it was not delivered"})
 	}
 	// Sealed content (a member invitation's link) is opened only now, after the claim's
 	// transaction, and only in memory; it is never logged.
