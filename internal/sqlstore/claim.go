@@ -36,9 +36,21 @@ type claimable[R any] struct {
 // finish never deadlocks with a change of the same applicant. With full set the
 // applicant is returned as it is, else only locked. On SQLite, whose immediate
 // transaction holds the database's write lock already, nothing is locked row by row:
-// the row is read once, then its applicant if wanted.
-func lockRow[R any](ctx context.Context, s *Store, tx *sql.Tx, c claimable[R], orgID, id string, full bool) (R, *winnow.Applicant, error) {
+// the row is read once, then its applicant if wanted. held, when not nil, is an
+// applicant tx has locked and read already: a row of theirs is only locked.
+func lockRow[R any](ctx context.Context, s *Store, tx *sql.Tx, c claimable[R], orgID, id string, full bool, held *winnow.Applicant) (R, *winnow.Applicant, error) {
 	var zero R
+	if held != nil {
+		row, err := c.scan(tx.QueryRowContext(ctx, `SELECT `+c.columns+` FROM `+c.table+` WHERE org_id = $1 AND id = $2`+
+			s.db.forUpdate(), orgID, id))
+		if err != nil {
+			return zero, nil, lookupErr(err, c.notFound, "lock "+c.table)
+		}
+		if c.applicant(row) == held.ID {
+			return row, held, nil
+		}
+		// Another applicant's row (the callers make sure it is not): lock as usual.
+	}
 	if s.db.dialect != DialectPostgres {
 		row, err := c.scan(tx.QueryRowContext(ctx, `SELECT `+c.columns+` FROM `+c.table+` WHERE org_id = $1 AND id = $2`, orgID, id))
 		if err != nil {
@@ -89,7 +101,7 @@ func claimRow[R any](ctx context.Context, s *Store, c claimable[R], orgID, id st
 		return zero, winnow.Claim{}, err
 	}
 	defer rollback(tx)
-	row, claim, err := claimRowTx(ctx, s, tx, c, orgID, id, s.now())
+	row, claim, err := claimRowTx(ctx, s, tx, c, orgID, id, s.now(), nil)
 	if err != nil {
 		return zero, winnow.Claim{}, err
 	}
@@ -103,11 +115,13 @@ func claimRow[R any](ctx context.Context, s *Store, c claimable[R], orgID, id st
 }
 
 // claimRowTx takes the org's row id for one attempt in tx: it locks the row and its
-// applicant (lockRow), asks the domain, saves the row when it changed and records the
-// decision's event on the applicant's timeline.
-func claimRowTx[R any](ctx context.Context, s *Store, tx *sql.Tx, c claimable[R], orgID, id string, now time.Time) (R, winnow.Claim, error) {
+// applicant (lockRow; held is an applicant tx holds already, or nil), asks the domain,
+// saves the row when it changed and records the decision's event on the applicant's
+// timeline.
+func claimRowTx[R any](ctx context.Context, s *Store, tx *sql.Tx, c claimable[R], orgID, id string, now time.Time,
+	held *winnow.Applicant) (R, winnow.Claim, error) {
 	var zero R
-	row, a, err := lockRow(ctx, s, tx, c, orgID, id, true)
+	row, a, err := lockRow(ctx, s, tx, c, orgID, id, true, held)
 	if err != nil {
 		return zero, winnow.Claim{}, err
 	}
@@ -142,7 +156,7 @@ func finishRow[R any](ctx context.Context, s *Store, c claimable[R], orgID, id s
 		return err
 	}
 	defer rollback(tx)
-	if _, err := finishRowTx(ctx, s, tx, c, orgID, id, update); err != nil {
+	if _, _, err := finishRowTx(ctx, s, tx, c, orgID, id, false, update); err != nil {
 		return err
 	}
 	return commit(tx)
@@ -151,28 +165,30 @@ func finishRow[R any](ctx context.Context, s *Store, c claimable[R], orgID, id s
 // finishRowTx records in tx the outcome of the attempt claimRow started on the org's
 // row id: while the row is still sending, update writes the outcome and returns the
 // timeline entry to record, if any; a row no longer sending (a duplicate or late
-// finish) is left as it is. It returns the row as it was read. It locks the row's
-// applicant before the row, as claims do: the timeline entry's insert needs a share of
-// the applicant's row, so a finish that took the row first could deadlock with a claim
-// of the same applicant's next row.
-func finishRowTx[R any](ctx context.Context, s *Store, tx *sql.Tx, c claimable[R], orgID, id string, update finishUpdate[R]) (R, error) {
+// finish) is left as it is. It returns the row as it was read and, with full set, its
+// applicant as read and locked (see lockRow). It locks the row's applicant before the
+// row, as claims do: the timeline entry's insert needs a share of the applicant's row,
+// so a finish that took the row first could deadlock with a claim of the same
+// applicant's next row.
+func finishRowTx[R any](ctx context.Context, s *Store, tx *sql.Tx, c claimable[R], orgID, id string, full bool,
+	update finishUpdate[R]) (R, *winnow.Applicant, error) {
 	var zero R
-	row, _, err := lockRow(ctx, s, tx, c, orgID, id, false)
+	row, a, err := lockRow(ctx, s, tx, c, orgID, id, full, nil)
 	if err != nil {
-		return zero, err
+		return zero, nil, err
 	}
 	if c.status(row) != c.sending {
-		return row, nil
+		return row, a, nil
 	}
 	ev, err := update(ctx, tx, row)
 	if err != nil {
-		return zero, fmt.Errorf("finish %s: %w", c.table, err)
+		return zero, nil, fmt.Errorf("finish %s: %w", c.table, err)
 	}
 	if applicantID := c.applicant(row); ev != nil && applicantID != "" {
 		ev.OrgID, ev.ApplicantID = orgID, applicantID
 		if err := s.insertEvent(ctx, tx, ev); err != nil {
-			return zero, err
+			return zero, nil, err
 		}
 	}
-	return row, nil
+	return row, a, nil
 }

@@ -58,7 +58,7 @@ func (s *Store) KeepEmail(ctx context.Context, orgID, id string, content *winnow
 	}
 	defer rollback(tx)
 	now := s.now()
-	e, c, err := claimRowTx(ctx, s, tx, emailClaimRows(content), orgID, id, now)
+	e, c, err := claimRowTx(ctx, s, tx, emailClaimRows(content), orgID, id, now, nil)
 	if err != nil {
 		return nil, false, err
 	}

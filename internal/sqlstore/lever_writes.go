@@ -154,7 +154,9 @@ func (s *Store) FinishLeverWriteClaimNext(ctx context.Context, orgID, id string,
 		return nil, winnow.Claim{}, err
 	}
 	defer rollback(tx)
-	done, err := finishRowTx(ctx, s, tx, leverWriteRows, orgID, id, s.finishLeverWrite(o))
+	// On PostgreSQL the finish reads and locks the applicant in full, for the claim of
+	// their next write to use.
+	done, held, err := finishRowTx(ctx, s, tx, leverWriteRows, orgID, id, s.db.dialect == DialectPostgres, s.finishLeverWrite(o))
 	if err != nil {
 		return nil, winnow.Claim{}, err
 	}
@@ -173,7 +175,7 @@ func (s *Store) FinishLeverWriteClaimNext(ctx context.Context, orgID, id string,
 		}
 		return claimRow(ctx, s, leverWriteClaimRows(orgID), orgID, nextID)
 	}
-	next, claim, err := claimRowTx(ctx, s, tx, leverWriteClaimRows(orgID), orgID, nextID, s.now())
+	next, claim, err := claimRowTx(ctx, s, tx, leverWriteClaimRows(orgID), orgID, nextID, s.now(), held)
 	if err != nil {
 		return nil, winnow.Claim{}, err
 	}
