@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"winnow"
 	"winnow/internal/dbtest"
@@ -107,6 +108,20 @@ func TestReopenAndOverride(t *testing.T) {
 		a, err = m.Store.FindApplicantByID(ctx, alan.OrgID, alan.ID)
 		if err != nil || a.Status != winnow.StatusInProgress || a.Reason != "" {
 			t.Fatalf("overridden applicant %+v, %v", a, err)
+		}
+		// Alan hears of it: the invitation goes again (the first, numbered 1, may have
+		// been skipped: he was knocked out before its job ran), and reminders are
+		// planned anew.
+		for again, give := false, time.Now().Add(20*time.Second); !again; time.Sleep(50 * time.Millisecond) {
+			for _, e := range waitEmails(t, m, alan, winnow.EmailOutbox, 1) {
+				again = again || (e.Kind == winnow.EmailInvitation && e.Seq > 1)
+			}
+			if !again && time.Now().After(give) {
+				t.Fatal("no invitation went to the candidate again after the override")
+			}
+		}
+		if planned := waitEmails(t, m, alan, winnow.EmailScheduled, 1); planned[0].Kind != winnow.EmailReminder || !planned[0].DueAt.After(m.Clock.Now()) {
+			t.Fatalf("after the override, planned %s due %s; want reminders ahead", planned[0].Kind, planned[0].DueAt)
 		}
 		cand := newBrowser(t, m)
 		s, body, h = cand.do("GET", winnow.CandidatePath(alan.Token), nil, nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -49,12 +50,21 @@ type Planner interface {
 type Effects[T Tx] struct {
 	inserter *Client
 	planners []Planner
+	pacer    *DeliveryPacer
 }
 
 // NewEffects composes planners into the effects function. inserter only inserts jobs;
 // it is built before the store (see NewInserter), the working client after it.
 func NewEffects[T Tx](inserter *Client, planners ...Planner) *Effects[T] {
 	return &Effects[T]{inserter: inserter, planners: planners}
+}
+
+// PaceDeliveries makes the effects give webhook deliveries their priority from p, so
+// that one org's backlog does not hold up another's candidates; without it every
+// delivery has the same priority. It returns e.
+func (e *Effects[T]) PaceDeliveries(p *DeliveryPacer) *Effects[T] {
+	e.pacer = p
+	return e
 }
 
 // ApplicantChanged plans the effects of the applicant change ev.
@@ -79,8 +89,9 @@ func (e *Effects[T]) InviteCreated(ctx context.Context, tx T, inv *winnow.Invite
 // webhooks reading them back was a third of the committer's work.
 func (e *Effects[T]) LeverDeliveriesRecorded(ctx context.Context, tx T, ds []*winnow.LeverDelivery) error {
 	params := make([]river.InsertManyParams, len(ds))
+	now := time.Now() // wall clock: the pace is about real time, even when tests freeze the domain's
 	for i, d := range ds {
-		params[i] = deliveryParams(d)
+		params[i] = deliveryParams(d, e.pacer.priority(d.OrgID, d.Event, now))
 	}
 	if _, err := e.inserter.InsertManyFastTx(ctx, tx.SQL(), params); err != nil {
 		return fmt.Errorf("enqueue lever delivery: %w", err)
