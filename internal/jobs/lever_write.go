@@ -205,6 +205,12 @@ func (r *leverRun) claim(ctx context.Context) (*winnow.LeverWrite, winnow.Claim,
 	done, o := r.done, r.at(r.outcome)
 	next, claim, err := d.LeverStore.FinishLeverWriteClaimNext(context.WithoutCancel(ctx), done.OrgID, done.ID, o)
 	if err != nil {
+		// Nothing of that transaction holds: the outcome is recorded on its own if it
+		// can be (else the write's lease runs out and it is claimed again, as after a
+		// crash).
+		if rerr := r.record(ctx); rerr != nil {
+			r.log.WarnContext(ctx, "lever write outcome not recorded", "error", rerr)
+		}
 		return nil, winnow.Claim{}, fmt.Errorf("record lever write outcome and claim the next: %w", err)
 	}
 	r.recorded(done, o)
