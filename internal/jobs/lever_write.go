@@ -104,7 +104,7 @@ func (w *leverWriteWorker) NextRetry(job *river.Job[LeverWriteArgs]) time.Time {
 // and while the connection needs reconnecting.
 //
 // Each write's outcome is recorded in the transaction that claims the next (when the
-// next call's turn in the rate budget is at hand), so a write costs one transaction
+// account's rate budget gives the next call a turn), so a write costs one transaction
 // besides its call.
 func (w *leverWriteWorker) Work(ctx context.Context, job *river.Job[LeverWriteArgs]) error {
 	d := w.deps
@@ -142,21 +142,14 @@ func (r *leverRun) work(ctx context.Context) error {
 			}
 			return r.snoozeUnlessOwnFinal(ctx, leverBusyWait)
 		}
-		// The next call's turn is taken before the claim. While an outcome waits to be
-		// recorded the turn is taken only if it is at hand: recording it is not put off.
-		hold := leverHoldMax
-		if r.done != nil {
-			hold = 0
-		}
-		cctx, release, later, ok := d.Lever.Take(ctx, args.OrgID, hold)
+		// The next call's turn is taken before the claim (the call waits for it, up to
+		// leverHoldMax).
+		cctx, release, later, ok := d.Lever.Take(ctx, args.OrgID, leverHoldMax)
 		if !ok {
-			if r.done != nil {
-				if err := r.record(ctx); err != nil {
-					return err
-				}
-				continue
-			}
 			// The account is busy: put the job off to its turn, unless its own write is done.
+			if err := r.record(ctx); err != nil {
+				return err
+			}
 			return r.snoozeUnlessOwnFinal(ctx, later)
 		}
 		next, claim, err := r.claim(cctx)
