@@ -24,24 +24,8 @@ func TestReopenAndOverride(t *testing.T) {
 		team := MustUser(t, m, "Acme", "team@acme.test", winnow.RoleMember)
 		f := MustFunnel(t, m, threeStepFunnel(admin.OrgID, false, team.ID))
 		ada := MustSubmitted(t, m, f, "Ada Lovelace", "ada@example.com")
-		alan := MustInvited(t, m, f, "Alan Turing", "alan@example.com")
-		now := m.Clock.Now()
-		move := func(fn func(*winnow.Applicant) (winnow.Event, error)) {
-			t.Helper()
-			if _, err := m.Store.TransitionApplicant(ctx, alan.OrgID, alan.ID, fn); err != nil {
-				t.Fatal(err)
-			}
-		}
-		// Alan answers the knockout question "no", as the candidate page saves it (not
-		// completed), and is knocked out.
-		move(func(x *winnow.Applicant) (winnow.Event, error) { return x.Start(now) })
-		if _, err := m.Store.SaveStepAnswer(ctx, &winnow.StepAnswer{OrgID: alan.OrgID, ApplicantID: alan.ID, StepID: "s_q",
-			Questions: map[string][]string{"q_permit": {"no"}}}); err != nil {
-			t.Fatal(err)
-		}
-		move(func(x *winnow.Applicant) (winnow.Event, error) {
-			return x.Disqualify(now, "Needs an EU work permit", "")
-		})
+		// Alan answers the knockout question "no" and is knocked out.
+		alan := MustKnockedOut(t, m, f, "Alan Turing", "alan@example.com")
 		adminB, teamB := signedIn(t, m, "admin@acme.test"), signedIn(t, m, "team@acme.test")
 		adaCard, alanCard := "/applicants/"+ada.ID, "/applicants/"+alan.ID
 
