@@ -292,6 +292,7 @@ type jobInserter func(ctx context.Context, tx *sql.Tx, params []river.InsertMany
 type txBatch struct {
 	funnels  map[[2]string]*winnow.Funnel // by org and ID
 	postings map[[2]string]*winnow.Funnel // the open job linked to an org's posting; nil: none
+	conns    map[string]connRead          // the orgs' Lever connections, by org
 
 	insert      jobInserter
 	jobs        []river.InsertManyParams
@@ -320,7 +321,7 @@ type dayRow struct {
 }
 
 func newTxBatch() *txBatch {
-	return &txBatch{funnels: map[[2]string]*winnow.Funnel{}, postings: map[[2]string]*winnow.Funnel{},
+	return &txBatch{funnels: map[[2]string]*winnow.Funnel{}, postings: map[[2]string]*winnow.Funnel{}, conns: map[string]connRead{},
 		counts: map[countRow]int{}, days: map[dayRow]int{}, curCnt: map[countRow]int{}, curDays: map[dayRow]int{}}
 }
 
@@ -453,6 +454,26 @@ func valuesList(rows, cols int) string {
 		q.WriteByte(')')
 	}
 	return q.String()
+}
+
+// connRead is a Lever connection as read, or the ENOTFOUND of an org without one.
+type connRead struct {
+	c   *winnow.LeverConnection
+	err error
+}
+
+// leverConnection is Tx.FindLeverConnection for a change of the batch: the org's
+// connection is read once per batch (every invitation's Lever writes need it).
+func (b *txBatch) leverConnection(ctx context.Context, tx *sql.Tx, orgID string) (*winnow.LeverConnection, error) {
+	if r, ok := b.conns[orgID]; ok {
+		return r.c, r.err
+	}
+	c, err := findLeverConnectionTx(ctx, tx, orgID)
+	if err != nil && winnow.ErrorCode(err) != winnow.ENOTFOUND {
+		return nil, err
+	}
+	b.conns[orgID] = connRead{c, err}
+	return c, err
 }
 
 // funnelOfPosting returns the org's open job linked to the Lever posting, in tx, or

@@ -35,6 +35,10 @@ type batchEffects struct {
 }
 
 func (fx *batchEffects) ApplicantChanged(ctx context.Context, tx *sqlstore.Tx, a *winnow.Applicant, ev *winnow.Event) error {
+	// Read as LeverPlanner does: once per batch, the same for every change.
+	if c, err := tx.FindLeverConnection(ctx, a.OrgID); err != nil || c.State != winnow.LeverConnected {
+		return fmt.Errorf("lever connection in the batch: %+v, %w", c, err)
+	}
 	params := []river.InsertManyParams{{Args: effectArgs{ApplicantID: a.ID, Event: string(ev.Kind)}}}
 	if !tx.CollectJobs(fx.insert, params) {
 		if err := fx.insert(ctx, tx.SQL(), params); err != nil {

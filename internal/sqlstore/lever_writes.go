@@ -68,6 +68,9 @@ func (t *Tx) AddLeverWrites(ctx context.Context, ws []*winnow.LeverWrite) ([]*wi
 // FindLeverConnection returns the org's Lever connection as the transaction sees it,
 // or ENOTFOUND when the org never had one.
 func (t *Tx) FindLeverConnection(ctx context.Context, orgID string) (*winnow.LeverConnection, error) {
+	if t.b != nil {
+		return t.b.leverConnection(ctx, t.tx, orgID)
+	}
 	return findLeverConnectionTx(ctx, t.tx, orgID)
 }
 
