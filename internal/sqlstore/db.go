@@ -20,7 +20,6 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"winnow"
 )
@@ -101,10 +100,11 @@ func Open(ctx context.Context, rawURL, dataDir string) (*DB, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("create data folder: %w", err)
 		}
-		db, err = sql.Open("sqlite", dsn)
+		connector, err := newSQLiteConnector(dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
+		db = sql.OpenDB(connector)
 		db.SetMaxOpenConns(sqliteMaxConns)
 		db.SetMaxIdleConns(sqliteMaxConns)
 	case DialectPostgres:
