@@ -115,19 +115,18 @@ func benchIntakeCommand(ctx context.Context, args []string, e env) error {
 		defer pprof.StopCPUProfile()
 	}
 	var rows []loadResult
-	r := gen.closed(ctx, noop.URL, *clients, *duration, nil)
-	r.target = "no-op net/http"
-	rows = append(rows, r)
-	r = gen.closed(ctx, target.url, *clients, *duration, acked)
-	r.target = "winnow webhook"
-	rows = append(rows, r)
+	phase := func(target string, run func() loadResult) {
+		cpu0 := processCPU()
+		r := run()
+		r.cpu = processCPU() - cpu0
+		r.target = target
+		rows = append(rows, r)
+	}
+	phase("no-op net/http", func() loadResult { return gen.closed(ctx, noop.URL, *clients, *duration, nil) })
+	phase("winnow webhook", func() loadResult { return gen.closed(ctx, target.url, *clients, *duration, acked) })
 	time.Sleep(time.Second) // let the database settle (SQLite checkpoints its WAL)
-	r = gen.open(ctx, noop.URL, *rate, *duration, nil)
-	r.target = "no-op net/http"
-	rows = append(rows, r)
-	r = gen.open(ctx, target.url, *rate, *duration, acked)
-	r.target = "winnow webhook"
-	rows = append(rows, r)
+	phase("no-op net/http", func() loadResult { return gen.open(ctx, noop.URL, *rate, *duration, nil) })
+	phase("winnow webhook", func() loadResult { return gen.open(ctx, target.url, *rate, *duration, acked) })
 
 	found, jobs, err := target.durable(ctx, acked)
 	if err != nil {
@@ -373,6 +372,9 @@ type loadResult struct {
 	sent, ok, refused int // refused: non-2xx answers and transport errors
 	elapsed           time.Duration
 	lat               []time.Duration // of the 2xx answers
+	// cpu is the CPU time (user and system) the whole process used during the phase:
+	// generator, HTTP and the target together (and, on PostgreSQL, not the server's).
+	cpu time.Duration
 }
 
 // post sends body to u; ok is a 2xx answer.
@@ -496,13 +498,19 @@ func printIntakeTable(w io.Writer, engine string, d time.Duration, load string, 
 	fmt.Fprintf(w, "winnow bench intake: %s; %d CPUs (load average %s before the run), %s; %s per phase; Winnow in the role web (no workers)\n\n",
 		db, runtime.NumCPU(), load, runtime.Version(), d)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\tload\tsent\t2xx\tother\t2xx/s\tp50\tp99\tmax\t")
+	fmt.Fprintln(tw, "target\tload\tsent\t2xx\tother\t2xx/s\tp50\tp99\tmax\tCPU/2xx\t")
 	for _, r := range rows {
 		slices.Sort(r.lat)
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t\n", r.target, r.load, r.sent, r.ok, r.refused,
-			float64(r.ok)/r.elapsed.Seconds(), pct(r.lat, 0.50), pct(r.lat, 0.99), pct(r.lat, 1))
+		cpu := "-"
+		if r.cpu > 0 && r.ok > 0 {
+			cpu = fmt.Sprintf("%.0f µs", float64(r.cpu)/float64(time.Microsecond)/float64(r.ok))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t\n", r.target, r.load, r.sent, r.ok, r.refused,
+			float64(r.ok)/r.elapsed.Seconds(), pct(r.lat, 0.50), pct(r.lat, 0.99), pct(r.lat, 1), cpu)
 	}
 	tw.Flush()
+	fmt.Fprintln(w, "\nCPU/2xx: CPU time (user+system) of this whole process per acknowledged request: load generator, HTTP and target"+
+		" (the no-op rows are the generator's and HTTP's share; PostgreSQL's own processes are not counted).")
 }
 
 // pct is the q-quantile of sorted latencies, in milliseconds.
@@ -526,6 +534,30 @@ func loadAverage() string {
 		return f[0]
 	}
 	return "unknown"
+}
+
+// processCPU is the CPU time (user and system) this process has used, where the
+// system tells it (Linux: /proc/self/stat, in ticks of 10 ms), 0 elsewhere.
+func processCPU() time.Duration {
+	raw, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(raw)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+2 > len(s) {
+		return 0
+	}
+	f := strings.Fields(s[i+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	var ticks int64
+	for _, v := range f[11:13] { // utime and stime, the line's fields 14 and 15
+		n, _ := strconv.ParseInt(v, 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
 }
 
 // newBenchID returns 16 random hex digits.
