@@ -45,9 +45,10 @@ const (
 )
 
 // IntakeBatcher records webhook deliveries by group commit: concurrent callers of
-// RecordLeverDelivery queue their delivery to one committer, which takes whatever is
-// queued (up to MaxIntakeBatch, without waiting for more), writes it all in one
-// transaction (rows and River jobs), and then answers every caller of the batch. A
+// RecordLeverDelivery queue their delivery to a committer (one on SQLite, two on
+// PostgreSQL: see committers), which takes whatever is queued (up to MaxIntakeBatch,
+// without waiting for more), writes it all in one transaction (rows and River jobs),
+// and then answers every caller of the batch. A
 // busy process so pays one commit for hundreds of webhooks; an idle one answers a
 // single webhook after one commit, with no added delay. A batch that fails stores
 // nothing and answers EUNAVAILABLE to each of its callers (Lever retries). Build it
