@@ -48,11 +48,11 @@ const (
 // RecordLeverDelivery queue their delivery to a committer (one on SQLite, two on
 // PostgreSQL: see committers), which takes whatever is queued (up to MaxIntakeBatch,
 // without waiting for more), writes it all in one transaction (rows and River jobs),
-// and then answers every caller of the batch. A
-// busy process so pays one commit for hundreds of webhooks; an idle one answers a
-// single webhook after one commit, with no added delay. A batch that fails stores
-// nothing and answers EUNAVAILABLE to each of its callers (Lever retries). Build it
-// with Store.NewIntakeBatcher and stop it with Close.
+// and then answers every caller of the batch. A busy process so pays one commit for
+// hundreds of webhooks; an idle one answers a single webhook after one commit, with no
+// added delay. A batch that fails stores nothing and answers EUNAVAILABLE to each of
+// its callers (Lever retries). Build it with Store.NewIntakeBatcher and stop it with
+// Close.
 type IntakeBatcher struct {
 	s     *Store
 	queue chan *intakeRequest
