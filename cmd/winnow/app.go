@@ -108,8 +108,13 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Inserter = inserter
+	leverRate, err := m.Config.LeverRateLimit()
+	if err != nil {
+		return err
+	}
 	baseURL := func() string { return m.Config.BaseURL }
-	effects := jobs.NewEffects[*sqlstore.Tx](inserter, jobs.OptOutPlanner{}, jobs.EmailPlanner{}, jobs.LeverPlanner{BaseURL: baseURL})
+	effects := jobs.NewEffects[*sqlstore.Tx](inserter, jobs.OptOutPlanner{}, jobs.EmailPlanner{}, jobs.LeverPlanner{BaseURL: baseURL}).
+		PaceDeliveries(jobs.NewDeliveryPacer(leverRate))
 	m.Store = sqlstore.NewStore(db, m.Clock, effects)
 	if m.LeverWrites == nil { // tests may set a stand-in
 		m.LeverWrites = m.Store
@@ -131,10 +136,6 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Files = files
 	// The base URL is read when needed: serve learns it only once it listens (port 0).
-	leverRate, err := m.Config.LeverRateLimit()
-	if err != nil {
-		return err
-	}
 	lo := leverconn.Options{Store: m.Store, Sealer: kr, Lever: leverConfig(m.Config), Logger: m.Logger,
 		Limiters: lever.NewLimiters(leverLimit(leverRate), 0),
 		Clock:    m.Clock, BaseURL: func() string { return m.Config.BaseURL }, OnReconnect: m.resumeLever}

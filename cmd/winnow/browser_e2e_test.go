@@ -299,16 +299,17 @@ func chromiumOrSkip(t *testing.T) string {
 	return exe
 }
 
-// screenshotDir returns the folder that the environment variable env names, created if
-// need be, for screenshots a person is to look at; the test's temp dir when it names
-// none. It logs the path.
-func screenshotDir(t *testing.T, env string) string {
+// screenshotDir returns the folder for the test's screenshots, which a person is to
+// look at: a folder named for the test inside WINNOW_TEST_SCREENSHOTS, created if need
+// be (so that tests saving pages of the same name keep both), or the test's temp dir
+// without it. It logs the path.
+func screenshotDir(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv(env)
+	dir := os.Getenv("WINNOW_TEST_SCREENSHOTS")
 	if dir == "" {
 		dir = t.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+	} else if dir = filepath.Join(dir, t.Name()); os.MkdirAll(dir, 0o755) != nil {
+		t.Fatalf("cannot create the screenshot folder %s", dir)
 	}
 	t.Logf("screenshots: %s", dir)
 	return dir

@@ -26,7 +26,7 @@ import (
 // else into a temporary folder it names in the log.
 func TestDemoWalkthrough(t *testing.T) {
 	exe := chromiumOrSkip(t)
-	shots := screenshotDir(t, "WINNOW_TEST_SCREENSHOTS")
+	shots := screenshotDir(t)
 
 	out := &syncBuffer{}
 	opts := demoOptions{Dir: filepath.Join(t.TempDir(), "demo-data"), Addr: "127.0.0.1:0", LogLevel: "warn"}

@@ -24,7 +24,7 @@ import (
 // serious and critical accessibility violations at both sizes.
 func TestBrowserInsights(t *testing.T) {
 	exe := chromiumOrSkip(t)
-	dir := screenshotDir(t, "WINNOW_TEST_SCREENSHOTS")
+	dir := screenshotDir(t)
 	m := MustStart(t, testEnv(t, dbtest.SQLite.URL(t)))
 	admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
 	member := MustUser(t, m, "Acme", "rev@acme.test", winnow.RoleMember)

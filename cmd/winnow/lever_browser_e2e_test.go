@@ -18,10 +18,10 @@ import (
 // consent page, links a job to a posting with the picker, and sees the panel turn to
 // "needs reconnecting" with the banner once the sandbox revokes access. It takes
 // screenshots of the panel and of the job's Integrations page at a desktop and a phone
-// size, into WINNOW_TEST_SHOTS when set (for a person to look at), else a temp dir.
+// size, into WINNOW_TEST_SCREENSHOTS when set (for a person to look at), else a temp dir.
 func TestLeverBrowser(t *testing.T) {
 	exe := chromiumOrSkip(t)
-	shots := screenshotDir(t, "WINNOW_TEST_SHOTS")
+	shots := screenshotDir(t)
 	w := startLeverWorld(t, dbtest.SQLite, nil)
 	f := MustFunnel(t, w.m, &winnow.Funnel{OrgID: w.admin.OrgID, Title: "Backend hiring", Status: winnow.FunnelOpen, Steps: oneQuestion()})
 	base := "http://" + w.m.Addr()

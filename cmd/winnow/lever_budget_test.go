@@ -50,6 +50,15 @@ func TestLeverBudgetDrainsWithoutStarving(t *testing.T) {
 		if _, err := queueApplications(ctx, m, sb, orgA, backlog); err != nil {
 			t.Fatal(err)
 		}
+		// Past its first burst, A's backlog is queued behind every org's prompt
+		// deliveries (jobs.DeliveryPacer): River works B's first, though it came later.
+		var behind int
+		if err := m.DB.SQL().QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE kind = 'lever_delivery' AND priority > 1`).Scan(&behind); err != nil {
+			t.Fatal(err)
+		}
+		if behind < backlog/2 {
+			t.Fatalf("%d of A's %d queued deliveries are behind the prompt ones; want most of them", behind, backlog)
+		}
 		// B's webhook only now: the sandbox is one Lever account for webhooks, and would
 		// send B A's candidates too.
 		if err := hookUp(ctx, m, sb, orgB); err != nil {

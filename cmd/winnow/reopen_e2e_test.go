@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"winnow"
 	"winnow/internal/dbtest"
@@ -23,24 +24,8 @@ func TestReopenAndOverride(t *testing.T) {
 		team := MustUser(t, m, "Acme", "team@acme.test", winnow.RoleMember)
 		f := MustFunnel(t, m, threeStepFunnel(admin.OrgID, false, team.ID))
 		ada := MustSubmitted(t, m, f, "Ada Lovelace", "ada@example.com")
-		alan := MustInvited(t, m, f, "Alan Turing", "alan@example.com")
-		now := m.Clock.Now()
-		move := func(fn func(*winnow.Applicant) (winnow.Event, error)) {
-			t.Helper()
-			if _, err := m.Store.TransitionApplicant(ctx, alan.OrgID, alan.ID, fn); err != nil {
-				t.Fatal(err)
-			}
-		}
-		// Alan answers the knockout question "no", as the candidate page saves it (not
-		// completed), and is knocked out.
-		move(func(x *winnow.Applicant) (winnow.Event, error) { return x.Start(now) })
-		if _, err := m.Store.SaveStepAnswer(ctx, &winnow.StepAnswer{OrgID: alan.OrgID, ApplicantID: alan.ID, StepID: "s_q",
-			Questions: map[string][]string{"q_permit": {"no"}}}); err != nil {
-			t.Fatal(err)
-		}
-		move(func(x *winnow.Applicant) (winnow.Event, error) {
-			return x.Disqualify(now, "Needs an EU work permit", "")
-		})
+		// Alan answers the knockout question "no" and is knocked out.
+		alan := MustKnockedOut(t, m, f, "Alan Turing", "alan@example.com")
 		adminB, teamB := signedIn(t, m, "admin@acme.test"), signedIn(t, m, "team@acme.test")
 		adaCard, alanCard := "/applicants/"+ada.ID, "/applicants/"+alan.ID
 
@@ -107,6 +92,20 @@ func TestReopenAndOverride(t *testing.T) {
 		a, err = m.Store.FindApplicantByID(ctx, alan.OrgID, alan.ID)
 		if err != nil || a.Status != winnow.StatusInProgress || a.Reason != "" {
 			t.Fatalf("overridden applicant %+v, %v", a, err)
+		}
+		// Alan hears of it: the invitation goes again (the first, numbered 1, may have
+		// been skipped: he was knocked out before its job ran), and reminders are
+		// planned anew.
+		for again, give := false, time.Now().Add(20*time.Second); !again; time.Sleep(50 * time.Millisecond) {
+			for _, e := range waitEmails(t, m, alan, winnow.EmailOutbox, 1) {
+				again = again || (e.Kind == winnow.EmailInvitation && e.Seq > 1)
+			}
+			if !again && time.Now().After(give) {
+				t.Fatal("no invitation went to the candidate again after the override")
+			}
+		}
+		if planned := waitEmails(t, m, alan, winnow.EmailScheduled, 1); planned[0].Kind != winnow.EmailReminder || !planned[0].DueAt.After(m.Clock.Now()) {
+			t.Fatalf("after the override, planned %s due %s; want reminders ahead", planned[0].Kind, planned[0].DueAt)
 		}
 		cand := newBrowser(t, m)
 		s, body, h = cand.do("GET", winnow.CandidatePath(alan.Token), nil, nil)

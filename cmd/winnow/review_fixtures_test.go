@@ -98,6 +98,30 @@ func MustInvited(t *testing.T, m *Main, f *winnow.Funnel, name, email string) *w
 	return a
 }
 
+// MustKnockedOut invites name to threeStepFunnel's job f and knocks them out, as the
+// candidate page does: they start, answer the knockout question "no" (saved, not
+// completed) and are disqualified with its reason.
+func MustKnockedOut(t *testing.T, m *Main, f *winnow.Funnel, name, email string) *winnow.Applicant {
+	t.Helper()
+	ctx, now := context.Background(), m.Clock.Now()
+	a := MustInvited(t, m, f, name, email)
+	move := func(fn func(*winnow.Applicant) (winnow.Event, error)) {
+		t.Helper()
+		if _, err := m.Store.TransitionApplicant(ctx, a.OrgID, a.ID, fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	move(func(x *winnow.Applicant) (winnow.Event, error) { return x.Start(now) })
+	if _, err := m.Store.SaveStepAnswer(ctx, &winnow.StepAnswer{OrgID: a.OrgID, ApplicantID: a.ID, StepID: "s_q",
+		Questions: map[string][]string{"q_permit": {"no"}}}); err != nil {
+		t.Fatal(err)
+	}
+	move(func(x *winnow.Applicant) (winnow.Event, error) {
+		return x.Disqualify(now, "Needs an EU work permit", "")
+	})
+	return a
+}
+
 // mustUpload puts content in m's file store and records it as a's upload.
 func mustUpload(t *testing.T, m *Main, a *winnow.Applicant, stepID, item, name, ct, content string) *winnow.Upload {
 	t.Helper()

@@ -31,7 +31,7 @@ import (
 // installed (npm ci --prefix tools/a11y).
 func TestBrowserEditAndEditor(t *testing.T) {
 	exe := chromiumOrSkip(t)
-	shots := screenshotDir(t, "WINNOW_TEST_SCREENSHOTS")
+	shots := screenshotDir(t)
 	t.Logf("screenshots in %s", shots)
 	m := MustStart(t, testEnv(t, dbtest.SQLite.URL(t)))
 	bg := context.Background()

@@ -22,7 +22,7 @@ import (
 // test's temp dir; the path is logged) for a person to look at.
 func TestBrowserRecruiterPages(t *testing.T) {
 	exe := chromiumOrSkip(t)
-	dir := screenshotDir(t, "WINNOW_TEST_SCREENSHOTS")
+	dir := screenshotDir(t)
 	axeScript = loadAxe(t)
 
 	m := MustStart(t, testEnv(t, dbtest.SQLite.URL(t)))
@@ -30,22 +30,7 @@ func TestBrowserRecruiterPages(t *testing.T) {
 	admin := MustUser(t, m, "Acme", "admin@acme.test", winnow.RoleAdmin)
 	f := MustFunnel(t, m, threeStepFunnel(admin.OrgID, false, admin.ID))
 	ada := MustSubmitted(t, m, f, "Ada Lovelace", "ada@example.com")
-	alan := MustInvited(t, m, f, "Alan Turing", "alan@example.com")
-	now := m.Clock.Now()
-	move := func(fn func(*winnow.Applicant) (winnow.Event, error)) {
-		t.Helper()
-		if _, err := m.Store.TransitionApplicant(ctx, alan.OrgID, alan.ID, fn); err != nil {
-			t.Fatal(err)
-		}
-	}
-	move(func(x *winnow.Applicant) (winnow.Event, error) { return x.Start(now) })
-	if _, err := m.Store.SaveStepAnswer(ctx, &winnow.StepAnswer{OrgID: alan.OrgID, ApplicantID: alan.ID, StepID: "s_q",
-		Questions: map[string][]string{"q_permit": {"no"}}}); err != nil {
-		t.Fatal(err)
-	}
-	move(func(x *winnow.Applicant) (winnow.Event, error) {
-		return x.Disqualify(now, "Needs an EU work permit", "")
-	})
+	alan := MustKnockedOut(t, m, f, "Alan Turing", "alan@example.com")
 	base := "http://" + m.Addr()
 
 	bctx, cancel := context.WithTimeout(ctx, 60*time.Second)

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -44,26 +45,28 @@ func newDeliveryJobs(driver riverdriver.Driver[*sql.Tx]) *deliveryJobs {
 // batch size (prepared once per connection where the store caches statements).
 const deliveryJobChunk = 64
 
-// insert writes the jobs of ds in tx and sends River's insert notification.
-func (j *deliveryJobs) insert(ctx context.Context, tx *sql.Tx, ds []*winnow.LeverDelivery) error {
+// insert writes the jobs of ds in tx, that of ds[i] with priorities[i] (0: River's
+// default), and sends River's insert notification.
+func (j *deliveryJobs) insert(ctx context.Context, tx *sql.Tx, ds []*winnow.LeverDelivery, priorities []int) error {
 	for len(ds) > 0 {
 		n := deliveryJobChunk
 		for n > len(ds) {
 			n /= 2
 		}
-		if err := j.insertChunk(ctx, tx, ds[:n]); err != nil {
+		if err := j.insertChunk(ctx, tx, ds[:n], priorities[:n]); err != nil {
 			return err
 		}
-		ds = ds[n:]
+		ds, priorities = ds[n:], priorities[n:]
 	}
 	return j.notify(ctx, tx)
 }
 
 // insertChunk writes the jobs of ds in one statement.
-func (j *deliveryJobs) insertChunk(ctx context.Context, tx *sql.Tx, ds []*winnow.LeverDelivery) error {
-	args := make([]any, 0, 2*len(ds)+3)
+func (j *deliveryJobs) insertChunk(ctx context.Context, tx *sql.Tx, ds []*winnow.LeverDelivery, priorities []int) error {
+	args := make([]any, 0, 3*len(ds)+3)
 	args = append(args, LeverDeliveryArgs{}.Kind(), int64(leverMaxAttempts), river.QueueDefault)
-	for _, d := range ds {
+	for i, d := range ds {
+		priority := int64(cmp.Or(priorities[i], river.PriorityDefault))
 		encoded, err := json.Marshal(LeverDeliveryArgs{OrgID: d.OrgID, DeliveryID: d.ID, Event: d.Event})
 		if err != nil {
 			return fmt.Errorf("encode lever delivery job: %w", err)
@@ -74,9 +77,9 @@ func (j *deliveryJobs) insertChunk(ctx context.Context, tx *sql.Tx, ds []*winnow
 			if err != nil {
 				return fmt.Errorf("encode lever delivery job: %w", err)
 			}
-			args = append(args, string(encoded), string(tags))
+			args = append(args, string(encoded), string(tags), priority)
 		} else {
-			args = append(args, string(encoded), tag)
+			args = append(args, string(encoded), tag, priority)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, j.insertSQL(len(ds)), args...); err != nil {
@@ -86,8 +89,8 @@ func (j *deliveryJobs) insertChunk(ctx context.Context, tx *sql.Tx, ds []*winnow
 }
 
 // insertSQL is the INSERT of n delivery jobs: the kind, max attempts and queue are
-// its first three parameters, then each row's args and tags (SQLite: a JSON array;
-// PostgreSQL: the one tag).
+// its first three parameters, then each row's args, tags (SQLite: a JSON array;
+// PostgreSQL: the one tag) and priority.
 func (j *deliveryJobs) insertSQL(n int) string {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO river_job (kind, max_attempts, queue, args, tags, metadata, priority, state, created_at, scheduled_at) VALUES `)
@@ -99,13 +102,11 @@ func (j *deliveryJobs) insertSQL(n int) string {
 			// Plain "?" parameters, numbered from 4 as they follow ?3: SQLite looks
 			// numbered or named ones up in a list at every bind. River stores JSON as
 			// JSONB and times in this format (riversqlite's timeString).
-			q.WriteString(`(?1, ?2, ?3, jsonb(?), jsonb(?), jsonb('{}'), ` + strconv.Itoa(river.PriorityDefault) +
-				`, 'available', datetime('now', 'subsec'), datetime('now', 'subsec'))`)
+			q.WriteString(`(?1, ?2, ?3, jsonb(?), jsonb(?), jsonb('{}'), ?, 'available', datetime('now', 'subsec'), datetime('now', 'subsec'))`)
 			continue
 		}
-		a, t := strconv.Itoa(4+2*i), strconv.Itoa(5+2*i)
-		q.WriteString(`($1, $2, $3, $` + a + `::jsonb, ARRAY[$` + t + `::varchar(255)], '{}', ` + strconv.Itoa(river.PriorityDefault) +
-			`, 'available', now(), now())`)
+		a, t, p := strconv.Itoa(4+3*i), strconv.Itoa(5+3*i), strconv.Itoa(6+3*i)
+		q.WriteString(`($1, $2, $3, $` + a + `::jsonb, ARRAY[$` + t + `::varchar(255)], '{}', $` + p + `, 'available', now(), now())`)
 	}
 	return q.String()
 }

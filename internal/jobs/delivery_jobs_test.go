@@ -33,14 +33,18 @@ func TestDeliveryJobsAsRiverWrites(t *testing.T) {
 			ours[i] = &winnow.LeverDelivery{ID: "ours-" + strconv.Itoa(i),
 				OrgID: org.ID, Event: "applicationCreated"}
 		}
+		priorities := make([]int, len(ours))
+		for i := range priorities {
+			priorities[i] = i % 4 // 0: River's default, as for River's own insert below
+		}
 		theirs := &winnow.LeverDelivery{ID: "theirs", OrgID: org.ID, Event: "candidateStageChange"}
 		fx := newDeliveryJobs(db.RiverDriver())
 		before := time.Now().Add(-time.Second)
 		err := store.WithTx(ctx, func(tx *sqlstore.Tx) error {
-			if _, err := inserter.InsertManyFastTx(ctx, tx.SQL(), []river.InsertManyParams{deliveryParams(theirs)}); err != nil {
+			if _, err := inserter.InsertManyFastTx(ctx, tx.SQL(), []river.InsertManyParams{deliveryParams(theirs, 0)}); err != nil {
 				return err
 			}
-			return fx.insert(ctx, tx.SQL(), ours)
+			return fx.insert(ctx, tx.SQL(), ours, priorities)
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -61,7 +65,7 @@ func TestDeliveryJobsAsRiverWrites(t *testing.T) {
 			t.Fatalf("%d jobs, want %d", len(byDelivery), len(ours)+1)
 		}
 		want := byDelivery[theirs.ID]
-		for _, d := range ours {
+		for i, d := range ours {
 			got := byDelivery[d.ID]
 			if got == nil {
 				t.Fatalf("no job for delivery %s", d.ID)
@@ -70,7 +74,10 @@ func TestDeliveryJobsAsRiverWrites(t *testing.T) {
 			if err := json.Unmarshal(got.EncodedArgs, &a); err != nil || a != (LeverDeliveryArgs{OrgID: d.OrgID, DeliveryID: d.ID, Event: d.Event}) {
 				t.Fatalf("args %s (%v), want those of delivery %s", got.EncodedArgs, err, d.ID)
 			}
-			if got.Kind != want.Kind || got.MaxAttempts != want.MaxAttempts || got.Priority != want.Priority ||
+			if wantPriority := max(priorities[i], want.Priority); got.Priority != wantPriority {
+				t.Fatalf("job of delivery %d has priority %d, want %d", i, got.Priority, wantPriority)
+			}
+			if got.Kind != want.Kind || got.MaxAttempts != want.MaxAttempts ||
 				got.Queue != want.Queue || got.State != want.State || got.Attempt != want.Attempt ||
 				!slices.Equal(got.Tags, want.Tags) || !bytes.Equal(got.UniqueKey, want.UniqueKey) ||
 				!slices.Equal(got.UniqueStates, want.UniqueStates) || !jsonEqual(t, got.Metadata, want.Metadata) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -50,12 +51,21 @@ type Effects[T Tx] struct {
 	inserter   *Client
 	deliveries *deliveryJobs
 	planners   []Planner
+	pacer      *DeliveryPacer
 }
 
 // NewEffects composes planners into the effects function. inserter only inserts jobs;
 // it is built before the store (see NewInserter), the working client after it.
 func NewEffects[T Tx](inserter *Client, planners ...Planner) *Effects[T] {
 	return &Effects[T]{inserter: inserter, deliveries: newDeliveryJobs(inserter.Driver()), planners: planners}
+}
+
+// PaceDeliveries makes the effects give webhook deliveries their priority from p, so
+// that one org's backlog does not hold up another's candidates; without it every
+// delivery has the same priority. It returns e.
+func (e *Effects[T]) PaceDeliveries(p *DeliveryPacer) *Effects[T] {
+	e.pacer = p
+	return e
 }
 
 // ApplicantChanged plans the effects of the applicant change ev.
@@ -82,7 +92,12 @@ func (e *Effects[T]) LeverDeliveriesRecorded(ctx context.Context, tx T, ds []*wi
 	if len(ds) == 0 {
 		return nil
 	}
-	if err := e.deliveries.insert(ctx, tx.SQL(), ds); err != nil {
+	priorities := make([]int, len(ds))
+	now := time.Now() // wall clock: the pace is about real time, even when tests freeze the domain's
+	for i, d := range ds {
+		priorities[i] = e.pacer.priority(d.OrgID, d.Event, now)
+	}
+	if err := e.deliveries.insert(ctx, tx.SQL(), ds, priorities); err != nil {
 		return fmt.Errorf("enqueue lever delivery: %w", err)
 	}
 	return nil

@@ -27,8 +27,10 @@ type EmailTx interface {
 //   - submitted: the planned reminders are cancelled;
 //   - opted out, qualified, unqualified: the planned reminders are cancelled and the
 //     opted-out or closing message queued (closing messages only when switched on);
-//   - reopened, knockout overridden: anything still scheduled is cancelled (a closing
-//     message not yet sent is skipped when its job runs: Email.StillApplies);
+//   - reopened: anything still scheduled is cancelled (a closing message not yet sent
+//     is skipped when its job runs: Email.StillApplies);
+//   - knockout overridden: the same, then the invitation again, so that the candidate
+//     learns they may go on, and a new round of reminders from now;
 //   - a member invitation: the send job of its email, which the store has written;
 //   - Lever needs reconnecting: one email to each admin of the org, numbered by the
 //     incident, so that the same incident never emails an admin twice.
@@ -62,8 +64,10 @@ func (p EmailPlanner) Plan(ctx context.Context, tx Tx, c Change) ([]river.Insert
 		return p.queue(ctx, tx, a, winnow.EmailInvitation)
 	case winnow.EventNewLinkRequested:
 		return p.queue(ctx, tx, a, winnow.EmailNewLink)
-	case winnow.EventSubmitted, winnow.EventReopened, winnow.EventKnockoutOverridden:
+	case winnow.EventSubmitted, winnow.EventReopened:
 		return nil, tx.CancelScheduledEmails(ctx, a.OrgID, a.ID)
+	case winnow.EventKnockoutOverridden:
+		return p.letThrough(ctx, tx, a, c.Event.At)
 	case winnow.EventOptedOut:
 		return p.close(ctx, tx, a, winnow.EmailOptedOut)
 	case winnow.EventQualified:
@@ -96,6 +100,9 @@ func (p EmailPlanner) schedule(ctx context.Context, tx EmailTx, as []*winnow.App
 		}
 		deadline := a.Deadline
 		for i, after := range f.Cadence.Reminders {
+			if !base.Add(after).Before(deadline) {
+				break // a round started late (a knockout let through) stops at the deadline
+			}
 			seq := 0 // after an extension: the next numbers
 			if invite {
 				seq = i + 1
@@ -112,6 +119,26 @@ func (p EmailPlanner) schedule(ctx context.Context, tx EmailTx, as []*winnow.App
 		return nil, err
 	}
 	return sendParams(added), nil
+}
+
+// letThrough plans the emails of a candidate let through a knockout at now: what was
+// scheduled is cancelled (the closing message among it), the invitation goes again
+// (the candidate left on a "not a fit" page and has no other way to hear that they
+// may continue by their link), and the reminders start over from now, up to the
+// applicant's deadline, as after an extension.
+func (p EmailPlanner) letThrough(ctx context.Context, tx EmailTx, a *winnow.Applicant, now time.Time) ([]river.InsertManyParams, error) {
+	if err := tx.CancelScheduledEmails(ctx, a.OrgID, a.ID); err != nil {
+		return nil, err
+	}
+	invite, err := p.queue(ctx, tx, a, winnow.EmailInvitation)
+	if err != nil {
+		return nil, err
+	}
+	remind, err := p.schedule(ctx, tx, []*winnow.Applicant{a}, nil, now, false)
+	if err != nil {
+		return nil, err
+	}
+	return append(invite, remind...), nil
 }
 
 // queue adds one email of kind for the applicant, due now.

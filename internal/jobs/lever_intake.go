@@ -198,10 +198,11 @@ type LeverDeliveryArgs struct {
 // Kind names the job in River's table.
 func (LeverDeliveryArgs) Kind() string { return "lever_delivery" }
 
-// deliveryParams is the processing job of d, tagged with its org.
-func deliveryParams(d *winnow.LeverDelivery) river.InsertManyParams {
+// deliveryParams is the processing job of d, tagged with its org, at River priority
+// priority (see DeliveryPacer).
+func deliveryParams(d *winnow.LeverDelivery, priority int) river.InsertManyParams {
 	return river.InsertManyParams{Args: LeverDeliveryArgs{OrgID: d.OrgID, DeliveryID: d.ID, Event: d.Event},
-		InsertOpts: &river.InsertOpts{MaxAttempts: leverMaxAttempts, Tags: []string{LeverOrgTag(d.OrgID)}}}
+		InsertOpts: &river.InsertOpts{MaxAttempts: leverMaxAttempts, Priority: priority, Tags: []string{LeverOrgTag(d.OrgID)}}}
 }
 
 type leverDeliveryWorker struct {

@@ -168,6 +168,8 @@ func (s *Server) table() []route {
 		{"GET /api/v1/uploads/{id}", apiToken, s.download(api.Upload)},
 		{"POST /api/v1/applicants/{id}/resend", apiToken, api.ResendInvitation},
 		{"POST /api/v1/applicants/{id}/extend", apiToken, api.ExtendInvitation},
+		{"POST /api/v1/applicants/{id}/reopen", apiToken, api.Reopen},
+		{"POST /api/v1/applicants/{id}/override-knockout", apiToken, api.OverrideKnockout},
 		{"GET /api/v1/integrations/lever", apiToken, api.GetLever},
 		{"PUT /api/v1/integrations/lever", apiToken, api.UpdateLever},
 		{"PUT /api/v1/jobs/{id}/lever-posting", apiToken, api.LinkLeverPosting},

@@ -386,14 +386,21 @@ func (h *Handler) SaveReview(w http.ResponseWriter, r *http.Request) {
 
 // reviewer finds the user a review is recorded for.
 func (h *Handler) reviewer(r *http.Request, email string) (*winnow.User, error) {
+	return h.actor(r, email, "reviewer", "reviewerEmail")
+}
+
+// actor finds the user a request acts as: the one whose address is email or, without
+// it, the token's creator. who and field name the role and the body's field in the
+// messages.
+func (h *Handler) actor(r *http.Request, email, who, field string) (*winnow.User, error) {
 	t := token(r)
 	if strings.TrimSpace(email) == "" {
 		if t.CreatedBy == "" {
-			return nil, winnow.Errorf(winnow.EINVALID, "Name the reviewer with reviewerEmail: this token was made with the winnow command and belongs to no one.")
+			return nil, winnow.Errorf(winnow.EINVALID, "Name the %s with %s: this token was made with the winnow command and belongs to no one.", who, field)
 		}
 		u, err := h.Users.FindUserByID(r.Context(), t.OrgID, t.CreatedBy)
 		if winnow.ErrorCode(err) == winnow.ENOTFOUND {
-			return nil, winnow.Errorf(winnow.EINVALID, "Name the reviewer with reviewerEmail: the token's creator is no longer a user.")
+			return nil, winnow.Errorf(winnow.EINVALID, "Name the %s with %s: the token's creator is no longer a user.", who, field)
 		}
 		return u, err
 	}
