@@ -21,7 +21,3 @@ func (db *DB) MigrateTo(ctx context.Context, version int64) error {
 // Queued returns how many requests wait for the committer, so that a test can fill a
 // batch before letting it commit.
 func (b *IntakeBatcher) Queued() int { return len(b.queue) }
-
-// NewSerialIntakeBatcher is NewIntakeBatcher with one committer on either engine, for
-// tests that decide what each batch holds.
-func (s *Store) NewSerialIntakeBatcher() *IntakeBatcher { return s.newIntakeBatcher(1) }

@@ -44,7 +44,7 @@ func openGated(t *testing.T, e engine) (*testEnv, *gatedEffects, *sqlstore.Intak
 	env, fx := openLever(t, e)
 	g := &gatedEffects{leverEffects: fx, entered: make(chan int, 100), gate: make(chan struct{})}
 	env.Store = sqlstore.NewStore(env.DB, env.Clock, g)
-	b := env.Store.NewSerialIntakeBatcher()
+	b := env.Store.NewIntakeBatcher()
 	t.Cleanup(b.Close)
 	return env, g, b
 }
