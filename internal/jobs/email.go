@@ -18,7 +18,9 @@ import (
 // it, and its methods of the same names document each.
 type EmailStore interface {
 	FindEmailByID(ctx context.Context, orgID, id string) (*winnow.Email, error)
+	FindEmailToSend(ctx context.Context, orgID, id string) (*winnow.Email, *winnow.Applicant, string, *winnow.Org, error)
 	ClaimEmail(ctx context.Context, orgID, id string, content *winnow.RenderedEmail) (*winnow.Email, bool, error)
+	KeepEmail(ctx context.Context, orgID, id string, content *winnow.RenderedEmail, o winnow.EmailOutcome) (*winnow.Email, bool, error)
 	FinishEmail(ctx context.Context, orgID, id string, o winnow.EmailOutcome) error
 	FindApplicantByID(ctx context.Context, orgID, id string) (*winnow.Applicant, error)
 	FindFunnelByID(ctx context.Context, orgID, id string) (*winnow.Funnel, error)
@@ -89,25 +91,17 @@ func (w *sendEmailWorker) Work(ctx context.Context, job *river.Job[SendEmailArgs
 		log = log.With("invite_id", args.InviteID)
 	}
 	now := d.Clock.Now()
-	e, err := d.Emails.FindEmailByID(ctx, args.OrgID, args.EmailID)
+	e, a, org, err := w.load(ctx, args)
 	switch {
 	case winnow.ErrorCode(err) == winnow.ENOTFOUND:
 		return nil // the applicant is gone, and their emails with them
 	case err != nil:
-		return fmt.Errorf("load email: %w", err)
+		return err
 	case e.Status.Final():
 		return nil
 	case e.Status == winnow.EmailScheduled && now.Before(e.DueAt):
 		// River's clock ran ahead of ours; come back when it is due.
 		return river.JobSnooze(e.DueAt.Sub(now))
-	}
-	var a *winnow.Applicant
-	if e.ApplicantID != "" {
-		if a, err = d.Emails.FindApplicantByID(ctx, e.OrgID, e.ApplicantID); winnow.ErrorCode(err) == winnow.ENOTFOUND {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("load applicant: %w", err)
-		}
 	}
 	var content *winnow.RenderedEmail
 	switch {
@@ -119,9 +113,23 @@ func (w *sendEmailWorker) Work(ctx context.Context, job *river.Job[SendEmailArgs
 	case a == nil:
 		return river.JobCancel(fmt.Errorf("email %s has no content and no applicant to render it for", e.ID))
 	default:
-		if content, err = w.render(ctx, e, a); err != nil {
+		if content, err = w.render(ctx, e, a, org); err != nil {
 			return err
 		}
+	}
+	if d.Sender == nil {
+		// Outbox mode: the claim and its outcome are one transaction, since nothing is
+		// sent between them.
+		kept, held, err := d.Emails.KeepEmail(ctx, e.OrgID, e.ID, content, winnow.EmailOutcome{Status: winnow.EmailOutbox,
+			Event: winnow.EventEmailHeld, At: d.Clock.Now(),
+			Message: e.Name() + " email kept in the outbox: no SMTP server is configured, so it was not delivered"})
+		if err != nil {
+			return fmt.Errorf("keep email: %w", err)
+		}
+		if !held {
+			log.InfoContext(ctx, "email not sent", "kind", string(kept.Kind), "status", string(kept.Status), "reason", kept.LastError)
+		}
+		return nil
 	}
 	e, send, err := d.Emails.ClaimEmail(ctx, e.OrgID, e.ID, content)
 	if err != nil {
@@ -130,10 +138,6 @@ func (w *sendEmailWorker) Work(ctx context.Context, job *river.Job[SendEmailArgs
 	if !send {
 		log.InfoContext(ctx, "email not sent", "kind", string(e.Kind), "status", string(e.Status), "reason", e.LastError)
 		return nil
-	}
-	if d.Sender == nil {
-		return w.finish(ctx, e, winnow.EmailOutcome{Status: winnow.EmailOutbox, Event: winnow.EventEmailHeld,
-			Message: e.Name() + " email kept in the outbox: no SMTP server is configured, so it was not delivered"})
 	}
 	// Sealed content (a member invitation's link) is opened only now, after the claim's
 	// transaction, and only in memory; it is never logged.
@@ -150,7 +154,9 @@ func (w *sendEmailWorker) Work(ctx context.Context, job *river.Job[SendEmailArgs
 	if a != nil {
 		msg.ListUnsubscribe = d.BaseURL() + winnow.OptOutPath(a.Token)
 		// A candidate's reply goes to the org's reply-to address when it set one.
-		if o, err := d.Emails.FindOrgByID(ctx, e.OrgID); err == nil {
+		if org != nil {
+			msg.ReplyTo = org.ReplyTo
+		} else if o, err := d.Emails.FindOrgByID(ctx, e.OrgID); err == nil {
 			msg.ReplyTo = o.ReplyTo
 		} else {
 			log.WarnContext(ctx, "email sent without the org's reply-to: org not found", "error", err)
@@ -229,23 +235,70 @@ func (w *sendEmailWorker) finish(ctx context.Context, e *winnow.Email, o winnow.
 	return nil
 }
 
-// render fills in the template in force for the email's kind and job. A stored template
-// that no longer renders falls back to the built-in one rather than sending nothing.
-func (w *sendEmailWorker) render(ctx context.Context, e *winnow.Email, a *winnow.Applicant) (*winnow.RenderedEmail, error) {
+// emailOrg is the org of an email to an applicant with their funnel's title, as the
+// email worker reads them with the email.
+type emailOrg struct {
+	*winnow.Org
+	jobTitle string
+}
+
+// load reads the job's email and, when it has one, its applicant (ENOTFOUND when
+// either is gone). An email to an applicant comes with their funnel's title and the
+// org in the same read; when that read finds nothing (the applicant may be gone), or
+// the email has no applicant, they are read one by one and org is nil.
+func (w *sendEmailWorker) load(ctx context.Context, args SendEmailArgs) (*winnow.Email, *winnow.Applicant, *emailOrg, error) {
 	d := w.deps
-	f, err := d.Emails.FindFunnelByID(ctx, a.OrgID, a.FunnelID)
-	if err != nil {
-		return nil, fmt.Errorf("load funnel: %w", err)
+	if args.ApplicantID != "" {
+		e, a, title, o, err := d.Emails.FindEmailToSend(ctx, args.OrgID, args.EmailID)
+		switch {
+		case err == nil:
+			return e, a, &emailOrg{Org: o, jobTitle: title}, nil
+		case winnow.ErrorCode(err) != winnow.ENOTFOUND:
+			return nil, nil, nil, fmt.Errorf("load email: %w", err)
+		}
 	}
-	o, err := d.Emails.FindOrgByID(ctx, a.OrgID)
-	if err != nil {
-		return nil, fmt.Errorf("load org: %w", err)
+	e, err := d.Emails.FindEmailByID(ctx, args.OrgID, args.EmailID)
+	if winnow.ErrorCode(err) == winnow.ENOTFOUND {
+		return nil, nil, nil, err
+	} else if err != nil {
+		return nil, nil, nil, fmt.Errorf("load email: %w", err)
+	}
+	if e.ApplicantID == "" {
+		return e, nil, nil, nil
+	}
+	a, err := d.Emails.FindApplicantByID(ctx, e.OrgID, e.ApplicantID)
+	if winnow.ErrorCode(err) == winnow.ENOTFOUND {
+		return nil, nil, nil, err
+	} else if err != nil {
+		return nil, nil, nil, fmt.Errorf("load applicant: %w", err)
+	}
+	return e, a, nil, nil
+}
+
+// render fills in the template in force for the email's kind and job, with the job's
+// title and the org from org when the worker read them with the email. A stored
+// template that no longer renders falls back to the built-in one rather than sending
+// nothing.
+func (w *sendEmailWorker) render(ctx context.Context, e *winnow.Email, a *winnow.Applicant, org *emailOrg) (*winnow.RenderedEmail, error) {
+	d := w.deps
+	if org == nil {
+		f, err := d.Emails.FindFunnelByID(ctx, a.OrgID, a.FunnelID)
+		if err != nil {
+			return nil, fmt.Errorf("load funnel: %w", err)
+		}
+		o, err := d.Emails.FindOrgByID(ctx, a.OrgID)
+		if err != nil {
+			return nil, fmt.Errorf("load org: %w", err)
+		}
+		org = &emailOrg{Org: o, jobTitle: f.Title}
 	}
 	t, err := d.Emails.FindTemplate(ctx, a.OrgID, a.FunnelID, e.Kind)
 	if err != nil {
 		return nil, fmt.Errorf("load template: %w", err)
 	}
-	data := CandidateData(a, f, o, d.BaseURL())
+	// CandidateData reads only the funnel's title.
+	f := &winnow.Funnel{ID: a.FunnelID, OrgID: a.OrgID, Title: org.jobTitle}
+	data := CandidateData(a, f, org.Org, d.BaseURL())
 	data.ReminderNumber = strconv.Itoa(e.Seq)
 	r, err := renderTemplate(ctx, d.Logger.With("org_id", a.OrgID, "funnel_id", a.FunnelID), t, data)
 	if err != nil {

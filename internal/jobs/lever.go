@@ -37,7 +37,7 @@ type LeverConnector interface {
 
 // LeverPlanner plans the writes to Lever of each change of an applicant who came from
 // Lever (winnow.PlanLeverWrites: the spec's tags, note and stage move per status) as
-// lever_writes rows, numbered per opportunity, and one write job each. The connection
+// lever_writes rows, numbered per opportunity, and one write job for them. The connection
 // is read in the change's transaction. When Lever itself closes the application
 // (archived or deleted there), the reminders planned for it are cancelled here: those
 // are the effects of Lever's events, which the email planner leaves alone.
@@ -93,25 +93,47 @@ func (p LeverPlanner) Plan(ctx context.Context, tx Tx, c Change) ([]river.Insert
 func LeverOrgTag(orgID string) string { return "lever_org_" + orgID }
 
 // LeverWriteArgs performs the writes to Lever of one opportunity, one at a time in seq
-// order, until this job's write (WriteID) is done, failed or skipped. The row is the
-// authority: a job that finds its write final does nothing, so a repeated job writes
-// nothing twice.
+// order, until this job's write (WriteID, number Seq) is done, failed or skipped. A
+// transition's writes have one job, naming the last of them. The row is the authority:
+// a job that finds its write final does nothing, so a repeated job writes nothing
+// twice.
 type LeverWriteArgs struct {
 	OrgID         string `json:"org_id"`
 	WriteID       string `json:"write_id"`
 	OpportunityID string `json:"opportunity_id"`
 	ApplicantID   string `json:"applicant_id,omitempty"`
+	// Seq tells the job its write is final once the opportunity's earliest write that
+	// is not comes after it, without reading the write; 0 (jobs enqueued before it was
+	// added) reads it.
+	Seq int `json:"seq,omitempty"`
 }
 
 // Kind names the job in River's table.
 func (LeverWriteArgs) Kind() string { return "lever_write" }
 
-// leverWriteParams returns a job per write, tagged with its org.
+// leverWriteParams returns one job per opportunity of ws, tagged with its org, naming
+// the opportunity's last write of ws: the job performs the opportunity's writes in
+// order up to it, so one job does a transition's writes (a River job costs an insert,
+// a fetch and a completion).
 func leverWriteParams(ws []*winnow.LeverWrite) []river.InsertManyParams {
-	params := make([]river.InsertManyParams, 0, len(ws))
-	for _, w := range ws {
+	last := make(map[[2]string]int, len(ws)) // org and opportunity → index in ws of the highest seq
+	order := make([][2]string, 0, len(ws))
+	for i, w := range ws {
+		key := [2]string{w.OrgID, w.OpportunityID}
+		j, seen := last[key]
+		if !seen {
+			order = append(order, key)
+		}
+		if !seen || w.Seq > ws[j].Seq {
+			last[key] = i
+		}
+	}
+	params := make([]river.InsertManyParams, 0, len(order))
+	for _, key := range order {
+		w := ws[last[key]]
 		params = append(params, river.InsertManyParams{
-			Args:       LeverWriteArgs{OrgID: w.OrgID, WriteID: w.ID, OpportunityID: w.OpportunityID, ApplicantID: w.ApplicantID},
+			Args: LeverWriteArgs{OrgID: w.OrgID, WriteID: w.ID, OpportunityID: w.OpportunityID, ApplicantID: w.ApplicantID,
+				Seq: w.Seq},
 			InsertOpts: &river.InsertOpts{MaxAttempts: leverMaxAttempts, Tags: []string{LeverOrgTag(w.OrgID)}},
 		})
 	}

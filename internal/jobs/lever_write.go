@@ -20,6 +20,7 @@ import (
 type LeverStore interface {
 	ClaimLeverWrite(ctx context.Context, orgID, opportunityID string) (*winnow.LeverWrite, winnow.Claim, error)
 	FinishLeverWrite(ctx context.Context, orgID, id string, o winnow.LeverWriteOutcome) error
+	FinishLeverWriteClaimNext(ctx context.Context, orgID, id string, o winnow.LeverWriteOutcome) (*winnow.LeverWrite, winnow.Claim, error)
 	FindLeverWrite(ctx context.Context, orgID, id string) (*winnow.LeverWrite, error)
 	ClearLeverPerformAs(ctx context.Context, orgID, performAs, warning string) error
 
@@ -97,79 +98,165 @@ func (w *leverWriteWorker) NextRetry(job *river.Job[LeverWriteArgs]) time.Time {
 }
 
 // Work performs the opportunity's writes in order, starting with the earliest that is
-// not final, and goes on past this job's own write while there is more, so that one
-// job usually does a whole transition's writes and the others find theirs done. It
-// sleeps (River's snooze) while another worker holds the next write, while that write
-// waits for its backoff, and while the connection needs reconnecting.
+// not final, and goes on past this job's own write while there is more, so that a
+// later transition's job usually finds its writes done. It sleeps (River's snooze)
+// while another worker holds the next write, while that write waits for its backoff,
+// and while the connection needs reconnecting.
+//
+// Each write's outcome is recorded in the transaction that claims the next (when the
+// account's rate budget gives the next call a turn), so a write costs one transaction
+// besides its call.
 func (w *leverWriteWorker) Work(ctx context.Context, job *river.Job[LeverWriteArgs]) error {
-	d, args := w.deps, job.Args
+	d := w.deps
 	if d.Lever == nil || d.LeverStore == nil {
 		return river.JobCancel(errors.New("lever is not configured in this process"))
 	}
-	log := d.Logger.With("org_id", args.OrgID, "applicant_id", args.ApplicantID, "lever_write_id", args.WriteID, "job_id", job.ID)
+	r := &leverRun{w: w, job: job, log: d.Logger.With("org_id", job.Args.OrgID, "applicant_id", job.Args.ApplicantID,
+		"lever_write_id", job.Args.WriteID, "job_id", job.ID)}
+	return r.work(ctx)
+}
+
+// leverRun is one run of a write job.
+type leverRun struct {
+	w   *leverWriteWorker
+	job *river.Job[LeverWriteArgs]
+	log *slog.Logger
+	// done is a write performed whose outcome is not recorded yet, and outcome that
+	// outcome: it is recorded with the next claim.
+	done    *winnow.LeverWrite
+	outcome winnow.LeverWriteOutcome
+	// ownFinal is set once the run knows the job's own write is final.
+	ownFinal bool
+}
+
+func (r *leverRun) work(ctx context.Context) error {
+	d, args := r.w.deps, r.job.Args
 	started := time.Now()
-	for range leverWritesPerRun {
-		if time.Since(started) > leverRunFor {
-			break
+	for n := 0; ; n++ {
+		if n >= leverWritesPerRun || time.Since(started) > leverRunFor || ctx.Err() != nil {
+			if err := r.record(ctx); err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return r.snoozeUnlessOwnFinal(ctx, leverBusyWait)
 		}
-		done, err := w.next(ctx, job, log)
-		if done || err != nil {
+		// The next call's turn is taken before the claim (the call waits for it, up to
+		// leverHoldMax).
+		cctx, release, later, ok := d.Lever.Take(ctx, args.OrgID, leverHoldMax)
+		if !ok {
+			// The account is busy: put the job off to its turn, unless its own write is done.
+			if err := r.record(ctx); err != nil {
+				return err
+			}
+			return r.snoozeUnlessOwnFinal(ctx, later)
+		}
+		next, claim, err := r.claim(cctx)
+		if err != nil {
+			release()
 			return err
 		}
+		if next == nil {
+			release()
+			return nil // nothing left to write for this opportunity
+		}
+		if args.Seq > 0 && next.Seq > args.Seq {
+			r.ownFinal = true // the earliest write that is not final comes after it
+		}
+		if claim.Later {
+			release()
+			return r.snoozeUnlessOwnFinal(ctx, r.w.wait(next))
+		}
+		if !claim.Send {
+			release()
+			continue // final already, or skipped just now: on to the next
+		}
+		o, stop := r.w.perform(cctx, r.job, next, r.log)
+		release() // when no call was made
+		r.done, r.outcome = next, o
+		if stop != nil {
+			if err := r.record(ctx); err != nil {
+				return err
+			}
+			return stop
+		}
 	}
-	if own, err := w.ownFinal(ctx, args); err != nil || own {
-		return err
-	}
-	return river.JobSnooze(leverBusyWait)
 }
 
-// next performs the opportunity's next write, with its turn in the account's rate
-// budget taken first; done says the job has nothing more to do (its error, a snooze
-// included, ends the job).
-func (w *leverWriteWorker) next(ctx context.Context, job *river.Job[LeverWriteArgs], log *slog.Logger) (done bool, err error) {
-	d, args := w.deps, job.Args
-	ctx, release, later, ok := d.Lever.Take(ctx, args.OrgID, leverHoldMax)
-	if !ok {
-		// The account is busy: put the job off to its turn, unless its own write is done.
-		if own, err := w.ownFinal(ctx, args); err != nil || own {
-			return true, err
+// claim claims the opportunity's next write, recording in the same transaction the
+// outcome of the write performed before, if any.
+func (r *leverRun) claim(ctx context.Context) (*winnow.LeverWrite, winnow.Claim, error) {
+	d, args := r.w.deps, r.job.Args
+	if r.done == nil {
+		next, claim, err := d.LeverStore.ClaimLeverWrite(ctx, args.OrgID, args.OpportunityID)
+		if err != nil {
+			return nil, winnow.Claim{}, fmt.Errorf("claim lever write: %w", err)
 		}
-		return true, river.JobSnooze(later)
+		return next, claim, nil
 	}
-	defer release() // when no call was made
-	next, claim, err := d.LeverStore.ClaimLeverWrite(ctx, args.OrgID, args.OpportunityID)
+	done, o := r.done, r.at(r.outcome)
+	next, claim, err := d.LeverStore.FinishLeverWriteClaimNext(context.WithoutCancel(ctx), done.OrgID, done.ID, o)
 	if err != nil {
-		return true, fmt.Errorf("claim lever write: %w", err)
-	}
-	if next == nil {
-		return true, nil // nothing left to write for this opportunity
-	}
-	if claim.Later {
-		if own, err := w.ownFinal(ctx, args); err != nil || own {
-			return true, err
+		// Nothing of that transaction holds: the outcome is recorded on its own if it
+		// can be (else the write's lease runs out and it is claimed again, as after a
+		// crash).
+		if rerr := r.record(ctx); rerr != nil {
+			r.log.WarnContext(ctx, "lever write outcome not recorded", "error", rerr)
 		}
-		return true, river.JobSnooze(w.wait(next))
+		return nil, winnow.Claim{}, fmt.Errorf("record lever write outcome and claim the next: %w", err)
 	}
-	if !claim.Send {
-		return false, nil // final already, or skipped just now: on to the next
-	}
-	if err := w.perform(ctx, job, next, log); err != nil {
-		return true, err
-	}
-	return false, nil
+	r.recorded(done, o)
+	return next, claim, nil
 }
 
-// ownFinal reports whether the job's own write needs nothing more (a write that is gone
-// went with its applicant).
-func (w *leverWriteWorker) ownFinal(ctx context.Context, args LeverWriteArgs) (bool, error) {
-	own, err := w.deps.LeverStore.FindLeverWrite(ctx, args.OrgID, args.WriteID)
-	switch {
-	case winnow.ErrorCode(err) == winnow.ENOTFOUND:
-		return true, nil
-	case err != nil:
-		return false, fmt.Errorf("load lever write: %w", err)
+// record records the outcome of the write performed last, if not yet recorded.
+func (r *leverRun) record(ctx context.Context) error {
+	if r.done == nil {
+		return nil
 	}
-	return own.Status.Final(), nil
+	done, o := r.done, r.at(r.outcome)
+	if err := r.w.deps.LeverStore.FinishLeverWrite(context.WithoutCancel(ctx), done.OrgID, done.ID, o); err != nil {
+		return fmt.Errorf("record lever write outcome: %w", err)
+	}
+	r.recorded(done, o)
+	return nil
+}
+
+// at is o timed now when it has no time.
+func (r *leverRun) at(o winnow.LeverWriteOutcome) winnow.LeverWriteOutcome {
+	if o.At.IsZero() {
+		o.At = r.w.deps.Clock.Now()
+	}
+	return o
+}
+
+// recorded notes that the outcome o of write done is recorded.
+func (r *leverRun) recorded(done *winnow.LeverWrite, o winnow.LeverWriteOutcome) {
+	r.done = nil
+	if done.ID == r.job.Args.WriteID && o.Status.Final() {
+		r.ownFinal = true
+	}
+}
+
+// snoozeUnlessOwnFinal ends the run: done when the job's own write needs nothing more
+// (a write that is gone went with its applicant), else put off for wait.
+func (r *leverRun) snoozeUnlessOwnFinal(ctx context.Context, wait time.Duration) error {
+	if !r.ownFinal {
+		args := r.job.Args
+		own, err := r.w.deps.LeverStore.FindLeverWrite(ctx, args.OrgID, args.WriteID)
+		switch {
+		case winnow.ErrorCode(err) == winnow.ENOTFOUND:
+			return nil
+		case err != nil:
+			return fmt.Errorf("load lever write: %w", err)
+		}
+		r.ownFinal = own.Status.Final()
+	}
+	if r.ownFinal {
+		return nil
+	}
+	return river.JobSnooze(wait)
 }
 
 // wait is how long to sleep before claiming again the write next that is held: until
@@ -187,27 +274,26 @@ func (w *leverWriteWorker) wait(next *winnow.LeverWrite) time.Duration {
 	return left
 }
 
-// perform makes the Lever call of the claimed write wr and records its outcome. It
-// returns nil to go on with the next write, an error for River to retry the job later,
-// or a snooze while the connection needs reconnecting.
-func (w *leverWriteWorker) perform(ctx context.Context, job *river.Job[LeverWriteArgs], wr *winnow.LeverWrite, log *slog.Logger) error {
+// perform makes the Lever call of the claimed write wr and returns its outcome, to be
+// recorded, and stop: nil to go on with the next write, an error for River to retry
+// the job later, or a snooze while the connection needs reconnecting. A write that
+// fails for good is final, and the job goes on with the next.
+func (w *leverWriteWorker) perform(ctx context.Context, job *river.Job[LeverWriteArgs], wr *winnow.LeverWrite, log *slog.Logger) (o winnow.LeverWriteOutcome, stop error) {
 	d := w.deps
 	log = log.With("write_kind", string(wr.Kind), "write_seq", wr.Seq, "write_applicant_id", wr.ApplicantID)
 	client, conn, err := d.Lever.Client(ctx, wr.OrgID)
 	if err != nil {
 		// Disconnected since the claim, or the credentials do not open: the write goes
 		// back to the queue and the next claim decides.
-		if ferr := w.finish(ctx, wr, winnow.LeverWriteOutcome{Status: winnow.LeverWriteQueued,
-			Error: "Not sent yet: Lever's connection is not usable right now; retrying.", RetryAt: d.Clock.Now().Add(leverBackoff(job.Attempt))}); ferr != nil {
-			return ferr
-		}
-		return fmt.Errorf("lever client: %w", err)
+		o = winnow.LeverWriteOutcome{Status: winnow.LeverWriteQueued, RetryAt: d.Clock.Now().Add(leverBackoff(job.Attempt)),
+			Error: "Not sent yet: Lever's connection is not usable right now; retrying."}
+		return o, fmt.Errorf("lever client: %w", err)
 	}
 	cctx, cancel := context.WithTimeout(ctx, winnow.LeverWriteCallLimit)
 	defer cancel()
 	rctx, rec := lever.WithRecorder(cctx)
 	noteID, found, callErr := call(rctx, client, conn, wr)
-	o := winnow.LeverWriteOutcome{NoteID: noteID, Found: found, Calls: calls(rec.Calls())}
+	o = winnow.LeverWriteOutcome{NoteID: noteID, Found: found, Calls: calls(rec.Calls())}
 	var apiErr *lever.APIError
 	errors.As(callErr, &apiErr)
 	switch {
@@ -217,14 +303,13 @@ func (w *leverWriteWorker) perform(ctx context.Context, job *river.Job[LeverWrit
 	case errors.Is(callErr, lever.ErrAuthLost):
 		reason := "Lever refused Winnow's access (" + leverReason(callErr) + "). Reconnect Lever to resume."
 		if err := d.Lever.NeedsReconnecting(ctx, wr.OrgID, reason); err != nil {
-			return err
+			// The write goes back to the queue as it was claimed: the retry finds out again.
+			o.Status, o.Error = winnow.LeverWriteQueued, "Not sent yet: "+reason
+			return o, err
 		}
 		o.Status, o.Error = winnow.LeverWriteQueued, "Paused: Lever needs reconnecting; it will be written once an admin reconnects."
-		if err := w.finish(ctx, wr, o); err != nil {
-			return err
-		}
 		log.WarnContext(ctx, "lever write paused: connection needs reconnecting", "error", callErr)
-		return river.JobSnooze(leverPauseWait)
+		return o, river.JobSnooze(leverPauseWait)
 	case errors.Is(callErr, lever.ErrNotFound):
 		o.Status, o.Error = winnow.LeverWriteSkipped, "Not written: the opportunity is no longer in Lever."
 	case errors.Is(callErr, lever.ErrPermanent) && conn.PerformAs != "" && apiErr != nil && apiErr.StatusCode == 400 &&
@@ -237,29 +322,29 @@ func (w *leverWriteWorker) perform(ctx context.Context, job *river.Job[LeverWrit
 		}
 		warning := "The Lever user " + name + " can no longer be named as the author of notes and stage moves (deactivated in Lever?); Winnow now writes as no one. Pick another user."
 		if err := d.LeverStore.ClearLeverPerformAs(ctx, wr.OrgID, conn.PerformAs, warning); err != nil {
-			return err
+			o.Status, o.Error = winnow.LeverWriteQueued, "Lever refused the author "+name+"; retrying."
+			return o, err
 		}
 		o.Status, o.Error = winnow.LeverWriteQueued, "Lever refused the author "+name+"; writing again without one."
 		log.WarnContext(ctx, "lever perform_as refused; cleared", "error", callErr)
 	case errors.Is(callErr, lever.ErrPermanent):
 		o.Status, o.Error = winnow.LeverWriteFailed, "Lever refused it: "+leverReason(callErr)
 		log.WarnContext(ctx, "lever write failed for good", "error", callErr)
+	case job.Attempt >= job.MaxAttempts:
+		// Out of attempts: the write fails for good (the panel's Retry puts it back), and
+		// the job goes on with the opportunity's next writes, which have no other job.
+		o.Status, o.Error = winnow.LeverWriteFailed, "Lever did not take it after "+strconv.Itoa(job.Attempt)+" attempts: "+leverReason(callErr)
+		log.WarnContext(ctx, "lever write failed for good: out of attempts", "attempt", job.Attempt, "error", callErr)
 	default: // rate limited, a server error, a timeout: try again later
 		backoff := leverBackoff(job.Attempt)
 		if apiErr != nil && apiErr.RetryAfter > backoff {
 			backoff = apiErr.RetryAfter
 		}
 		o.Status, o.Error, o.RetryAt = winnow.LeverWriteQueued, "Lever did not take it ("+leverReason(callErr)+"); retrying.", d.Clock.Now().Add(backoff)
-		if job.Attempt >= job.MaxAttempts {
-			o.Status, o.Error, o.RetryAt = winnow.LeverWriteFailed, "Lever did not take it after "+strconv.Itoa(job.Attempt)+" attempts: "+leverReason(callErr), time.Time{}
-		}
-		if err := w.finish(ctx, wr, o); err != nil {
-			return err
-		}
 		log.InfoContext(ctx, "lever write to retry", "attempt", job.Attempt, "error", callErr)
-		return callErr
+		return o, callErr
 	}
-	return w.finish(ctx, wr, o)
+	return o, nil
 }
 
 // call makes the Lever call of wr and returns a note's id and whether it was found
@@ -325,14 +410,4 @@ func leverReason(err error) string {
 		return "no answer in time"
 	}
 	return "could not reach Lever"
-}
-
-func (w *leverWriteWorker) finish(ctx context.Context, wr *winnow.LeverWrite, o winnow.LeverWriteOutcome) error {
-	if o.At.IsZero() {
-		o.At = w.deps.Clock.Now()
-	}
-	if err := w.deps.LeverStore.FinishLeverWrite(context.WithoutCancel(ctx), wr.OrgID, wr.ID, o); err != nil {
-		return fmt.Errorf("record lever write outcome: %w", err)
-	}
-	return nil
 }

@@ -80,40 +80,21 @@ func findLeverConnectionTx(ctx context.Context, q querier, orgID string) (*winno
 	return c, nil
 }
 
-// leverWriteRows are Lever writes as claimRow and finishRow see them.
+// leverWriteRows are Lever writes as claimRowTx and finishRowTx see them.
 var leverWriteRows = claimable[*winnow.LeverWrite]{
-	table:    "lever_writes",
-	notFound: msgLeverWriteNotFound,
-	sending:  string(winnow.LeverWriteSending),
-	columns:  leverWriteColumns,
-	scan:     scanLeverWrite,
-	save:     saveLeverWrite,
+	table:     "lever_writes",
+	notFound:  msgLeverWriteNotFound,
+	sending:   string(winnow.LeverWriteSending),
+	columns:   leverWriteColumns,
+	scan:      scanLeverWrite,
+	applicant: func(w *winnow.LeverWrite) string { return w.ApplicantID },
+	status:    func(w *winnow.LeverWrite) string { return string(w.Status) },
+	save:      saveLeverWrite,
 }
 
-// saveLeverWrite writes w's state (not what it does, which never changes).
-func saveLeverWrite(ctx context.Context, tx *sql.Tx, w *winnow.LeverWrite) error {
-	_, err := tx.ExecContext(ctx, `UPDATE lever_writes SET status = $1, attempts = $2, last_error = $3, note_id = $4,
-		lease_until = $5, updated_at = $6, done_at = $7 WHERE org_id = $8 AND id = $9`,
-		string(w.Status), w.Attempts, w.LastError, w.NoteID, nullTime(dbTimePtr(w.LeaseUntil)), dbTime(w.UpdatedAt),
-		nullTime(dbTimePtr(w.DoneAt)), w.OrgID, w.ID)
-	return err
-}
-
-// ClaimLeverWrite takes the next write to Lever of the org's opportunity for one
-// attempt: the earliest by seq that is not final. Its Claim method decides, with its
-// applicant locked and the org's connection read in the same transaction (see
-// winnow.LeverWrite.Claim). It returns the write as it now is and the decision; a nil
-// write means the opportunity has nothing left to write.
-func (s *Store) ClaimLeverWrite(ctx context.Context, orgID, opportunityID string) (*winnow.LeverWrite, winnow.Claim, error) {
-	var id string
-	err := s.db.db.QueryRowContext(ctx, `SELECT id FROM lever_writes WHERE org_id = $1 AND opportunity_id = $2
-		AND status IN ($3, $4) ORDER BY seq LIMIT 1`, orgID, opportunityID,
-		string(winnow.LeverWriteQueued), string(winnow.LeverWriteSending)).Scan(&id)
-	if err == sql.ErrNoRows {
-		return nil, winnow.Claim{}, nil
-	} else if err != nil {
-		return nil, winnow.Claim{}, fmt.Errorf("find next lever write: %w", err)
-	}
+// leverWriteClaimRows are leverWriteRows deciding with the write's Claim method, for
+// its applicant and the org's connection as tx sees them.
+func leverWriteClaimRows(orgID string) claimable[*winnow.LeverWrite] {
 	rows := leverWriteRows
 	rows.decide = func(ctx context.Context, tx *sql.Tx, w *winnow.LeverWrite, a *winnow.Applicant, now time.Time) (winnow.Claim, error) {
 		c, err := findLeverConnectionTx(ctx, tx, orgID)
@@ -125,7 +106,83 @@ func (s *Store) ClaimLeverWrite(ctx context.Context, orgID, opportunityID string
 		}
 		return w.Claim(a, c, now), nil
 	}
-	return claimRow(ctx, s, rows, orgID, id)
+	return rows
+}
+
+// saveLeverWrite writes w's state (not what it does, which never changes).
+func saveLeverWrite(ctx context.Context, tx *sql.Tx, w *winnow.LeverWrite) error {
+	_, err := tx.ExecContext(ctx, `UPDATE lever_writes SET status = $1, attempts = $2, last_error = $3, note_id = $4,
+		lease_until = $5, updated_at = $6, done_at = $7 WHERE org_id = $8 AND id = $9`,
+		string(w.Status), w.Attempts, w.LastError, w.NoteID, nullTime(dbTimePtr(w.LeaseUntil)), dbTime(w.UpdatedAt),
+		nullTime(dbTimePtr(w.DoneAt)), w.OrgID, w.ID)
+	return err
+}
+
+// nextLeverWriteQuery finds the earliest write of an org's opportunity that is not
+// final, and its applicant.
+const nextLeverWriteQuery = `SELECT id, applicant_id FROM lever_writes WHERE org_id = $1 AND opportunity_id = $2
+	AND status IN ($3, $4) ORDER BY seq LIMIT 1`
+
+// ClaimLeverWrite takes the next write to Lever of the org's opportunity for one
+// attempt: the earliest by seq that is not final. Its Claim method decides, with its
+// applicant locked and the org's connection read in the same transaction (see
+// winnow.LeverWrite.Claim). It returns the write as it now is and the decision; a nil
+// write means the opportunity has nothing left to write.
+func (s *Store) ClaimLeverWrite(ctx context.Context, orgID, opportunityID string) (*winnow.LeverWrite, winnow.Claim, error) {
+	var id string
+	var applicantID sql.NullString
+	err := s.db.db.QueryRowContext(ctx, nextLeverWriteQuery, orgID, opportunityID,
+		string(winnow.LeverWriteQueued), string(winnow.LeverWriteSending)).Scan(&id, &applicantID)
+	if err == sql.ErrNoRows {
+		return nil, winnow.Claim{}, nil
+	} else if err != nil {
+		return nil, winnow.Claim{}, fmt.Errorf("find next lever write: %w", err)
+	}
+	return claimRow(ctx, s, leverWriteClaimRows(orgID), orgID, id)
+}
+
+// FinishLeverWriteClaimNext records the outcome of the attempt on the org's write id
+// (as FinishLeverWrite) and claims its opportunity's next write (as ClaimLeverWrite)
+// in the same transaction, saving the worker that goes on from one write to the next a
+// transaction per write. When the next write is another applicant's (whose lock the
+// finished write's must not be held with), the outcome is committed first and the
+// next write claimed in a transaction of its own.
+func (s *Store) FinishLeverWriteClaimNext(ctx context.Context, orgID, id string, o winnow.LeverWriteOutcome) (*winnow.LeverWrite, winnow.Claim, error) {
+	o = leverWriteOutcome(s, o)
+	tx, err := s.db.beginTx(ctx)
+	if err != nil {
+		return nil, winnow.Claim{}, err
+	}
+	defer rollback(tx)
+	// On PostgreSQL the finish reads and locks the applicant in full, for the claim of
+	// their next write to use.
+	done, held, err := finishRowTx(ctx, s, tx, leverWriteRows, orgID, id, s.db.dialect == DialectPostgres, s.finishLeverWrite(o))
+	if err != nil {
+		return nil, winnow.Claim{}, err
+	}
+	var nextID string
+	var applicantID sql.NullString
+	err = tx.QueryRowContext(ctx, nextLeverWriteQuery, orgID, done.OpportunityID,
+		string(winnow.LeverWriteQueued), string(winnow.LeverWriteSending)).Scan(&nextID, &applicantID)
+	if err == sql.ErrNoRows {
+		return nil, winnow.Claim{}, commit(tx)
+	} else if err != nil {
+		return nil, winnow.Claim{}, fmt.Errorf("find next lever write: %w", err)
+	}
+	if s.db.dialect == DialectPostgres && applicantID.String != done.ApplicantID {
+		if err := commit(tx); err != nil {
+			return nil, winnow.Claim{}, err
+		}
+		return claimRow(ctx, s, leverWriteClaimRows(orgID), orgID, nextID)
+	}
+	next, claim, err := claimRowTx(ctx, s, tx, leverWriteClaimRows(orgID), orgID, nextID, s.now(), held)
+	if err != nil {
+		return nil, winnow.Claim{}, err
+	}
+	if err := commit(tx); err != nil {
+		return nil, winnow.Claim{}, err
+	}
+	return next, claim, nil
 }
 
 // FindLeverWrite returns the org's write to Lever, or ENOTFOUND.
@@ -142,16 +199,21 @@ func (s *Store) FindLeverWrite(ctx context.Context, orgID, id string) (*winnow.L
 // winnow.LeverWrite.Finish), with its timeline entries. It does nothing to a write
 // that is no longer sending.
 func (s *Store) FinishLeverWrite(ctx context.Context, orgID, id string, o winnow.LeverWriteOutcome) error {
+	return finishRow(ctx, s, leverWriteRows, orgID, id, s.finishLeverWrite(leverWriteOutcome(s, o)))
+}
+
+// leverWriteOutcome is o timed as the database keeps times, now when o has no time.
+func leverWriteOutcome(s *Store, o winnow.LeverWriteOutcome) winnow.LeverWriteOutcome {
 	if o.At.IsZero() {
 		o.At = s.now()
 	}
 	o.At = dbTime(o.At)
-	return finishRow(ctx, s, leverWriteRows, orgID, id, func(ctx context.Context, tx *sql.Tx) (*winnow.Event, error) {
-		w, err := scanLeverWrite(tx.QueryRowContext(ctx, `SELECT `+leverWriteColumns+` FROM lever_writes
-			WHERE org_id = $1 AND id = $2`, orgID, id))
-		if err != nil {
-			return nil, err
-		}
+	return o
+}
+
+// finishLeverWrite writes outcome o on a sending write, with its timeline entries.
+func (s *Store) finishLeverWrite(o winnow.LeverWriteOutcome) finishUpdate[*winnow.LeverWrite] {
+	return func(ctx context.Context, tx *sql.Tx, w *winnow.LeverWrite) (*winnow.Event, error) {
 		evs := w.Finish(o)
 		if err := saveLeverWrite(ctx, tx, w); err != nil {
 			return nil, err
@@ -165,7 +227,7 @@ func (s *Store) FinishLeverWrite(ctx context.Context, orgID, id string, o winnow
 			}
 		}
 		return nil, nil
-	})
+	}
 }
 
 // ListLeverWrites returns the org's writes to Lever, newest first, narrowed by filter.
