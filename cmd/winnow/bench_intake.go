@@ -115,19 +115,21 @@ func benchIntakeCommand(ctx context.Context, args []string, e env) error {
 		defer pprof.StopCPUProfile()
 	}
 	var rows []loadResult
-	r := gen.closed(ctx, noop.URL, *clients, *duration, nil)
-	r.target = "no-op net/http"
-	rows = append(rows, r)
-	r = gen.closed(ctx, target.url, *clients, *duration, acked)
-	r.target = "winnow webhook"
-	rows = append(rows, r)
+	phase := func(name string, run func() loadResult) {
+		cpu0, db0 := processCPU(), target.serverCPU(ctx, *engine)
+		r := run()
+		r.cpu = processCPU() - cpu0
+		if db0 != nil {
+			r.dbCPU = cpuSince(db0, target.serverCPU(ctx, *engine))
+		}
+		r.target = name
+		rows = append(rows, r)
+	}
+	phase("no-op net/http", func() loadResult { return gen.closed(ctx, noop.URL, *clients, *duration, nil) })
+	phase("winnow webhook", func() loadResult { return gen.closed(ctx, target.url, *clients, *duration, acked) })
 	time.Sleep(time.Second) // let the database settle (SQLite checkpoints its WAL)
-	r = gen.open(ctx, noop.URL, *rate, *duration, nil)
-	r.target = "no-op net/http"
-	rows = append(rows, r)
-	r = gen.open(ctx, target.url, *rate, *duration, acked)
-	r.target = "winnow webhook"
-	rows = append(rows, r)
+	phase("no-op net/http", func() loadResult { return gen.open(ctx, noop.URL, *rate, *duration, nil) })
+	phase("winnow webhook", func() loadResult { return gen.open(ctx, target.url, *rate, *duration, acked) })
 
 	found, jobs, err := target.durable(ctx, acked)
 	if err != nil {
@@ -373,6 +375,12 @@ type loadResult struct {
 	sent, ok, refused int // refused: non-2xx answers and transport errors
 	elapsed           time.Duration
 	lat               []time.Duration // of the 2xx answers
+	// cpu is the CPU time (user and system) the whole process used during the phase:
+	// generator, HTTP and the target together (and, on PostgreSQL, not the server's).
+	cpu time.Duration
+	// dbCPU is the CPU time of the PostgreSQL server processes serving the target's
+	// database during the phase, where they can be seen (a server on this machine).
+	dbCPU time.Duration
 }
 
 // post sends body to u; ok is a 2xx answer.
@@ -496,13 +504,33 @@ func printIntakeTable(w io.Writer, engine string, d time.Duration, load string, 
 	fmt.Fprintf(w, "winnow bench intake: %s; %d CPUs (load average %s before the run), %s; %s per phase; Winnow in the role web (no workers)\n\n",
 		db, runtime.NumCPU(), load, runtime.Version(), d)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\tload\tsent\t2xx\tother\t2xx/s\tp50\tp99\tmax\t")
+	header := "target\tload\tsent\t2xx\tother\t2xx/s\tp50\tp99\tmax\tCPU/2xx\t"
+	if engine == sqlstore.DialectPostgres {
+		header += "server CPU/2xx\t"
+	}
+	fmt.Fprintln(tw, header)
+	perOK := func(cpu time.Duration, ok int) string {
+		if cpu <= 0 || ok == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.0f µs", float64(cpu)/float64(time.Microsecond)/float64(ok))
+	}
 	for _, r := range rows {
 		slices.Sort(r.lat)
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t\n", r.target, r.load, r.sent, r.ok, r.refused,
-			float64(r.ok)/r.elapsed.Seconds(), pct(r.lat, 0.50), pct(r.lat, 0.99), pct(r.lat, 1))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t", r.target, r.load, r.sent, r.ok, r.refused,
+			float64(r.ok)/r.elapsed.Seconds(), pct(r.lat, 0.50), pct(r.lat, 0.99), pct(r.lat, 1), perOK(r.cpu, r.ok))
+		if engine == sqlstore.DialectPostgres {
+			fmt.Fprintf(tw, "%s\t", perOK(r.dbCPU, r.ok))
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+	fmt.Fprintln(w, "\nCPU/2xx: CPU time (user+system) of this whole process per acknowledged request: load generator, HTTP and target"+
+		" (the no-op rows are the generator's and HTTP's share).")
+	if engine == sqlstore.DialectPostgres {
+		fmt.Fprintln(w, "server CPU/2xx: that of the PostgreSQL backends serving the scratch database (only when the server runs on this machine;"+
+			" its WAL writer and checkpointer are not counted).")
+	}
 }
 
 // pct is the q-quantile of sorted latencies, in milliseconds.
@@ -526,6 +554,75 @@ func loadAverage() string {
 		return f[0]
 	}
 	return "unknown"
+}
+
+// serverCPU returns the CPU time so far of each PostgreSQL backend connected to the
+// target's database, by process ID, when the server runs on this machine (its
+// processes are in /proc); nil otherwise, and on SQLite.
+func (t *intakeTarget) serverCPU(ctx context.Context, engine string) map[int]time.Duration {
+	if engine != sqlstore.DialectPostgres {
+		return nil
+	}
+	rows, err := t.m.DB.SQL().QueryContext(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	cpu := make(map[int]time.Duration)
+	for rows.Next() {
+		var pid int
+		if rows.Scan(&pid) != nil {
+			return nil
+		}
+		if d, ok := procCPU(strconv.Itoa(pid)); ok {
+			cpu[pid] = d
+		}
+	}
+	if rows.Err() != nil || len(cpu) == 0 {
+		return nil
+	}
+	return cpu
+}
+
+// cpuSince sums what each process of now used since before (all of it for one that
+// was not there before). Backends that exited meanwhile are not counted.
+func cpuSince(before, now map[int]time.Duration) time.Duration {
+	var d time.Duration
+	for pid, c := range now {
+		d += c - before[pid]
+	}
+	return d
+}
+
+// processCPU is the CPU time (user and system) this process has used, where the
+// system tells it (Linux: /proc/self/stat, in ticks of 10 ms), 0 elsewhere.
+func processCPU() time.Duration {
+	d, _ := procCPU("self")
+	return d
+}
+
+// procCPU is the CPU time (user and system) process pid (or "self") has used, from
+// /proc/PID/stat; ok is false where there is no such file.
+func procCPU(pid string) (d time.Duration, ok bool) {
+	raw, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	s := string(raw)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+2 > len(s) {
+		return 0, false
+	}
+	f := strings.Fields(s[i+2:])
+	if len(f) < 13 {
+		return 0, false
+	}
+	var ticks int64
+	for _, v := range f[11:13] { // utime and stime, the line's fields 14 and 15
+		n, _ := strconv.ParseInt(v, 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, true
 }
 
 // newBenchID returns 16 random hex digits.

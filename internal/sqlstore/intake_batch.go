@@ -29,16 +29,14 @@ const intakeQueue = 4 * MaxIntakeBatch
 // database rather than connections piling up.
 const intakeCommitTimeout = 10 * time.Second
 
-// Rows per INSERT of deliveries (17 parameters each). PostgreSQL takes a whole batch
-// in few statements, each a round trip saved. SQLite looks up every "$n" parameter in
-// a list, when parsing and again when binding, which costs the square of their number:
-// at 128 rows that lookup was most of the intake's CPU; with the statements prepared
-// (see deliveryStmts) and 8 rows each it is a few percent, and statements cost no
-// round trip there.
-const (
-	insertChunkPostgres = 128
-	insertChunkSQLite   = 8
-)
+// insertChunkMax is the most deliveries one INSERT writes (17 parameters each). A
+// batch is cut into statements of 128, 64, 32, … rows, so that a handful of statement
+// texts serve every batch size: SQLite's connections keep them prepared (stmtcache.go)
+// and PostgreSQL's driver caches their descriptions. On SQLite the parameters are
+// plain "?" (insertDeliveriesSQL), which it binds by position; "$n" ones it looked up
+// in a list at every bind, the square of their number, which was most of the intake's
+// CPU at 128 rows.
+const insertChunkMax = 128
 
 // Messages of intake that could not store a delivery; Lever retries on a 503.
 const (
@@ -47,13 +45,14 @@ const (
 )
 
 // IntakeBatcher records webhook deliveries by group commit: concurrent callers of
-// RecordLeverDelivery queue their delivery to one committer, which takes whatever is
-// queued (up to MaxIntakeBatch, without waiting for more), writes it all in one
-// transaction (rows and River jobs), and then answers every caller of the batch. A
-// busy process so pays one commit for hundreds of webhooks; an idle one answers a
-// single webhook after one commit, with no added delay. A batch that fails stores
-// nothing and answers EUNAVAILABLE to each of its callers (Lever retries). Build it
-// with Store.NewIntakeBatcher and stop it with Close.
+// RecordLeverDelivery queue their delivery to a committer (see intakeCommitters),
+// which takes whatever is queued (up to MaxIntakeBatch,
+// without waiting for more), writes it all in one transaction (rows and River jobs),
+// and then answers every caller of the batch. A busy process so pays one commit for
+// hundreds of webhooks; an idle one answers a single webhook after one commit, with no
+// added delay. A batch that fails stores nothing and answers EUNAVAILABLE to each of
+// its callers (Lever retries). Build it with Store.NewIntakeBatcher and stop it with
+// Close.
 type IntakeBatcher struct {
 	s     *Store
 	queue chan *intakeRequest
@@ -62,11 +61,32 @@ type IntakeBatcher struct {
 	mu     sync.RWMutex // held for reading while sending to queue, for writing to close it
 	closed bool
 
-	// Used by the committer only: its own connection, held from batch to batch (see
-	// begin), and its prepared statements.
-	conn  *sql.Conn
-	stmts deliveryStmts
+	// touched is when each org's last-webhook time was last written by a committed
+	// batch (wall clock), so that a burst writes it once a second rather than in every
+	// batch: a statement saved per batch, and with several committers on PostgreSQL
+	// that row's lock would make each batch wait for the commit of the one before it.
+	touchMu sync.Mutex
+	touched map[string]time.Time
 }
+
+// committer is one of an IntakeBatcher's committers, with its own connection held
+// from batch to batch (see begin).
+type committer struct {
+	b    *IntakeBatcher
+	conn *sql.Conn
+}
+
+// touchEvery is how often intake writes an org's last-webhook time during a burst.
+const touchEvery = time.Second
+
+// intakeCommitters is how many batches an IntakeBatcher writes at once. SQLite takes
+// one writer at a time, so a second committer would only wait for the lock. On
+// PostgreSQL a second committer fills and writes the next batch while the first waits
+// for its commit, but on 2 cores (winnow bench intake) that halved the batches and
+// cost the server 30 % more CPU per webhook (123-131 µs against 95 closed loop,
+// 81-83 against 72 at 10,000/s offered) for no more webhooks a second: the server's
+// CPU, not the wait, is what bounds intake there.
+const intakeCommitters = 1
 
 // intakeRequest is one caller's delivery waiting for its batch. The committer works on
 // d, a copy, and closes answered once stored and err are set.
@@ -78,11 +98,19 @@ type intakeRequest struct {
 	answered chan struct{}
 }
 
-// NewIntakeBatcher starts the committer of s's webhook intake. There should be one per
-// process: more would only compete for the database's write lock.
+// NewIntakeBatcher starts the committers of s's webhook intake. There should be one
+// batcher per process: more would only compete for the database's write lock.
 func (s *Store) NewIntakeBatcher() *IntakeBatcher {
 	b := &IntakeBatcher{s: s, queue: make(chan *intakeRequest, intakeQueue), done: make(chan struct{})}
-	go b.run()
+	var wg sync.WaitGroup
+	for range intakeCommitters {
+		c := &committer{b: b}
+		wg.Go(c.run)
+	}
+	go func() {
+		wg.Wait()
+		close(b.done)
+	}()
 	return b
 }
 
@@ -138,28 +166,33 @@ func (b *IntakeBatcher) Close() {
 	}
 	b.mu.Unlock()
 	<-b.done
-	b.stmts.close()
-	if b.conn != nil {
-		b.conn.Close()
-		b.conn = nil
-	}
 }
 
 // begin starts a batch's transaction on the committer's own connection, taken from
 // the pool once and kept: a burst of webhooks often comes with a burst of jobs, whose
 // workers would otherwise queue for the pool's few connections (four on SQLite) ahead
 // of the committer, while every webhook of the batch waits.
-func (b *IntakeBatcher) begin(ctx context.Context) (*sql.Tx, error) {
-	if b.conn == nil {
-		c, err := b.s.db.db.Conn(ctx)
+func (c *committer) begin(ctx context.Context) (*sql.Tx, error) {
+	if c.conn == nil {
+		conn, err := c.b.s.db.db.Conn(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("intake connection: %w", err)
 		}
-		b.conn = c
+		if c.b.s.db.dialect == DialectSQLite {
+			// Each multi-row INSERT after the first of a transaction keeps a copy of
+			// the pages it changes (a statement journal, to undo that statement
+			// alone), which SQLite writes to a temporary file once it passes 64 KiB:
+			// a write system call per page. In memory it is a copy.
+			if _, err := conn.ExecContext(ctx, `PRAGMA temp_store = MEMORY`); err != nil {
+				conn.Close()
+				return nil, fmt.Errorf("intake connection: %w", err)
+			}
+		}
+		c.conn = conn
 	}
-	tx, err := b.conn.BeginTx(ctx, nil)
+	tx, err := c.conn.BeginTx(ctx, nil)
 	if err != nil {
-		b.dropConn()
+		c.dropConn()
 		return nil, fmt.Errorf("begin transaction: %w", err)
 	}
 	return tx, nil
@@ -167,17 +200,18 @@ func (b *IntakeBatcher) begin(ctx context.Context) (*sql.Tx, error) {
 
 // dropConn gives the committer's connection back after a failure, so that the next
 // batch starts on a sound one.
-func (b *IntakeBatcher) dropConn() {
-	if b.conn != nil {
-		b.conn.Close()
-		b.conn = nil
+func (c *committer) dropConn() {
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn = nil
 	}
 }
 
 // run is the committer: it blocks for the first request, takes what else is queued
 // without waiting, commits the batch, and repeats until the queue is closed and empty.
-func (b *IntakeBatcher) run() {
-	defer close(b.done)
+func (c *committer) run() {
+	defer c.dropConn()
+	b := c.b
 	batch := make([]*intakeRequest, 0, MaxIntakeBatch)
 	for first := range b.queue {
 		batch = append(batch[:0], first)
@@ -193,7 +227,7 @@ func (b *IntakeBatcher) run() {
 				break fill
 			}
 		}
-		b.commit(batch)
+		c.commit(batch)
 	}
 }
 
@@ -201,7 +235,7 @@ func (b *IntakeBatcher) run() {
 // Callers who gave up already are answered with their context's error and not
 // written. When the batch fails because one delivery's org is gone (ENOTFOUND), each
 // delivery is tried on its own, so that one bad request does not fail its neighbours.
-func (b *IntakeBatcher) commit(batch []*intakeRequest) {
+func (c *committer) commit(batch []*intakeRequest) {
 	live := make([]*intakeRequest, 0, len(batch))
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
@@ -213,10 +247,10 @@ func (b *IntakeBatcher) commit(batch []*intakeRequest) {
 	if len(live) == 0 {
 		return
 	}
-	err := b.write(live)
+	err := c.write(live)
 	if err != nil && len(live) > 1 && winnow.ErrorCode(err) == winnow.ENOTFOUND {
 		for _, r := range live {
-			if err := b.write([]*intakeRequest{r}); err != nil {
+			if err := c.write([]*intakeRequest{r}); err != nil {
 				r.answer(false, err)
 			}
 		}
@@ -231,7 +265,7 @@ func (b *IntakeBatcher) commit(batch []*intakeRequest) {
 
 // write records the requests' deliveries in one transaction and, if it commits,
 // answers each request. It returns the batch's error, unanswered, otherwise.
-func (b *IntakeBatcher) write(reqs []*intakeRequest) error {
+func (c *committer) write(reqs []*intakeRequest) error {
 	ctx, cancel := context.WithTimeout(context.Background(), intakeCommitTimeout)
 	defer cancel()
 	ds := make([]*winnow.LeverDelivery, len(reqs))
@@ -239,9 +273,9 @@ func (b *IntakeBatcher) write(reqs []*intakeRequest) error {
 		d := r.d
 		ds[i] = &d
 	}
-	stored, err := b.s.recordLeverDeliveries(ctx, ds, b)
+	stored, err := c.b.s.recordLeverDeliveries(ctx, ds, c)
 	if err != nil {
-		b.dropConn()
+		c.dropConn()
 		if code := winnow.ErrorCode(err); code != winnow.EINTERNAL {
 			return err
 		}
@@ -262,6 +296,41 @@ func (r *intakeRequest) answer(stored bool, err error) {
 	close(r.answered)
 }
 
+// untouched returns those of orgs whose last-webhook time no committed batch wrote
+// within touchEvery.
+func (b *IntakeBatcher) untouched(orgs []string) []string {
+	b.touchMu.Lock()
+	defer b.touchMu.Unlock()
+	var due []string
+	for _, org := range orgs {
+		if at, ok := b.touched[org]; !ok || time.Since(at) >= touchEvery {
+			due = append(due, org)
+		}
+	}
+	return due
+}
+
+// touch notes that a committed batch wrote the last-webhook time of orgs just now.
+func (b *IntakeBatcher) touch(orgs []string) {
+	if len(orgs) == 0 {
+		return
+	}
+	b.touchMu.Lock()
+	defer b.touchMu.Unlock()
+	if b.touched == nil {
+		b.touched = make(map[string]time.Time)
+	}
+	now := time.Now()
+	for org, at := range b.touched {
+		if now.Sub(at) >= touchEvery {
+			delete(b.touched, org) // a batcher meets many orgs over its life
+		}
+	}
+	for _, org := range orgs {
+		b.touched[org] = now
+	}
+}
+
 // deliveryKey is what makes two deliveries the same one: the org and the dedup key.
 type deliveryKey struct{ org, dedup string }
 
@@ -271,9 +340,10 @@ type deliveryKey struct{ org, dedup string }
 // into it; stored[i] reports whether ds[i] was written (and filled in: ID,
 // ReceivedAt), as opposed to being a duplicate of a delivery stored before or earlier
 // in ds.
-// b, when set, is the batcher whose connection and prepared statements to use; nil
-// means a transaction from the pool.
-func (s *Store) recordLeverDeliveries(ctx context.Context, ds []*winnow.LeverDelivery, b *IntakeBatcher) (stored []bool, err error) {
+// c, when set, is the committer whose connection to use, and whose batcher's record
+// of last-webhook times spares writing them again within touchEvery; nil means a
+// transaction from the pool.
+func (s *Store) recordLeverDeliveries(ctx context.Context, ds []*winnow.LeverDelivery, c *committer) (stored []bool, err error) {
 	now := s.now()
 	first := make(map[deliveryKey]int, len(ds))
 	rows := make([]*winnow.LeverDelivery, 0, len(ds))
@@ -292,20 +362,8 @@ func (s *Store) recordLeverDeliveries(ctx context.Context, ds []*winnow.LeverDel
 		return cmp.Or(strings.Compare(a.OrgID, b.OrgID), strings.Compare(a.DedupKey(), b.DedupKey()))
 	})
 	var tx *sql.Tx
-	var stmts *deliveryStmts
-	if b != nil {
-		stmts = &b.stmts
-		// Statements are prepared on the pool before the transaction begins: the pool
-		// is not to be used while a transaction holds SQLite's write lock, since its
-		// other connections may all be waiting for that lock (db.go, sqliteMaxConns).
-		if s.db.dialect == DialectSQLite {
-			for chunk := range slices.Chunk(rows, insertChunkSQLite) {
-				if _, err := stmts.stmt(ctx, s.db.db, len(chunk)); err != nil {
-					return nil, err
-				}
-			}
-		}
-		tx, err = b.begin(ctx)
+	if c != nil {
+		tx, err = c.begin(ctx)
 	} else {
 		tx, err = s.db.beginTx(ctx)
 	}
@@ -314,12 +372,8 @@ func (s *Store) recordLeverDeliveries(ctx context.Context, ds []*winnow.LeverDel
 	}
 	defer rollback(tx)
 	inserted := make(map[string]bool, len(rows))
-	chunk := insertChunkSQLite
-	if s.db.dialect == DialectPostgres {
-		chunk = insertChunkPostgres
-	}
-	for chunk := range slices.Chunk(rows, chunk) {
-		if err := s.insertDeliveries(ctx, tx, stmts, chunk, inserted); err != nil {
+	for chunk := range powerChunks(rows, insertChunkMax) {
+		if err := s.insertDeliveries(ctx, tx, chunk, inserted); err != nil {
 			return nil, err
 		}
 	}
@@ -328,6 +382,9 @@ func (s *Store) recordLeverDeliveries(ctx context.Context, ds []*winnow.LeverDel
 		if len(orgs) == 0 || orgs[len(orgs)-1] != d.OrgID {
 			orgs = append(orgs, d.OrgID)
 		}
+	}
+	if c != nil {
+		orgs = c.b.untouched(orgs)
 	}
 	for _, org := range orgs {
 		if _, err := tx.ExecContext(ctx, `UPDATE lever_connections SET last_webhook_at = $1 WHERE org_id = $2`,
@@ -349,6 +406,9 @@ func (s *Store) recordLeverDeliveries(ctx context.Context, ds []*winnow.LeverDel
 	if err := commit(tx); err != nil {
 		return nil, err
 	}
+	if c != nil {
+		c.b.touch(orgs)
+	}
 	stored = make([]bool, len(ds))
 	for i, d := range ds {
 		stored[i] = first[deliveryKey{d.OrgID, d.DedupKey()}] == i && inserted[d.ID]
@@ -359,9 +419,29 @@ func (s *Store) recordLeverDeliveries(ctx context.Context, ds []*winnow.LeverDel
 // deliveryColumnCount is the number of columns in leverDeliveryColumns.
 const deliveryColumnCount = 17
 
+// powerChunks yields xs in chunks of max, then of the powers of two below it that
+// make up the rest (for 300 and 128: 128, 128, 32, 8, 4), so that batches of any size
+// run the same few statements.
+func powerChunks[T any](xs []T, max int) func(yield func([]T) bool) {
+	return func(yield func([]T) bool) {
+		for len(xs) > 0 {
+			n := max
+			for n > len(xs) {
+				n /= 2
+			}
+			if !yield(xs[:n]) {
+				return
+			}
+			xs = xs[n:]
+		}
+	}
+}
+
 // insertDeliveriesSQL is the statement that inserts n deliveries, skipping those whose
-// org has the dedup key already and returning the IDs of the rows written.
-func insertDeliveriesSQL(n int) string {
+// org has the dedup key already and returning the IDs of the rows written. Its
+// parameters are "$n" on PostgreSQL and plain "?" on SQLite (see insertChunkMax).
+func (s *Store) insertDeliveriesSQL(n int) string {
+	sqlite := s.db.dialect == DialectSQLite
 	var q strings.Builder
 	q.WriteString(`INSERT INTO lever_deliveries (` + leverDeliveryColumns + `) VALUES `)
 	for i := range n {
@@ -373,6 +453,10 @@ func insertDeliveriesSQL(n int) string {
 			if c > 0 {
 				q.WriteString(", ")
 			}
+			if sqlite {
+				q.WriteByte('?')
+				continue
+			}
 			q.WriteByte('$')
 			q.WriteString(strconv.Itoa(i*deliveryColumnCount + c + 1))
 		}
@@ -382,42 +466,9 @@ func insertDeliveriesSQL(n int) string {
 	return q.String()
 }
 
-// deliveryStmts are the prepared INSERTs of an IntakeBatcher, by number of rows. On
-// SQLite parsing one took as long as running it (every "$n" is looked up in a list),
-// so the committer prepares each size once; on PostgreSQL the statement is sent as it
-// is, as every other query.
-type deliveryStmts struct {
-	bySize map[int]*sql.Stmt
-}
-
-// stmt returns the prepared INSERT of n rows on db, preparing it the first time.
-func (p *deliveryStmts) stmt(ctx context.Context, db *sql.DB, n int) (*sql.Stmt, error) {
-	if st, ok := p.bySize[n]; ok {
-		return st, nil
-	}
-	st, err := db.PrepareContext(ctx, insertDeliveriesSQL(n))
-	if err != nil {
-		return nil, fmt.Errorf("prepare insert of lever deliveries: %w", err)
-	}
-	if p.bySize == nil {
-		p.bySize = make(map[int]*sql.Stmt)
-	}
-	p.bySize[n] = st
-	return st, nil
-}
-
-// close releases the prepared statements.
-func (p *deliveryStmts) close() {
-	for _, st := range p.bySize {
-		st.Close()
-	}
-	p.bySize = nil
-}
-
-// insertDeliveries writes ds in one statement (prepared in stmts, when set, on SQLite),
-// skipping those whose org has the dedup key already, and notes in inserted the IDs of
-// the rows written.
-func (s *Store) insertDeliveries(ctx context.Context, tx *sql.Tx, stmts *deliveryStmts, ds []*winnow.LeverDelivery, inserted map[string]bool) error {
+// insertDeliveries writes ds in one statement, skipping those whose org has the dedup
+// key already, and notes in inserted the IDs of the rows written.
+func (s *Store) insertDeliveries(ctx context.Context, tx *sql.Tx, ds []*winnow.LeverDelivery, inserted map[string]bool) error {
 	args := make([]any, 0, deliveryColumnCount*len(ds))
 	for _, d := range ds {
 		var archived sql.NullBool
@@ -428,17 +479,7 @@ func (s *Store) insertDeliveries(ctx context.Context, tx *sql.Tx, stmts *deliver
 			d.ToStageID, d.FromStageID, archived, d.ArchiveReason, string(d.Status), d.Outcome, d.ApplicantID,
 			d.ReceivedAt, nullTime(d.ProcessedAt))
 	}
-	var rows *sql.Rows
-	var err error
-	if stmts != nil && s.db.dialect == DialectSQLite {
-		st, perr := stmts.stmt(ctx, s.db.db, len(ds))
-		if perr != nil {
-			return perr
-		}
-		rows, err = tx.StmtContext(ctx, st).QueryContext(ctx, args...)
-	} else {
-		rows, err = tx.QueryContext(ctx, insertDeliveriesSQL(len(ds)), args...)
-	}
+	rows, err := tx.QueryContext(ctx, s.insertDeliveriesSQL(len(ds)), args...)
 	if err != nil {
 		return deliveryInsertErr(err)
 	}

@@ -53,10 +53,15 @@ type batchWorld struct {
 	orgKey string
 }
 
-func newBatchWorld(t *testing.T, e dbtest.Engine, effects sqlstore.Effects, token string) *batchWorld {
+func newBatchWorld(t testing.TB, e dbtest.Engine, effects sqlstore.Effects, token string) *batchWorld {
 	t.Helper()
-	ctx := t.Context()
-	db := e.Open(t)
+	return newBatchWorldOn(t, e.Open(t), effects, token)
+}
+
+// newBatchWorldOn is newBatchWorld on the database db.
+func newBatchWorldOn(t testing.TB, db *sqlstore.DB, effects sqlstore.Effects, token string) *batchWorld {
+	t.Helper()
+	ctx := context.Background()
 	store := sqlstore.NewStore(db, nil, effects)
 	kr, err := keyring.New("intake-secret-key-0123456789abcdef-0123456789")
 	if err != nil {
