@@ -33,6 +33,9 @@ type LeverConnector interface {
 	// when it comes within hold, in the returned context (release gives it back
 	// unused); otherwise ok is false and later is how long to put the job off.
 	Take(ctx context.Context, orgID string, hold time.Duration) (_ context.Context, release func(), later time.Duration, ok bool)
+	// TakeNew is Take for new work (the read that starts a new candidate), which
+	// gives way to the writes of candidates already begun.
+	TakeNew(ctx context.Context, orgID string, hold time.Duration) (_ context.Context, release func(), later time.Duration, ok bool)
 }
 
 // LeverPlanner plans the writes to Lever of each change of an applicant who came from

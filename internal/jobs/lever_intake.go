@@ -240,8 +240,9 @@ func (w *leverDeliveryWorker) Work(ctx context.Context, job *river.Job[LeverDeli
 	}
 	if args.Event == winnow.LeverApplicationCreated {
 		// It reads the opportunity from Lever: its turn in the account's budget, or
-		// put off to it while the account is busy.
-		tctx, release, later, ok := d.Lever.Take(ctx, args.OrgID, leverHoldMax)
+		// put off to it while the account is busy. New candidates give way to the
+		// writes of those already invited, so that tags follow invitations closely.
+		tctx, release, later, ok := d.Lever.TakeNew(ctx, args.OrgID, leverHoldMax)
 		if !ok {
 			return river.JobSnooze(later)
 		}

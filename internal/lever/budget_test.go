@@ -150,3 +150,50 @@ func TestBudgetTake(t *testing.T) {
 		t.Fatal("a spent turn was given back")
 	}
 }
+
+// TestBudgetTakeNewGivesWay: new work (TakeNew) does not start while work already
+// begun waits for a turn it was refused, even with a token free, and wakes after it;
+// new work put off in numbers does not push that work's wake-ups back.
+func TestBudgetTakeNewGivesWay(t *testing.T) {
+	t.Parallel()
+	hold := 50 * time.Millisecond
+	slot := time.Duration(float64(time.Second) / float64(lever.BudgetRate))
+
+	b := lever.NewBudget(lever.BudgetRate, 1)
+	_, release, _, ok := b.Take(context.Background(), hold)
+	if !ok {
+		t.Fatal("the first turn of a full bucket was not taken")
+	}
+	_, _, finishLater, ok := b.Take(context.Background(), hold)
+	if ok {
+		t.Fatal("a second turn 125 ms off was taken")
+	}
+	release() // a token is free again, but a write waits for its wake-up
+	_, _, newLater, ok := b.TakeNew(context.Background(), hold)
+	if ok {
+		t.Fatal("new work took the turn of a write that was put off")
+	}
+	if newLater <= finishLater {
+		t.Fatalf("new work wakes after %s, before the write put off by %s", newLater, finishLater)
+	}
+	if _, _, _, ok := b.Take(context.Background(), hold); !ok {
+		t.Fatal("the write, back for its turn, did not get the free token")
+	}
+
+	// With no write waiting, new work takes turns as writes do.
+	if _, _, _, ok := lever.NewBudget(lever.BudgetRate, 1).TakeNew(context.Background(), hold); !ok {
+		t.Fatal("new work was refused a free token with nothing waiting")
+	}
+
+	// A backlog of new work put off does not queue the writes behind it.
+	b = lever.NewBudget(lever.BudgetRate, 1)
+	b.TakeNew(context.Background(), hold)
+	for range 100 {
+		if _, _, _, ok := b.TakeNew(context.Background(), hold); ok {
+			t.Fatal("new work took a turn of an empty bucket")
+		}
+	}
+	if _, _, later, ok := b.Take(context.Background(), hold); ok || later > 3*slot {
+		t.Fatalf("a write after 100 put-off reads waits %s (ok %v); want its own turn within a few slots of %s", later, ok, slot)
+	}
+}

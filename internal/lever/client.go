@@ -167,6 +167,15 @@ func (c *Client) Take(ctx context.Context, hold time.Duration) (_ context.Contex
 	return ctx, func() {}, 0, true
 }
 
+// TakeNew is Take for new work, which gives way to work already begun (see
+// Budget.TakeNew).
+func (c *Client) TakeNew(ctx context.Context, hold time.Duration) (_ context.Context, release func(), later time.Duration, ok bool) {
+	if t, is := c.cfg.Limiter.(taker); is {
+		return t.TakeNew(ctx, hold)
+	}
+	return ctx, func() {}, 0, true
+}
+
 // call is one logical API call, possibly sent several times.
 type call struct {
 	method string

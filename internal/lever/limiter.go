@@ -61,6 +61,7 @@ type throttler interface {
 // Budget.Take).
 type taker interface {
 	Take(ctx context.Context, hold time.Duration) (context.Context, func(), time.Duration, bool)
+	TakeNew(ctx context.Context, hold time.Duration) (context.Context, func(), time.Duration, bool)
 }
 
 // prepaid is a turn taken with Budget.Take, carried in the context to the request
@@ -115,6 +116,8 @@ type Budget struct {
 	tokens      float64   // may go below 0: turns handed out ahead
 	last        time.Time // when tokens was last brought up to date
 	horizon     time.Time // the last wake-up handed out by Later
+	newHorizon  time.Time // the last wake-up handed out to new work (TakeNew)
+	finishWaits time.Time // until when work already begun waits for a turn it was refused
 	pausedUntil time.Time
 	nextRecover time.Time
 	throttles   int
@@ -206,13 +209,43 @@ func (b *Budget) Delay() time.Duration {
 // spent it. When the turn is further off than hold, nothing is taken: ok is false and
 // later is how long to put the job off (Later). Checking and taking at once is what
 // keeps many workers from all seeing a free budget and then all waiting on it.
+//
+// Take is for work already begun (a candidate's writes); TakeNew, for new work, waits
+// behind it.
 func (b *Budget) Take(ctx context.Context, hold time.Duration) (_ context.Context, release func(), later time.Duration, ok bool) {
+	return b.take(ctx, hold, false)
+}
+
+// TakeNew is Take for new work: the read that starts a new candidate. It gives way to
+// work already begun: while a job with a candidate's writes waits for a turn Take
+// refused it, no new work starts, and new work put off wakes after it. Without that,
+// a backlog of thousands of new applications took the account's turns ahead of the
+// writes of the candidates already invited, whose CP-Sent tags then waited for the
+// whole backlog to be read (measured: 9 of an org's candidates tagged in 30 s
+// against 55 when writes go first).
+func (b *Budget) TakeNew(ctx context.Context, hold time.Duration) (_ context.Context, release func(), later time.Duration, ok bool) {
+	return b.take(ctx, hold, true)
+}
+
+// finishSlack is how long past its wake-up a job with work already begun is still
+// expected back for its turn: River wakes a put-off job on its next poll, not to the
+// millisecond.
+const finishSlack = time.Second
+
+func (b *Budget) take(ctx context.Context, hold time.Duration, fresh bool) (_ context.Context, release func(), later time.Duration, ok bool) {
 	now := b.now()
 	b.mu.Lock()
-	d, ok := b.takeLocked(now, hold)
+	var d time.Duration
+	if !fresh || !now.Before(b.finishWaits) {
+		d, ok = b.takeLocked(now, hold)
+	}
+	if ok && !fresh && !now.Before(b.horizon) {
+		// The last write put off is back (or due): new work need not wait out the slack.
+		b.finishWaits = now
+	}
 	b.mu.Unlock()
 	if !ok {
-		return ctx, func() {}, b.Later(), false
+		return ctx, func() {}, b.later(now, fresh), false
 	}
 	p := &prepaid{budget: b, at: now.Add(d)}
 	return context.WithValue(ctx, prepaidKey{}, p), p.release, 0, true
@@ -239,18 +272,38 @@ func sleep(ctx context.Context, d time.Duration) error {
 // It takes nothing from the bucket; the job waits for its token as usual when it
 // wakes.
 func (b *Budget) Later() time.Duration {
-	now := b.now()
+	return b.later(b.now(), false)
+}
+
+// later hands out the next wake-up of work already begun, or with fresh of new work,
+// which comes after every wake-up of work begun. Each kind has its own line, so that
+// new work put off never pushes back the writes of candidates already invited.
+func (b *Budget) later(now time.Time, fresh bool) time.Duration {
 	start := now.Add(b.Delay())
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.current == rate.Inf || b.current <= 0 {
 		return 0
 	}
-	if b.horizon.Before(start) {
-		b.horizon = start
+	slot := time.Duration(float64(time.Second) / float64(b.current))
+	if fresh {
+		b.newHorizon = latest(b.newHorizon, start, b.finishWaits).Add(slot)
+		return b.newHorizon.Sub(now)
 	}
-	b.horizon = b.horizon.Add(time.Duration(float64(time.Second) / float64(b.current)))
+	b.horizon = latest(b.horizon, start).Add(slot)
+	b.finishWaits = latest(b.finishWaits, b.horizon.Add(finishSlack))
 	return b.horizon.Sub(now)
+}
+
+// latest returns the latest of ts.
+func latest(ts ...time.Time) time.Time {
+	var l time.Time
+	for _, t := range ts {
+		if t.After(l) {
+			l = t
+		}
+	}
+	return l
 }
 
 // Throttled tells the budget that Lever answered 429: the account's rate is cut and

@@ -163,6 +163,18 @@ func (c *Connector) Take(ctx context.Context, orgID string, hold time.Duration) 
 	return oc.client.Take(ctx, hold)
 }
 
+// TakeNew is Take for new work: the read that starts a new candidate, which gives way
+// to the writes of candidates already begun (lever.Budget.TakeNew).
+func (c *Connector) TakeNew(ctx context.Context, orgID string, hold time.Duration) (_ context.Context, release func(), later time.Duration, ok bool) {
+	c.mu.Lock()
+	oc := c.clients[orgID]
+	c.mu.Unlock()
+	if oc == nil {
+		return ctx, func() {}, 0, true
+	}
+	return oc.client.TakeNew(ctx, hold)
+}
+
 // Forget drops the org's cached client, after a disconnection.
 func (c *Connector) Forget(orgID string) {
 	c.mu.Lock()
