@@ -64,8 +64,10 @@ func (a *Applicant) Reopen(now time.Time, u *User) (Event, error) {
 
 // OverrideKnockout waives the knockout that made the applicant unqualified before
 // submitting: unqualified → in progress, so that the candidate goes on with the next
-// steps by the same link. Only an admin may (MayOverrideKnockout).
-func (a *Applicant) OverrideKnockout(now time.Time, u *User) (Event, error) {
+// steps by the same link. Only an admin may (MayOverrideKnockout). An applicant whose
+// deadline has passed gets a new one from now with the job's cadence c, as an
+// extension gives: their link would otherwise lead only to the "expired" page.
+func (a *Applicant) OverrideKnockout(now time.Time, u *User, c Cadence) (Event, error) {
 	if u == nil || !u.IsAdmin() {
 		return Event{}, Errorf(EFORBIDDEN, "Only admins override a knockout.")
 	}
@@ -76,11 +78,21 @@ func (a *Applicant) OverrideKnockout(now time.Time, u *User) (Event, error) {
 		return Event{}, Errorf(ECONFLICT, "Only an applicant who failed a knockout question can be let through; this one is %s.",
 			strings.ToLower(a.Status.Label()))
 	}
+	if err := c.Validate(); err != nil {
+		return Event{}, err
+	}
 	reason := a.Reason
-	ev, err := a.move(StatusInProgress, EventKnockoutOverridden, "Knockout overridden ("+reason+"): the candidate continues",
-		u.ID, now, StatusUnqualified)
+	msg := "Knockout overridden (" + reason + "): the candidate continues"
+	renew := !now.Before(a.Deadline)
+	if renew {
+		msg += "; new deadline " + FormatDeadline(now.Add(c.OptOutAfter))
+	}
+	ev, err := a.move(StatusInProgress, EventKnockoutOverridden, msg, u.ID, now, StatusUnqualified)
 	if err == nil {
 		a.DecidedAt, a.Reason = nil, ""
+		if renew {
+			a.Deadline = now.Add(c.OptOutAfter)
+		}
 	}
 	return ev, err
 }

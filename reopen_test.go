@@ -1,6 +1,7 @@
 package winnow_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -48,7 +49,10 @@ func TestReopenAndOverride(t *testing.T) {
 			may := a.MayReopen(c.u)
 			fn := a.Reopen
 			if c.override {
-				may, fn = a.MayOverrideKnockout(c.u), a.OverrideKnockout
+				may = a.MayOverrideKnockout(c.u)
+				fn = func(now time.Time, u *winnow.User) (winnow.Event, error) {
+					return a.OverrideKnockout(now, u, winnow.DefaultCadence())
+				}
 			}
 			ev, err := fn(now, c.u)
 			if may != (c.to != "") {
@@ -85,5 +89,36 @@ func TestKnockoutAnswer(t *testing.T) {
 	passed := &winnow.StepAnswer{StepID: "s2", Questions: map[string][]string{"q2": {"yes"}}}
 	if got := a.KnockoutAnswer([]*winnow.StepAnswer{first, passed}); got != nil {
 		t.Fatalf("knockout answer %+v, want none", got)
+	}
+}
+
+// TestOverrideKnockoutRenewsAnExpiredDeadline: an applicant let through after their
+// deadline gets a new one with the job's cadence, since their link would lead only to
+// the "expired" page; one let through in time keeps theirs.
+func TestOverrideKnockoutRenewsAnExpiredDeadline(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	admin := &winnow.User{ID: "u1", Role: winnow.RoleAdmin}
+	c := winnow.DefaultCadence()
+	for _, tc := range []struct {
+		name     string
+		deadline time.Time
+		want     time.Time
+	}{
+		{"in time", now.Add(time.Hour), now.Add(time.Hour)},
+		{"at the deadline", now, now.Add(c.OptOutAfter)},
+		{"after it", now.Add(-72 * time.Hour), now.Add(c.OptOutAfter)},
+	} {
+		a := winnow.Applicant{Status: winnow.StatusUnqualified, Reason: "No visa", Deadline: tc.deadline}
+		ev, err := a.OverrideKnockout(now, admin, c)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if !a.Deadline.Equal(tc.want) || a.Expired(now) {
+			t.Errorf("%s: deadline %s (expired %v), want %s", tc.name, a.Deadline, a.Expired(now), tc.want)
+		}
+		if renewed := strings.Contains(ev.Message, "new deadline"); renewed != !tc.deadline.Equal(tc.want) {
+			t.Errorf("%s: timeline says %q", tc.name, ev.Message)
+		}
 	}
 }

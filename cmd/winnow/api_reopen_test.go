@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"winnow"
 	"winnow/internal/dbtest"
@@ -74,9 +75,17 @@ func TestAPIReopenAndOverride(t *testing.T) {
 		if s, raw, _ := c.call("POST", "/api/v1/applicants/"+alan.ID+"/reopen", "", nil); s != 409 || !strings.Contains(raw, "override the knockout instead") {
 			t.Fatalf("reopen a knockout: %d %s", s, raw)
 		}
+		// His deadline passed meanwhile: letting him through gives him a new one.
+		if _, err := m.DB.SQL().ExecContext(ctx, `UPDATE applicants SET deadline = $1 WHERE id = $2`, time.Now().Add(-time.Hour), alan.ID); err != nil {
+			t.Fatal(err)
+		}
 		s, raw, got = c.call("POST", override, "", nil)
 		if s != 200 || get(got, "status") != string(winnow.StatusInProgress) || get(got, "reason") != nil {
 			t.Fatalf("override: %d %s", s, raw)
+		}
+		if a, err := m.Store.FindApplicantByID(ctx, alan.OrgID, alan.ID); err != nil || a.Expired(m.Clock.Now()) ||
+			a.Deadline.Before(m.Clock.Now().Add(winnow.DefaultCadence().OptOutAfter-time.Minute)) {
+			t.Fatalf("after the override of an expired applicant: deadline %s, %v; want a new one a cadence away", a.Deadline, err)
 		}
 		answers, err := m.Store.ListStepAnswers(ctx, alan.OrgID, alan.ID)
 		if err != nil || len(answers) != 1 || answers[0].CompletedAt == nil {

@@ -30,15 +30,17 @@ func (OptOutArgs) InsertOpts() river.InsertOpts {
 }
 
 // OptOutPlanner plans the opt-out job at the applicant's deadline when they are
-// invited, and again when their invitation is extended (the job planned before finds
-// the deadline moved and does nothing).
+// invited, and again when their invitation is extended or they are let through a
+// knockout (the job planned before finds the deadline moved and does nothing; one for
+// a deadline that did not move is the same job, which River keeps once).
 type OptOutPlanner struct{}
 
 var _ Planner = OptOutPlanner{}
 
 // Plan returns the opt-out job an invitation or an extension calls for.
 func (OptOutPlanner) Plan(ctx context.Context, tx Tx, c Change) ([]river.InsertManyParams, error) {
-	if c.Event == nil || (c.Event.Kind != winnow.EventInvited && c.Event.Kind != winnow.EventInvitationExtended) {
+	if c.Event == nil || (c.Event.Kind != winnow.EventInvited && c.Event.Kind != winnow.EventInvitationExtended &&
+		c.Event.Kind != winnow.EventKnockoutOverridden) {
 		return nil, nil
 	}
 	return []river.InsertManyParams{optOutParams(c.Applicant)}, nil

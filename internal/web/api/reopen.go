@@ -26,15 +26,28 @@ func (h *Handler) Reopen(w http.ResponseWriter, r *http.Request) {
 }
 
 // OverrideKnockout lets an applicant who failed a knockout question continue
-// (winnow.Applicant.OverrideKnockout), as an admin named as for Reopen. The answer that
+// (winnow.Applicant.OverrideKnockout), with a new deadline if theirs has passed, as an
+// admin named as for Reopen. The answer that
 // knocked them out is then marked completed, so that the candidate's link leads to the
 // next step, as in the app; should that second write fail, the applicant is in
 // progress at the knockout step and the answer is 500.
 func (h *Handler) OverrideKnockout(w http.ResponseWriter, r *http.Request) {
+	// The job's cadence gives an applicant whose deadline has passed a new one.
+	t := token(r)
+	a, err := h.Applicants.FindApplicantByID(r.Context(), t.OrgID, r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	f, err := h.Funnels.FindFunnelByID(r.Context(), t.OrgID, a.FunnelID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	var now time.Time
 	a, ok := h.adminChange(w, r, "knockout overridden", func(x *winnow.Applicant, u *winnow.User, at time.Time) (winnow.Event, error) {
 		now = at
-		return x.OverrideKnockout(at, u)
+		return x.OverrideKnockout(at, u, f.Cadence)
 	})
 	if !ok {
 		return

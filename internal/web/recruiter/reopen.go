@@ -40,7 +40,7 @@ func (h *Handler) OverrideKnockout(w http.ResponseWriter, r *http.Request) {
 	}
 	u, now := me(r), h.Clock.Now()
 	moved, err := h.Applicants.TransitionApplicant(r.Context(), u.OrgID, a.ID, func(x *winnow.Applicant) (winnow.Event, error) {
-		return x.OverrideKnockout(now, u)
+		return x.OverrideKnockout(now, u, f.Cadence)
 	})
 	if err != nil {
 		h.cardFailed(w, r, a, f, err, ReviewForm{}, DecisionForm{Error: winnow.ErrorMessage(err)})
