@@ -83,14 +83,9 @@ func insertEmails(ctx context.Context, tx *sql.Tx, rows []*winnow.Email, inserte
 	var q strings.Builder
 	q.WriteString(`INSERT INTO emails (id, org_id, applicant_id, funnel_id, kind, seq, to_address,
 		status, due_at, deadline, created_at, updated_at) VALUES `)
+	q.WriteString(valuesList(len(rows), 12))
 	args := make([]any, 0, len(rows)*12)
-	for j, e := range rows {
-		if j > 0 {
-			q.WriteString(", ")
-		}
-		n := len(args)
-		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)",
-			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11, n+12)
+	for _, e := range rows {
 		args = append(args, e.ID, e.OrgID, nullString(e.ApplicantID), e.FunnelID, string(e.Kind), e.Seq, e.To,
 			string(e.Status), e.DueAt, nullTime(e.Deadline), e.CreatedAt, e.UpdatedAt)
 	}

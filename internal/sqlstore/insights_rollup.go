@@ -713,17 +713,12 @@ func (s *Store) RebuildInsightDays(ctx context.Context, orgID, funnelID string) 
 	}
 	for start := 0; start < len(all); start += per {
 		chunk := all[start:min(start+per, len(all))]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO insight_days (org_id, funnel_id, day, metric, key, shard, n) VALUES `)
 		args := make([]any, 0, 7*len(chunk))
-		for i, r := range chunk {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d)", 7*i+1, 7*i+2, 7*i+3, 7*i+4, 7*i+5, 7*i+6, 7*i+7)
+		for _, r := range chunk {
 			args = append(args, orgID, funnelID, r.k.day, r.k.metric, r.k.key, r.shard, r.n)
 		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO insight_days (org_id, funnel_id, day, metric, key, shard, n) VALUES `+
+			valuesList(len(chunk), 7), args...); err != nil {
 			return fmt.Errorf("insights: write day counts: %w", err)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -441,26 +440,12 @@ func powerChunks[T any](xs []T, max int) func(yield func([]T) bool) {
 // org has the dedup key already and returning the IDs of the rows written. Its
 // parameters are "$n" on PostgreSQL and plain "?" on SQLite (see insertChunkMax).
 func (s *Store) insertDeliveriesSQL(n int) string {
-	sqlite := s.db.dialect == DialectSQLite
 	var q strings.Builder
 	q.WriteString(`INSERT INTO lever_deliveries (` + leverDeliveryColumns + `) VALUES `)
-	for i := range n {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteByte('(')
-		for c := range deliveryColumnCount {
-			if c > 0 {
-				q.WriteString(", ")
-			}
-			if sqlite {
-				q.WriteByte('?')
-				continue
-			}
-			q.WriteByte('$')
-			q.WriteString(strconv.Itoa(i*deliveryColumnCount + c + 1))
-		}
-		q.WriteByte(')')
+	if s.db.dialect == DialectSQLite {
+		q.WriteString(plainValuesList(n, deliveryColumnCount))
+	} else {
+		q.WriteString(valuesList(n, deliveryColumnCount))
 	}
 	q.WriteString(` ON CONFLICT (org_id, dedup_key) DO NOTHING RETURNING id`)
 	return q.String()

@@ -437,25 +437,6 @@ func (b *txBatch) flush(ctx context.Context, s *Store, tx *sql.Tx) error {
 	return nil
 }
 
-// valuesList is "($1, …, $cols), (…)" for rows rows of cols parameters.
-func valuesList(rows, cols int) string {
-	var q strings.Builder
-	for i := range rows {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteByte('(')
-		for c := range cols {
-			if c > 0 {
-				q.WriteString(", ")
-			}
-			fmt.Fprintf(&q, "$%d", i*cols+c+1)
-		}
-		q.WriteByte(')')
-	}
-	return q.String()
-}
-
 // connRead is a Lever connection as read, or the ENOTFOUND of an org without one.
 type connRead struct {
 	c   *winnow.LeverConnection
