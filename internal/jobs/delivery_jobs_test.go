@@ -16,9 +16,9 @@ import (
 	"winnow/internal/sqlstore"
 )
 
-// TestDeliveryJobsAsRiverWrites: the processing jobs intake writes itself read back
-// through River exactly as the job River's InsertManyFastTx writes for the same
-// delivery, on both engines, in batches that take several statements.
+// TestDeliveryJobsAsRiverWrites: the processing jobs intake writes itself (riverRows)
+// read back through River exactly as the job River's InsertManyFastTx writes for the
+// same delivery, on both engines, in batches that take several statements.
 func TestDeliveryJobsAsRiverWrites(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, e dbtest.Engine) {
 		ctx := t.Context()
@@ -28,7 +28,7 @@ func TestDeliveryJobsAsRiverWrites(t *testing.T) {
 		if err := store.CreateOrg(ctx, org); err != nil {
 			t.Fatal(err)
 		}
-		ours := make([]*winnow.LeverDelivery, 2*deliveryJobChunk+7)
+		ours := make([]*winnow.LeverDelivery, 2*riverRowsChunk+7)
 		for i := range ours {
 			ours[i] = &winnow.LeverDelivery{ID: "ours-" + strconv.Itoa(i),
 				OrgID: org.ID, Event: "applicationCreated"}
@@ -38,13 +38,17 @@ func TestDeliveryJobsAsRiverWrites(t *testing.T) {
 			priorities[i] = i % 4 // 0: River's default, as for River's own insert below
 		}
 		theirs := &winnow.LeverDelivery{ID: "theirs", OrgID: org.ID, Event: "candidateStageChange"}
-		fx := newDeliveryJobs(db.RiverDriver())
+		params := make([]river.InsertManyParams, len(ours))
+		for i, d := range ours {
+			params[i] = deliveryParams(d, priorities[i])
+		}
+		fx := newRiverRows(inserter, river.MaxAttemptsDefault)
 		before := time.Now().Add(-time.Second)
 		err := store.WithTx(ctx, func(tx *sqlstore.Tx) error {
 			if _, err := inserter.InsertManyFastTx(ctx, tx.SQL(), []river.InsertManyParams{deliveryParams(theirs, 0)}); err != nil {
 				return err
 			}
-			return fx.insert(ctx, tx.SQL(), ours, priorities)
+			return fx.insert(ctx, tx.SQL(), params)
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -43,21 +43,23 @@ type Planner interface {
 }
 
 // Effects is the store's effects function: it asks each planner for the jobs a change
-// calls for and inserts them all with InsertManyTx in the change's transaction, so the
-// change and its jobs commit together or not at all. T is the store's transaction
+// calls for and inserts them all in the change's transaction (riverRows: most as
+// River writes them, the rest with InsertManyTx), so the change and its jobs commit
+// together or not at all. T is the store's transaction
 // view, *sqlstore.Tx, so that *Effects[T] implements sqlstore.Effects without this
 // package importing sqlstore.
 type Effects[T Tx] struct {
-	inserter   *Client
-	deliveries *deliveryJobs
-	planners   []Planner
-	pacer      *DeliveryPacer
+	inserter *Client
+	rows     *riverRows
+	planners []Planner
+	pacer    *DeliveryPacer
 }
 
 // NewEffects composes planners into the effects function. inserter only inserts jobs;
 // it is built before the store (see NewInserter), the working client after it.
 func NewEffects[T Tx](inserter *Client, planners ...Planner) *Effects[T] {
-	return &Effects[T]{inserter: inserter, deliveries: newDeliveryJobs(inserter.Driver()), planners: planners}
+	// NewInserter sets no MaxAttempts, so River's default is the inserter's.
+	return &Effects[T]{inserter: inserter, rows: newRiverRows(inserter, river.MaxAttemptsDefault), planners: planners}
 }
 
 // PaceDeliveries makes the effects give webhook deliveries their priority from p, so
@@ -85,19 +87,18 @@ func (e *Effects[T]) InviteCreated(ctx context.Context, tx T, inv *winnow.Invite
 }
 
 // LeverDeliveriesRecorded enqueues the processing jobs of the webhook deliveries ds,
-// stored in tx, in a few multi-row INSERTs however many a batch holds. Intake calls it
-// for every batch of its group commit, so it writes River's rows itself rather than
-// through InsertManyFastTx, which cost more than the rest of a batch (deliveryJobs).
+// stored in tx, in a few multi-row INSERTs however many a batch holds (riverRows).
+// Intake calls it for every batch of its group commit.
 func (e *Effects[T]) LeverDeliveriesRecorded(ctx context.Context, tx T, ds []*winnow.LeverDelivery) error {
 	if len(ds) == 0 {
 		return nil
 	}
-	priorities := make([]int, len(ds))
+	params := make([]river.InsertManyParams, len(ds))
 	now := time.Now() // wall clock: the pace is about real time, even when tests freeze the domain's
 	for i, d := range ds {
-		priorities[i] = e.pacer.priority(d.OrgID, d.Event, now)
+		params[i] = deliveryParams(d, e.pacer.priority(d.OrgID, d.Event, now))
 	}
-	if err := e.deliveries.insert(ctx, tx.SQL(), ds, priorities); err != nil {
+	if err := e.rows.insert(ctx, tx.SQL(), params); err != nil {
 		return fmt.Errorf("enqueue lever delivery: %w", err)
 	}
 	return nil
@@ -108,7 +109,7 @@ func (e *Effects[T]) LeverWritesAdded(ctx context.Context, tx T, ws []*winnow.Le
 	if len(ws) == 0 {
 		return nil
 	}
-	if _, err := e.inserter.InsertManyTx(ctx, tx.SQL(), leverWriteParams(ws)); err != nil {
+	if err := e.rows.insert(ctx, tx.SQL(), leverWriteParams(ws)); err != nil {
 		return fmt.Errorf("enqueue lever writes: %w", err)
 	}
 	return nil
@@ -141,9 +142,9 @@ func (e *Effects[T]) plan(ctx context.Context, tx Tx, c Change) error {
 	return e.insertJobs(ctx, tx.SQL(), params)
 }
 
-// insertJobs inserts jobs in tx.
+// insertJobs inserts jobs in tx (riverRows).
 func (e *Effects[T]) insertJobs(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) error {
-	if _, err := e.inserter.InsertManyTx(ctx, tx, params); err != nil {
+	if err := e.rows.insert(ctx, tx, params); err != nil {
 		return fmt.Errorf("enqueue: %w", err)
 	}
 	return nil
