@@ -213,7 +213,8 @@ const riverRowParams = 9
 // writeChunk writes rows in one statement.
 func (r *riverRows) writeChunk(ctx context.Context, tx *sql.Tx, rows []riverRow) error {
 	args := make([]any, 0, 1+riverRowParams*len(rows))
-	now := time.Now().UTC() // PostgreSQL: River's created_at, and scheduled_at of available jobs
+	// PostgreSQL: River's created_at, and scheduled_at of available jobs.
+	now := postgresTime(time.Now())
 	if !r.sqlite {
 		args = append(args, now)
 	}
@@ -236,6 +237,8 @@ func (r *riverRows) writeChunk(ctx context.Context, tx *sql.Tx, rows []riverRow)
 			tags = postgresTextArray(row.tags)
 			if scheduledAt == nil {
 				scheduledAt = now
+			} else {
+				scheduledAt = postgresTime(row.scheduledAt)
 			}
 		}
 		args = append(args, row.kind, string(row.args), int64(row.maxAttempts), string(row.metadata),
@@ -276,6 +279,13 @@ func (r *riverRows) insertSQL(n int) string {
 // the one format SQLite's date functions compare correctly.
 func sqliteTime(t time.Time) string {
 	return t.UTC().Round(time.Millisecond).Format("2006-01-02 15:04:05.000")
+}
+
+// postgresTime is t as River's database/sql driver sends times to PostgreSQL (pgx
+// renders its arrays as text): to the nanosecond, for PostgreSQL to round to the
+// microsecond it keeps. pgx would truncate a time.Time parameter instead.
+func postgresTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02 15:04:05.999999999Z07:00")
 }
 
 // postgresTextArray is ss as a PostgreSQL array literal.
