@@ -43,13 +43,12 @@ type Planner interface {
 }
 
 // Effects is the store's effects function: it asks each planner for the jobs a change
-// calls for and inserts them all in the change's transaction (riverRows: most as
-// River writes them, the rest with InsertManyTx), so the change and its jobs commit
-// together or not at all. T is the store's transaction
+// calls for and inserts them all in the change's transaction (riverRows: those
+// without unique options as River writes them, the rest with InsertManyTx), so the
+// change and its jobs commit together or not at all. T is the store's transaction
 // view, *sqlstore.Tx, so that *Effects[T] implements sqlstore.Effects without this
 // package importing sqlstore.
 type Effects[T Tx] struct {
-	inserter *Client
 	rows     *riverRows
 	planners []Planner
 	pacer    *DeliveryPacer
@@ -59,7 +58,7 @@ type Effects[T Tx] struct {
 // it is built before the store (see NewInserter), the working client after it.
 func NewEffects[T Tx](inserter *Client, planners ...Planner) *Effects[T] {
 	// NewInserter sets no MaxAttempts, so River's default is the inserter's.
-	return &Effects[T]{inserter: inserter, rows: newRiverRows(inserter, river.MaxAttemptsDefault), planners: planners}
+	return &Effects[T]{rows: newRiverRows(inserter, river.MaxAttemptsDefault), planners: planners}
 }
 
 // PaceDeliveries makes the effects give webhook deliveries their priority from p, so

@@ -176,7 +176,7 @@ func TestRiverRowsAsRiverWrites(t *testing.T) {
 }
 
 // rowsInserter is NewInserter's client on driver.
-func rowsInserter(t *testing.T, driver riverdriver.Driver[*sql.Tx]) *Client {
+func rowsInserter(t testing.TB, driver riverdriver.Driver[*sql.Tx]) *Client {
 	t.Helper()
 	c, err := NewInserter(driver, slog.New(slog.DiscardHandler))
 	if err != nil {
