@@ -119,7 +119,7 @@ func benchProcess(ctx context.Context, args []string, e env) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
 	elapsed := time.Since(start)

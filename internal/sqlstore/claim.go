@@ -93,22 +93,18 @@ func lockRow[R any](ctx context.Context, s *Store, tx *sql.Tx, c claimable[R], o
 	return row, a, nil
 }
 
-// claimRow takes the org's row id for one attempt, in one transaction (claimRowTx).
+// claimRow takes the org's row id for one attempt, in one transaction (claimRowTx),
+// shared on SQLite with other small ones (DB.inTx).
 func claimRow[R any](ctx context.Context, s *Store, c claimable[R], orgID, id string) (R, winnow.Claim, error) {
-	var zero R
-	tx, err := s.db.beginTx(ctx)
+	var row R
+	var claim winnow.Claim
+	err := s.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		row, claim, err = claimRowTx(ctx, s, tx, c, orgID, id, s.now(), nil)
+		return err
+	})
 	if err != nil {
-		return zero, winnow.Claim{}, err
-	}
-	defer rollback(tx)
-	row, claim, err := claimRowTx(ctx, s, tx, c, orgID, id, s.now(), nil)
-	if err != nil {
-		return zero, winnow.Claim{}, err
-	}
-	if !claim.Changed {
-		return row, claim, nil
-	}
-	if err := commit(tx); err != nil {
+		var zero R
 		return zero, winnow.Claim{}, err
 	}
 	return row, claim, nil
@@ -149,17 +145,12 @@ func claimRowTx[R any](ctx context.Context, s *Store, tx *sql.Tx, c claimable[R]
 type finishUpdate[R any] func(ctx context.Context, tx *sql.Tx, row R) (*winnow.Event, error)
 
 // finishRow records the outcome of the attempt claimRow started on the org's row id, in
-// one transaction (finishRowTx).
+// one transaction (finishRowTx), shared on SQLite with other small ones (DB.inTx).
 func finishRow[R any](ctx context.Context, s *Store, c claimable[R], orgID, id string, update finishUpdate[R]) error {
-	tx, err := s.db.beginTx(ctx)
-	if err != nil {
+	return s.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, _, err := finishRowTx(ctx, s, tx, c, orgID, id, false, update)
 		return err
-	}
-	defer rollback(tx)
-	if _, _, err := finishRowTx(ctx, s, tx, c, orgID, id, false, update); err != nil {
-		return err
-	}
-	return commit(tx)
+	})
 }
 
 // finishRowTx records in tx the outcome of the attempt claimRow started on the org's

@@ -72,7 +72,8 @@ const postgresMaxConns = 20
 type DB struct {
 	db      *sql.DB
 	dialect string
-	path    string // the SQLite file; empty on PostgreSQL
+	path    string  // the SQLite file; empty on PostgreSQL
+	group   txGroup // group commit of small transactions (SQLite)
 
 	stopCheckpoints context.CancelFunc // ends the checkpointer; nil on PostgreSQL
 	checkpoints     sync.WaitGroup
@@ -113,10 +114,11 @@ func Open(ctx context.Context, rawURL, dataDir string) (*DB, error) {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
 		db.SetMaxOpenConns(postgresMaxConns)
-		db.SetMaxIdleConns(postgresMaxConns / 2)
+		db.SetMaxIdleConns(postgresMaxConns)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	d := &DB{db: db, dialect: dialect, path: path}
+	d.group.db = d
 	if err := d.Ping(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -52,39 +52,39 @@ func (s *Store) ClaimEmail(ctx context.Context, orgID, id string, content *winno
 // the same transaction: nothing is handed to anyone between the two, so one
 // transaction does. It returns the email as it was claimed and whether o was recorded.
 func (s *Store) KeepEmail(ctx context.Context, orgID, id string, content *winnow.RenderedEmail, o winnow.EmailOutcome) (*winnow.Email, bool, error) {
-	tx, err := s.db.beginTx(ctx)
-	if err != nil {
-		return nil, false, err
-	}
-	defer rollback(tx)
-	now := s.now()
-	e, c, err := claimRowTx(ctx, s, tx, emailClaimRows(content), orgID, id, now, nil)
-	if err != nil {
-		return nil, false, err
-	}
-	if !c.Changed {
-		return e, false, nil
-	}
-	if c.Send {
+	var e *winnow.Email
+	var send bool
+	err := s.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		now := s.now()
+		var c winnow.Claim
+		var err error
+		e, c, err = claimRowTx(ctx, s, tx, emailClaimRows(content), orgID, id, now, nil)
+		if err != nil {
+			return err
+		}
+		send = c.Changed && c.Send
+		if !send {
+			return nil
+		}
+		o := o
 		if o.At.IsZero() {
 			o.At = now
 		}
 		// The row is sending now, as this transaction just made it.
 		ev, err := finishEmail(o)(ctx, tx, e)
 		if err != nil {
-			return nil, false, fmt.Errorf("finish emails: %w", err)
+			return fmt.Errorf("finish emails: %w", err)
 		}
 		if ev != nil && e.ApplicantID != "" {
 			ev.OrgID, ev.ApplicantID = orgID, e.ApplicantID
-			if err := s.insertEvent(ctx, tx, ev); err != nil {
-				return nil, false, err
-			}
+			return s.insertEvent(ctx, tx, ev)
 		}
-	}
-	if err := commit(tx); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, false, err
 	}
-	return e, c.Send, nil
+	return e, send, nil
 }
 
 // FinishEmail records the outcome of the attempt ClaimEmail started, with its timeline

@@ -152,6 +152,9 @@ func (s *Store) ClaimLeverWrite(ctx context.Context, orgID, opportunityID string
 // next write claimed in a transaction of its own.
 func (s *Store) FinishLeverWriteClaimNext(ctx context.Context, orgID, id string, o winnow.LeverWriteOutcome) (*winnow.LeverWrite, winnow.Claim, error) {
 	o = leverWriteOutcome(s, o)
+	if s.db.dialect == DialectSQLite {
+		return s.finishLeverWriteClaimNextSQLite(ctx, orgID, id, o)
+	}
 	tx, err := s.db.beginTx(ctx)
 	if err != nil {
 		return nil, winnow.Claim{}, err
@@ -183,6 +186,36 @@ func (s *Store) FinishLeverWriteClaimNext(ctx context.Context, orgID, id string,
 		return nil, winnow.Claim{}, err
 	}
 	if err := commit(tx); err != nil {
+		return nil, winnow.Claim{}, err
+	}
+	return next, claim, nil
+}
+
+// finishLeverWriteClaimNextSQLite is FinishLeverWriteClaimNext on SQLite, whose
+// transaction holds the database's write lock: one transaction, shared with other
+// small ones (DB.inTx), whoever's the next write is.
+func (s *Store) finishLeverWriteClaimNextSQLite(ctx context.Context, orgID, id string, o winnow.LeverWriteOutcome) (*winnow.LeverWrite, winnow.Claim, error) {
+	var next *winnow.LeverWrite
+	var claim winnow.Claim
+	err := s.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		next, claim = nil, winnow.Claim{}
+		done, _, err := finishRowTx(ctx, s, tx, leverWriteRows, orgID, id, false, s.finishLeverWrite(o))
+		if err != nil {
+			return err
+		}
+		var nextID string
+		var applicantID sql.NullString
+		err = tx.QueryRowContext(ctx, nextLeverWriteQuery, orgID, done.OpportunityID,
+			string(winnow.LeverWriteQueued), string(winnow.LeverWriteSending)).Scan(&nextID, &applicantID)
+		if err == sql.ErrNoRows {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("find next lever write: %w", err)
+		}
+		next, claim, err = claimRowTx(ctx, s, tx, leverWriteClaimRows(orgID), orgID, nextID, s.now(), nil)
+		return err
+	})
+	if err != nil {
 		return nil, winnow.Claim{}, err
 	}
 	return next, claim, nil

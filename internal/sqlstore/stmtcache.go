@@ -25,6 +25,7 @@ const stmtCacheSize = 256
 // (which Winnow cannot prepare) gain as much as the store's own.
 type sqliteConnector struct {
 	inner driver.Connector
+	gate  writeGate // shared by the connections: one writes at a time
 }
 
 // newSQLiteConnector returns a connector for dsn whose connections cache statements.
@@ -33,7 +34,7 @@ func newSQLiteConnector(dsn string) (driver.Connector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite connector: %w", err)
 	}
-	return &sqliteConnector{inner: inner}, nil
+	return &sqliteConnector{inner: inner, gate: newWriteGate()}, nil
 }
 
 // Connect opens a connection with an empty statement cache.
@@ -47,7 +48,7 @@ func (c *sqliteConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		conn.Close()
 		return nil, fmt.Errorf("sqlite connection %T lacks the context methods the statement cache needs", conn)
 	}
-	return &cachingConn{sqliteDriverConn: inner, byQuery: make(map[string]*list.Element), lru: list.New()}, nil
+	return &cachingConn{sqliteDriverConn: inner, gate: c.gate, byQuery: make(map[string]*list.Element), lru: list.New()}, nil
 }
 
 // Driver returns modernc.org/sqlite's driver.
@@ -80,6 +81,8 @@ type cachedStmt struct {
 // two goroutines at once, so it needs no lock.
 type cachingConn struct {
 	sqliteDriverConn
+	gate    writeGate
+	inTx    bool                     // holds the gate, from BeginTx to Commit or Rollback
 	byQuery map[string]*list.Element // of *cachedStmt
 	lru     *list.List               // front: most recently used
 }
@@ -127,8 +130,21 @@ func (c *cachingConn) evict() {
 	}
 }
 
-// ExecContext runs query through its cached statement.
+// ExecContext runs query through its cached statement, inside the write gate when it
+// writes outside a transaction.
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if c.inTx || readsOnly(query) {
+		return c.execCached(ctx, query, args)
+	}
+	if err := c.gate.enter(ctx); err != nil {
+		return nil, err
+	}
+	defer c.gate.leave()
+	return c.execCached(ctx, query, args)
+}
+
+// execCached runs query through its cached statement.
+func (c *cachingConn) execCached(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	cs, err := c.statement(ctx, query)
 	if err != nil {
 		return nil, err
@@ -139,9 +155,49 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 	return cs.stmt.(driver.StmtExecContext).ExecContext(ctx, args)
 }
 
-// QueryContext runs query through its cached statement, which stays busy until the
-// rows are closed.
+// QueryContext runs query through its cached statement; when it writes outside a
+// transaction, the rows hold the write gate until they are closed.
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if c.inTx || readsOnly(query) {
+		return c.queryCached(ctx, query, args)
+	}
+	if err := c.gate.enter(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := c.queryCached(ctx, query, args)
+	if err != nil {
+		c.gate.leave()
+		return nil, err
+	}
+	return &gatedRows{Rows: rows, gate: c.gate, open: true}, nil
+}
+
+// BeginTx waits for the write gate, then begins the transaction (BEGIN IMMEDIATE: it
+// takes SQLite's write lock at once).
+func (c *cachingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if err := c.gate.enter(ctx); err != nil {
+		return nil, err
+	}
+	tx, err := c.sqliteDriverConn.BeginTx(ctx, opts)
+	if err != nil {
+		c.gate.leave()
+		return nil, err
+	}
+	c.inTx = true
+	return &gatedTx{Tx: tx, conn: c}, nil
+}
+
+// endTx lets the next writer in once the transaction has ended.
+func (c *cachingConn) endTx() {
+	if c.inTx {
+		c.inTx = false
+		c.gate.leave()
+	}
+}
+
+// queryCached runs query through its cached statement, which stays busy until the
+// rows are closed.
+func (c *cachingConn) queryCached(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	cs, err := c.statement(ctx, query)
 	if err != nil {
 		return nil, err
@@ -166,6 +222,7 @@ func (c *cachingConn) Close() error {
 	c.lru.Init()
 	clear(c.byQuery)
 	errs = append(errs, c.sqliteDriverConn.Close())
+	c.endTx() // closed inside a transaction: the transaction is gone with it
 	return errors.Join(errs...)
 }
 
