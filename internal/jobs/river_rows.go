@@ -28,10 +28,13 @@ import (
 // A row written here is the row River writes for the same InsertManyParams, options
 // resolved as River resolves them (explicit InsertOpts over the args' InsertOpts()
 // over the client's defaults; TestRiverRowsAsRiverWrites compares the two for every
-// kind the planners emit). The jobs it leaves to River are those it cannot reproduce
-// exactly: unique ones (River computes their key and upserts), pending ones, jobs of
-// another queue than the default, args with hooks or plugins of their own, and
-// options River would refuse (so that River returns its error). On SQLite River also
+// kind the planners emit). Jobs unique by args alone (the planners' send and
+// opt-out jobs) get River's unique key and states (river_unique.go), and a job whose
+// key a row in those states holds is skipped, as River skips it. The jobs it leaves
+// to River are those it cannot reproduce exactly: jobs unique otherwise, pending
+// ones, jobs of another queue than the default, args with hooks or plugins of their
+// own, and options River would refuse (so that River returns its error). Callers
+// learn nothing of which jobs were skipped as duplicates. On SQLite River also
 // puts a random nonce into the metadata of every job its returning insert writes,
 // only to tell its own rows from existing ones in what the statement returns; rows
 // written here go without it.
@@ -68,6 +71,10 @@ type riverRow struct {
 	// scheduledAt is when a scheduled job runs; zero for an available one, which
 	// runs from its insert.
 	scheduledAt time.Time
+	// uniqueKey and uniqueStates are River's unique key and unique states bitmask;
+	// nil and 0 for a job that is not unique.
+	uniqueKey    []byte
+	uniqueStates byte
 }
 
 // insert inserts the jobs of params in tx: those it can reproduce in a few
@@ -118,7 +125,13 @@ func (r *riverRows) resolve(p river.InsertManyParams) (riverRow, bool, error) {
 	if a, ok := p.Args.(river.JobArgsWithInsertOpts); ok {
 		kindOpts = a.InsertOpts()
 	}
-	if opts.Pending || !uniqueOptsEmpty(opts.UniqueOpts) || !uniqueOptsEmpty(kindOpts.UniqueOpts) {
+	// River takes the explicit UniqueOpts whole if they ask for anything, else the
+	// kind's.
+	unique := opts.UniqueOpts
+	if uniqueOptsEmpty(unique) {
+		unique = kindOpts.UniqueOpts
+	}
+	if opts.Pending || !uniqueOptsEmpty(unique) && !uniqueByArgsOnly(unique) {
 		return riverRow{}, false, nil
 	}
 	row := riverRow{
@@ -156,6 +169,13 @@ func (r *riverRows) resolve(p river.InsertManyParams) (riverRow, bool, error) {
 		return riverRow{}, false, fmt.Errorf("encode %s job: %w", row.kind, err)
 	}
 	row.args = args
+	if !uniqueOptsEmpty(unique) {
+		key, ok := riverUniqueKey(p.Args, row.kind, args)
+		if !ok {
+			return riverRow{}, false, nil
+		}
+		row.uniqueKey, row.uniqueStates = key, riverUniqueStatesDefault
+	}
 	return row, true, nil
 }
 
@@ -208,7 +228,7 @@ func (r *riverRows) write(ctx context.Context, tx *sql.Tx, rows []riverRow) erro
 }
 
 // riverRowParams is how many parameters each row of an INSERT takes.
-const riverRowParams = 9
+const riverRowParams = 11
 
 // writeChunk writes rows in one statement.
 func (r *riverRows) writeChunk(ctx context.Context, tx *sql.Tx, rows []riverRow) error {
@@ -241,8 +261,12 @@ func (r *riverRows) writeChunk(ctx context.Context, tx *sql.Tx, rows []riverRow)
 				scheduledAt = postgresTime(row.scheduledAt)
 			}
 		}
+		uniqueKey, uniqueStates := any(nil), any(nil)
+		if row.uniqueKey != nil {
+			uniqueKey, uniqueStates = row.uniqueKey, int64(row.uniqueStates)
+		}
 		args = append(args, row.kind, string(row.args), int64(row.maxAttempts), string(row.metadata),
-			int64(row.priority), row.queue, string(state), tags, scheduledAt)
+			int64(row.priority), row.queue, string(state), tags, scheduledAt, uniqueKey, uniqueStates)
 	}
 	if _, err := tx.ExecContext(ctx, r.insertSQL(len(rows)), args...); err != nil {
 		return fmt.Errorf("insert river jobs: %w", err)
@@ -254,9 +278,17 @@ func (r *riverRows) writeChunk(ctx context.Context, tx *sql.Tx, rows []riverRow)
 // its columns (after PostgreSQL's $1, the insert's time). Created and available jobs'
 // scheduled times are the insert's: SQLite's clock, as River takes it there, and
 // the client's on PostgreSQL, as River's database/sql driver takes it.
+//
+// A unique job whose key a row in one of its unique states holds (an earlier row, or
+// one before it in the statement) is skipped: River's unique index holds only such
+// rows, and the ON CONFLICT clause names it by its predicate, which it must repeat.
+// River's own statement updates the row it conflicts with to itself (DO UPDATE SET
+// kind = river_job.kind), only so that RETURNING gives it; DO NOTHING leaves the row
+// alone, unlocked, and on PostgreSQL also takes two jobs of one key in a statement,
+// where River's update fails ("cannot affect row a second time").
 func (r *riverRows) insertSQL(n int) string {
 	var q strings.Builder
-	q.WriteString(`INSERT INTO river_job (kind, args, max_attempts, metadata, priority, queue, state, tags, scheduled_at, created_at) VALUES `)
+	q.WriteString(`INSERT INTO river_job (kind, args, max_attempts, metadata, priority, queue, state, tags, scheduled_at, unique_key, unique_states, created_at) VALUES `)
 	for i := range n {
 		if i > 0 {
 			q.WriteString(", ")
@@ -264,13 +296,24 @@ func (r *riverRows) insertSQL(n int) string {
 		if r.sqlite {
 			// Plain "?" parameters: SQLite looks numbered or named ones up in a list at
 			// every bind. River stores JSON as JSONB.
-			q.WriteString(`(?, jsonb(?), ?, jsonb(?), ?, ?, ?, jsonb(?), coalesce(?, datetime('now', 'subsec')), datetime('now', 'subsec'))`)
+			q.WriteString(`(?, jsonb(?), ?, jsonb(?), ?, ?, ?, jsonb(?), coalesce(?, datetime('now', 'subsec')), ?, ?, datetime('now', 'subsec'))`)
 			continue
 		}
 		p := func(k int) string { return "$" + strconv.Itoa(2+riverRowParams*i+k) }
 		q.WriteString(`(` + p(0) + `, ` + p(1) + `::jsonb, ` + p(2) + `::smallint, ` + p(3) + `::jsonb, ` +
 			p(4) + `::smallint, ` + p(5) + `, ` + p(6) + `::river_job_state, ` + p(7) + `::varchar(255)[], ` +
-			p(8) + `::timestamptz, $1::timestamptz)`)
+			p(8) + `::timestamptz, ` + p(9) + `::bytea, ` + p(10) + `::integer::bit(8), $1::timestamptz)`)
+	}
+	if r.sqlite {
+		q.WriteString(` ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND unique_states IS NOT NULL AND CASE state` +
+			` WHEN 'available' THEN unique_states & (1 << 0) WHEN 'cancelled' THEN unique_states & (1 << 1)` +
+			` WHEN 'completed' THEN unique_states & (1 << 2) WHEN 'discarded' THEN unique_states & (1 << 3)` +
+			` WHEN 'pending' THEN unique_states & (1 << 4) WHEN 'retryable' THEN unique_states & (1 << 5)` +
+			` WHEN 'running' THEN unique_states & (1 << 6) WHEN 'scheduled' THEN unique_states & (1 << 7)` +
+			` ELSE 0 END >= 1 DO NOTHING`)
+	} else {
+		q.WriteString(` ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND unique_states IS NOT NULL` +
+			` AND river_job_state_in_bitmask(unique_states, state) DO NOTHING`)
 	}
 	return q.String()
 }

@@ -53,6 +53,39 @@ func (rowsScheduledKindArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{ScheduledAt: rowsScheduledAt, Priority: 2}
 }
 
+// rowsOddKeysArgs is a job kind unique by args whose keys River must sort and write
+// out with care: out of order, beyond ASCII, escaped by encoding/json, holding gjson
+// path syntax, and with nested values kept as they encode.
+type rowsOddKeysArgs struct {
+	B      string            `json:"b"`
+	A      int               `json:"a"`
+	Accent string            `json:"é"`
+	Angle  string            `json:"<x>"`
+	Path   string            `json:"p.q"`
+	Upper  []string          `json:"Z"`
+	Nested map[string]string `json:"nested"`
+	When   time.Time         `json:"when"`
+}
+
+func (rowsOddKeysArgs) Kind() string { return "rows_test_odd_keys" }
+
+func (rowsOddKeysArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// rowsUniqueFieldArgs is a job kind unique by one tagged field of its args, which
+// riverRows leaves to River.
+type rowsUniqueFieldArgs struct {
+	Name string `json:"name" river:"unique"`
+	Text string `json:"text"`
+}
+
+func (rowsUniqueFieldArgs) Kind() string { return "rows_test_unique_field" }
+
+func (rowsUniqueFieldArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
 // rowsCase is a job to insert both ways, and whether riverRows writes it itself.
 type rowsCase struct {
 	name   string
@@ -80,11 +113,11 @@ func rowsCases(now time.Time) []rowsCase {
 	d := &winnow.LeverDelivery{ID: "del-1", OrgID: "org-1", Event: winnow.LeverApplicationCreated}
 	past := now.Add(-time.Hour).Add(555555)
 	return []rowsCase{
-		// What the planners emit. Send and opt-out jobs are unique: River writes them.
-		{"invitation email", emails[0], false},
-		{"reminder", emails[1], false},
-		{"member invitation email", emails[2], false},
-		{"opt-out", optOutParams(&winnow.Applicant{ID: "app-1", OrgID: "org-1", Deadline: deadline}), false},
+		// What the planners emit. Send and opt-out jobs are unique by args.
+		{"invitation email", emails[0], true},
+		{"reminder", emails[1], true},
+		{"member invitation email", emails[2], true},
+		{"opt-out", optOutParams(&winnow.Applicant{ID: "app-1", OrgID: "org-1", Deadline: deadline}), true},
 		{"lever write", writes[0], true},
 		{"lever write of another org", writes[1], true},
 		{"lever delivery, default priority", deliveryParams(d, 0), true},
@@ -103,8 +136,24 @@ func rowsCases(now time.Time) []rowsCase {
 		// What riverRows leaves to River.
 		{"another queue", river.InsertManyParams{Args: rowsBareArgs{Name: "queue"}, InsertOpts: &river.InsertOpts{Queue: "other"}}, false},
 		{"pending", river.InsertManyParams{Args: rowsBareArgs{Name: "pending"}, InsertOpts: &river.InsertOpts{Pending: true}}, false},
-		{"explicit unique", river.InsertManyParams{Args: rowsBareArgs{Name: "unique"},
-			InsertOpts: &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}}, false},
+		// Uniqueness by args: River's key of the args' sorted keys.
+		{"explicit unique", river.InsertManyParams{Args: rowsBareArgs{Name: "unique", Text: `"q" <&>`},
+			InsertOpts: &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}}, true},
+		{"unique, odd keys", river.InsertManyParams{Args: rowsOddKeysArgs{B: "b", A: -1, Accent: "é\u00e9", Angle: "<>",
+			Path: "p", Upper: []string{"z", "y"}, Nested: map[string]string{"y": "1", "x": "2"}, When: past}}, true},
+		{"unique, kind options over empty explicit ones", river.InsertManyParams{Args: rowsOddKeysArgs{B: "explicit"},
+			InsertOpts: &river.InsertOpts{UniqueOpts: river.UniqueOpts{}, Priority: 2}}, true},
+		// Other uniqueness, left to River.
+		{"unique by a field", river.InsertManyParams{Args: rowsUniqueFieldArgs{Name: "field", Text: "t"}}, false},
+		{"unique by args and queue", river.InsertManyParams{Args: rowsBareArgs{Name: "unique-queue"},
+			InsertOpts: &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByQueue: true}}}, false},
+		{"unique by args and period", river.InsertManyParams{Args: rowsBareArgs{Name: "unique-period"},
+			InsertOpts: &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: time.Hour}}}, false},
+		{"unique by args in given states", river.InsertManyParams{Args: rowsBareArgs{Name: "unique-states"},
+			InsertOpts: &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true,
+				ByState: append(rivertype.UniqueOptsByStateDefault(), rivertype.JobStateCancelled)}}}, false},
+		{"explicit uniqueness over the kind's", river.InsertManyParams{Args: rowsOddKeysArgs{B: "by-kind"},
+			InsertOpts: &river.InsertOpts{UniqueOpts: river.UniqueOpts{ExcludeKind: true, ByArgs: true}}}, false},
 	}
 }
 
@@ -171,8 +220,33 @@ func TestRiverRowsAsRiverWrites(t *testing.T) {
 			if !reflect.DeepEqual(g, w) {
 				t.Errorf("%s (case %d): job written here\n%+v\nwant as River writes it\n%+v", c.name, i, g, w)
 			}
+			// The unique columns as stored, not as River reads them back.
+			gk, gs := rawUnique(t, e, oursDB.SQL(), got.ID)
+			wk, ws := rawUnique(t, e, riversDB.SQL(), want.ID)
+			if gk != wk || gs != ws {
+				t.Errorf("%s: unique key %q, states %v written here; River's %q, %v", c.name, gk, gs, wk, ws)
+			}
+			if row, _, _ := rows.resolve(c.params); c.ours && (row.uniqueKey != nil) != (wk != "") {
+				t.Errorf("%s: riverRows computes a unique key: %t; River wrote %q", c.name, row.uniqueKey != nil, wk)
+			}
 		}
 	})
+}
+
+// rawUnique is the unique key (in hex) and unique states (as an integer) of job id as
+// stored in db, on engine e.
+func rawUnique(t *testing.T, e dbtest.Engine, db *sql.DB, id int64) (string, sql.NullInt64) {
+	t.Helper()
+	q := `SELECT coalesce(hex(unique_key), ''), unique_states FROM river_job WHERE id = ?`
+	if e != dbtest.SQLite {
+		q = `SELECT coalesce(upper(encode(unique_key, 'hex')), ''), unique_states::integer FROM river_job WHERE id = $1`
+	}
+	var key string
+	var states sql.NullInt64
+	if err := db.QueryRowContext(t.Context(), q, id).Scan(&key, &states); err != nil {
+		t.Fatal(err)
+	}
+	return key, states
 }
 
 // rowsInserter is NewInserter's client on driver.
