@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -83,9 +84,14 @@ type riverRow struct {
 // job beside its Lever write; only the order of the job IDs across the two parts
 // differs from one InsertManyTx, and River orders the work of the default queue by
 // priority and scheduled time before ID.
+//
+// Like InsertManyTx, it refuses a batch that holds one unique job twice: River's
+// SQLite driver checks for it, and its PostgreSQL upsert cannot touch a row twice in
+// a statement; the error is errRiverUniqueRepeated here.
 func (r *riverRows) insert(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) error {
 	rows := make([]riverRow, 0, len(params))
 	var rest []river.InsertManyParams
+	var keys map[string]bool
 	for _, p := range params {
 		row, ok, err := r.resolve(p)
 		if err != nil {
@@ -94,6 +100,15 @@ func (r *riverRows) insert(ctx context.Context, tx *sql.Tx, params []river.Inser
 		if !ok {
 			rest = append(rest, p)
 			continue
+		}
+		if row.uniqueKey != nil {
+			if keys == nil {
+				keys = make(map[string]bool, len(params))
+			}
+			if keys[string(row.uniqueKey)] {
+				return fmt.Errorf("insert %s job: %w", row.kind, errRiverUniqueRepeated)
+			}
+			keys[string(row.uniqueKey)] = true
 		}
 		rows = append(rows, row)
 	}
@@ -178,6 +193,9 @@ func (r *riverRows) resolve(p river.InsertManyParams) (riverRow, bool, error) {
 	}
 	return row, true, nil
 }
+
+// errRiverUniqueRepeated is insert's error for a batch that holds a unique job twice.
+var errRiverUniqueRepeated = errors.New("unique key appears more than once in batch")
 
 // uniqueOptsEmpty reports whether o asks for no uniqueness.
 func uniqueOptsEmpty(o river.UniqueOpts) bool {
@@ -279,13 +297,12 @@ func (r *riverRows) writeChunk(ctx context.Context, tx *sql.Tx, rows []riverRow)
 // scheduled times are the insert's: SQLite's clock, as River takes it there, and
 // the client's on PostgreSQL, as River's database/sql driver takes it.
 //
-// A unique job whose key a row in one of its unique states holds (an earlier row, or
-// one before it in the statement) is skipped: River's unique index holds only such
-// rows, and the ON CONFLICT clause names it by its predicate, which it must repeat.
-// River's own statement updates the row it conflicts with to itself (DO UPDATE SET
-// kind = river_job.kind), only so that RETURNING gives it; DO NOTHING leaves the row
-// alone, unlocked, and on PostgreSQL also takes two jobs of one key in a statement,
-// where River's update fails ("cannot affect row a second time").
+// A unique job whose key a row in one of its unique states already holds is skipped:
+// River's unique index holds only such rows, and the ON CONFLICT clause names it by
+// its predicate, which it must repeat. River's own statement updates the row it
+// conflicts with to itself (DO UPDATE SET kind = river_job.kind), only so that
+// RETURNING gives it; DO NOTHING leaves the row as it is and unlocked. (insert has
+// refused batches holding one key twice, as River does.)
 func (r *riverRows) insertSQL(n int) string {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO river_job (kind, args, max_attempts, metadata, priority, queue, state, tags, scheduled_at, unique_key, unique_states, created_at) VALUES `)
