@@ -73,6 +73,15 @@ func (rowsOddKeysArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
+// rowsEmptyUniqueArgs is a job kind unique by args that has none.
+type rowsEmptyUniqueArgs struct{}
+
+func (rowsEmptyUniqueArgs) Kind() string { return "rows_test_empty_unique" }
+
+func (rowsEmptyUniqueArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
 // rowsUniqueFieldArgs is a job kind unique by one tagged field of its args, which
 // riverRows leaves to River.
 type rowsUniqueFieldArgs struct {
@@ -139,8 +148,9 @@ func rowsCases(now time.Time) []rowsCase {
 		// Uniqueness by args: River's key of the args' sorted keys.
 		{"explicit unique", river.InsertManyParams{Args: rowsBareArgs{Name: "unique", Text: `"q" <&>`},
 			InsertOpts: &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}}, true},
-		{"unique, odd keys", river.InsertManyParams{Args: rowsOddKeysArgs{B: "b", A: -1, Accent: "é\u00e9", Angle: "<>",
-			Path: "p", Upper: []string{"z", "y"}, Nested: map[string]string{"y": "1", "x": "2"}, When: past}}, true},
+		{"unique, odd keys", river.InsertManyParams{Args: rowsOddKeysArgs{B: `b"},{"a":[1,`, A: -1, Accent: "é\u00e9\\", Angle: "<>",
+			Path: "p", Upper: []string{"z]", "{y"}, Nested: map[string]string{"y": `"}`, "x,": "2\n"}, When: past}}, true},
+		{"unique, no args", river.InsertManyParams{Args: rowsEmptyUniqueArgs{}}, true},
 		{"unique, kind options over empty explicit ones", river.InsertManyParams{Args: rowsOddKeysArgs{B: "explicit"},
 			InsertOpts: &river.InsertOpts{UniqueOpts: river.UniqueOpts{}, Priority: 2}}, true},
 		// Other uniqueness, left to River.

@@ -56,37 +56,138 @@ func riverUniqueStates(states []rivertype.JobState) byte {
 // encoded, unique by args; false when River would build it otherwise than here
 // reproduces: args with fields tagged `river:"unique"` (only those count), args not
 // a struct, or args that encode themselves (their keys might repeat, and River keeps
-// the first of a repeated key where encoding/json keeps the last).
+// the first of a repeated key), and encodings not an object as encoding/json writes
+// it (compact).
 func riverUniqueKey(args river.JobArgs, kind string, encoded []byte) ([]byte, bool) {
 	if !riverUniqueByAllArgs(reflect.TypeOf(args)) {
 		return nil, false
 	}
-	var fields map[string]json.RawMessage
-	if len(encoded) == 0 || encoded[0] != '{' || json.Unmarshal(encoded, &fields) != nil {
+	fields, ok := riverArgsFields(encoded)
+	if !ok {
 		return nil, false
 	}
-	keys := make([]string, 0, len(fields))
-	size := len("&kind=&args={}") + len(kind)
-	for k, v := range fields {
-		keys = append(keys, k)
-		size += len(k) + len(v) + 4
-	}
-	slices.Sort(keys)
-	b := make([]byte, 0, size)
+	slices.SortFunc(fields, func(a, b riverArgsField) int { return strings.Compare(a.key, b.key) })
+	b := make([]byte, 0, len("&kind=&args=")+len(kind)+len(encoded)+8)
 	b = append(b, "&kind="...)
 	b = append(b, kind...)
 	b = append(b, "&args={"...)
-	for i, k := range keys {
+	for i, f := range fields {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendRiverUniqueJSONKey(b, k)
+		if f.quoted != nil {
+			b = append(b, f.quoted...)
+		} else {
+			b = appendRiverUniqueJSONKey(b, f.key)
+		}
 		b = append(b, ':')
-		b = append(b, fields[k]...)
+		b = append(b, f.value...)
 	}
 	b = append(b, '}')
 	sum := sha256.Sum256(b)
 	return sum[:], true
+}
+
+// riverArgsField is one top-level member of encoded args.
+type riverArgsField struct {
+	// key is the member's name; quoted is how River writes it in a unique key,
+	// when that is how the args write it (nil when appendRiverUniqueJSONKey must).
+	key    string
+	quoted []byte
+	// value is the member's value as encoded.
+	value []byte
+}
+
+// riverArgsFields splits encoded, a compact JSON object, into its members; false if
+// it is not one (whitespace outside strings included, which encoding/json never
+// writes).
+func riverArgsFields(encoded []byte) ([]riverArgsField, bool) {
+	n := len(encoded)
+	if n < 2 || encoded[0] != '{' || encoded[n-1] != '}' {
+		return nil, false
+	}
+	if n == 2 {
+		return nil, true
+	}
+	fields := make([]riverArgsField, 0, 8)
+	for i := 1; ; {
+		end := skipJSONString(encoded, i)
+		if end < 0 || end >= n || encoded[end] != ':' {
+			return nil, false
+		}
+		f := riverArgsField{quoted: encoded[i:end]}
+		for _, c := range f.quoted[1 : len(f.quoted)-1] {
+			if c < ' ' || c > 0x7f || c == '\\' {
+				f.quoted = nil
+				break
+			}
+		}
+		if f.quoted != nil {
+			f.key = string(f.quoted[1 : len(f.quoted)-1])
+		} else if json.Unmarshal(encoded[i:end], &f.key) != nil {
+			return nil, false
+		}
+		v := end + 1
+		vend := skipJSONValue(encoded, v)
+		if vend <= v {
+			return nil, false
+		}
+		f.value = encoded[v:vend]
+		fields = append(fields, f)
+		switch {
+		case vend == n-1:
+			return fields, true
+		case encoded[vend] != ',':
+			return nil, false
+		}
+		i = vend + 1
+	}
+}
+
+// skipJSONString is the index after the JSON string that starts at b[i], or -1.
+func skipJSONString(b []byte, i int) int {
+	if i >= len(b) || b[i] != '"' {
+		return -1
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return -1
+}
+
+// skipJSONValue is the index of the ',' or closing bracket that ends the compact
+// JSON value starting at b[i], or -1.
+func skipJSONValue(b []byte, i int) int {
+	depth := 0
+	for j := i; j < len(b); {
+		switch b[j] {
+		case '"':
+			if j = skipJSONString(b, j); j < 0 {
+				return -1
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return j
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				return j
+			}
+		case ' ', '\t', '\n', '\r':
+			return -1
+		}
+		j++
+	}
+	return -1
 }
 
 // appendRiverUniqueJSONKey appends key to b as River writes keys into the args of a

@@ -212,3 +212,35 @@ func uniqueRows(t *testing.T, ctx context.Context, client *Client) map[string][]
 	}
 	return byArgs
 }
+
+// TestRiverArgsFields: encoded args split into their top-level members, values kept
+// as encoded; anything but a compact object is refused (riverRows then leaves the
+// job to River).
+func TestRiverArgsFields(t *testing.T) {
+	for _, c := range []struct {
+		encoded string
+		want    []string // key=value
+		ok      bool
+	}{
+		{`{}`, nil, true},
+		{`{"b":1,"a":"x"}`, []string{`b=1`, `a="x"`}, true},
+		{`{"a":{"c":[1,"]},{"],"d":null},"\u003ck\u003e":"\"}","é":[]}`,
+			[]string{`a={"c":[1,"]},{"],"d":null}`, `<k>="\"}"`, `é=[]`}, true},
+		{`{"a": 1}`, nil, false},
+		{`{"a":1,}`, nil, false},
+		{`{"a":}`, nil, false},
+		{`{"a":1`, nil, false},
+		{`[]`, nil, false},
+		{`null`, nil, false},
+		{`"{}"`, nil, false},
+	} {
+		fields, ok := riverArgsFields([]byte(c.encoded))
+		var got []string
+		for _, f := range fields {
+			got = append(got, f.key+"="+string(f.value))
+		}
+		if ok != c.ok || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("riverArgsFields(%s) = %q, %t; want %q, %t", c.encoded, got, ok, c.want, c.ok)
+		}
+	}
+}
