@@ -80,10 +80,9 @@ type riverRow struct {
 
 // insert inserts the jobs of params in tx: those it can reproduce in a few
 // statements, the rest with InsertManyTx. The batch is split rather than handed to
-// River whole when one job needs River, as nearly every change plans a unique email
-// job beside its Lever write; only the order of the job IDs across the two parts
-// differs from one InsertManyTx, and River orders the work of the default queue by
-// priority and scheduled time before ID.
+// River whole when one job needs River; only the order of the job IDs across the
+// two parts differs from one InsertManyTx, and River orders the work of the default
+// queue by priority and scheduled time before ID.
 //
 // Like InsertManyTx, it refuses a batch that holds one unique job twice: River's
 // SQLite driver checks for it, and its PostgreSQL upsert cannot touch a row twice in
