@@ -18,7 +18,7 @@ import (
 // candidates' jobs with River's InsertManyTx and with riverRows, on each engine: only
 // their Lever writes and deliveries ("lever", which riverRows writes itself), and the
 // planners' whole mix of an invitation ("plan": the invitation email, three reminders
-// and the opt-out, which are unique and left to River, and the Lever write).
+// and the opt-out, which are unique by args, and the Lever write).
 //
 //	go test -run NONE -bench RiverRows -benchtime 200x ./internal/jobs
 //
