@@ -368,9 +368,14 @@ func postgresTextArray(ss []string) string {
 	return b.String()
 }
 
-// insertNotifyInterval is how often notify sends River's insert notification at most,
-// River's own limit for a client's inserts (its default FetchCooldown).
-const insertNotifyInterval = 100 * time.Millisecond
+// insertNotifyInterval is how often notify sends River's insert notification at most:
+// the workers' fetch cooldown (riverTuning), so that a job is never left for the next
+// poll when the workers could have fetched it. River limits its own clients' to its
+// default FetchCooldown, 100 ms, but each client has its own limit, and one riverRows
+// serves both intake and the effects of changes: with 100 ms, the invitation's jobs,
+// inserted a few milliseconds after the delivery's notification, waited for the next
+// poll (webhook → CP-Sent at idle went from 60 to 100 ms at the median).
+const insertNotifyInterval = 10 * time.Millisecond
 
 // notify sends River's insert notification for the default queue in tx, as River does
 // after inserting available jobs (it wakes a listening client's producer), at most
