@@ -16,8 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
@@ -63,16 +62,6 @@ const sqliteJournalSizeLimit = 16 << 20
 // that everything else still has the four: with three, the Lever tests under -race
 // stalled for a minute with River unable to begin a transaction.
 const sqliteMaxConns = 5
-
-// postgresPlanCacheMode is the plan_cache_mode of Winnow's PostgreSQL sessions unless
-// the database URL sets one. pgx prepares every statement, and after five runs
-// PostgreSQL may keep one generic plan for all parameter values. Nearly every query
-// here starts with org_id, which several indexes lead with: a generic plan made while
-// a table was young (or averaged over orgs of very different sizes) picked
-// lever_writes (org_id, status) for a lookup by primary key, reading 2,000 rows per
-// claim in a 3,000-candidate run. A plan made for each run's values costs tens of
-// microseconds of planning and picks the unique index.
-const postgresPlanCacheMode = "force_custom_plan"
 
 // postgresMaxConns bounds the PostgreSQL pool so that several winnow processes fit
 // under the server's default max_connections of 100.
@@ -120,14 +109,10 @@ func Open(ctx context.Context, rawURL, dataDir string) (*DB, error) {
 		db.SetMaxOpenConns(sqliteMaxConns)
 		db.SetMaxIdleConns(sqliteMaxConns)
 	case DialectPostgres:
-		cfg, err := pgx.ParseConfig(dsn)
+		db, err = sql.Open("pgx", dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
-		if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
-			cfg.RuntimeParams["plan_cache_mode"] = postgresPlanCacheMode
-		}
-		db = stdlib.OpenDB(*cfg)
 		db.SetMaxOpenConns(postgresMaxConns)
 		db.SetMaxIdleConns(postgresMaxConns)
 		db.SetConnMaxIdleTime(5 * time.Minute)
