@@ -114,6 +114,9 @@ func Open(ctx context.Context, rawURL, dataDir string) (*DB, error) {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
 		db.SetMaxOpenConns(postgresMaxConns)
+		// As many kept idle as may be open: with fewer, River's workers opened and
+		// closed server backends all through a burst (milliseconds of server CPU
+		// each). Connections idle for five minutes close.
 		db.SetMaxIdleConns(postgresMaxConns)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
