@@ -43,10 +43,9 @@ type Planner interface {
 }
 
 // Effects is the store's effects function: it asks each planner for the jobs a change
-// calls for and inserts them all in the change's transaction (riverRows: those
-// it can write as River writes them, unique by args included; the rest with
-// InsertManyTx), so the
-// change and its jobs commit together or not at all. T is the store's transaction
+// calls for and inserts them all in the change's transaction (riverRows: those it can
+// write as River writes them, unique by args included; the rest with InsertManyTx),
+// so the change and its jobs commit together or not at all. T is the store's transaction
 // view, *sqlstore.Tx, so that *Effects[T] implements sqlstore.Effects without this
 // package importing sqlstore.
 type Effects[T Tx] struct {

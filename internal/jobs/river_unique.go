@@ -27,7 +27,9 @@ import (
 // uniqueByArgsOnly reports whether o asks for uniqueness by kind and args in River's
 // default states, the one form riverRows reproduces.
 func uniqueByArgsOnly(o river.UniqueOpts) bool {
-	return o.ByArgs && o.ByPeriod == 0 && !o.ByQueue && o.ByState == nil && !o.ExcludeKind
+	rest := o
+	rest.ByArgs = false
+	return o.ByArgs && uniqueOptsEmpty(rest)
 }
 
 // riverUniqueStatesDefault is River's unique_states for jobs whose UniqueOpts set no

@@ -121,10 +121,20 @@ func saveLeverWrite(ctx context.Context, tx *sql.Tx, w *winnow.LeverWrite) error
 	return err
 }
 
-// nextLeverWriteQuery finds the earliest write of an org's opportunity that is not
-// final, and its applicant.
-const nextLeverWriteQuery = `SELECT id, applicant_id FROM lever_writes WHERE org_id = $1 AND opportunity_id = $2
-	AND status IN ($3, $4) ORDER BY seq LIMIT 1`
+// nextLeverWrite returns the earliest write of the org's opportunity that is not
+// final, and its applicant; "" when there is none.
+func nextLeverWrite(ctx context.Context, q querier, orgID, opportunityID string) (id, applicantID string, err error) {
+	var applicant sql.NullString
+	err = q.QueryRowContext(ctx, `SELECT id, applicant_id FROM lever_writes WHERE org_id = $1 AND opportunity_id = $2
+		AND status IN ($3, $4) ORDER BY seq LIMIT 1`, orgID, opportunityID,
+		string(winnow.LeverWriteQueued), string(winnow.LeverWriteSending)).Scan(&id, &applicant)
+	if err == sql.ErrNoRows {
+		return "", "", nil
+	} else if err != nil {
+		return "", "", fmt.Errorf("find next lever write: %w", err)
+	}
+	return id, applicant.String, nil
+}
 
 // ClaimLeverWrite takes the next write to Lever of the org's opportunity for one
 // attempt: the earliest by seq that is not final. Its Claim method decides, with its
@@ -132,14 +142,9 @@ const nextLeverWriteQuery = `SELECT id, applicant_id FROM lever_writes WHERE org
 // winnow.LeverWrite.Claim). It returns the write as it now is and the decision; a nil
 // write means the opportunity has nothing left to write.
 func (s *Store) ClaimLeverWrite(ctx context.Context, orgID, opportunityID string) (*winnow.LeverWrite, winnow.Claim, error) {
-	var id string
-	var applicantID sql.NullString
-	err := s.db.db.QueryRowContext(ctx, nextLeverWriteQuery, orgID, opportunityID,
-		string(winnow.LeverWriteQueued), string(winnow.LeverWriteSending)).Scan(&id, &applicantID)
-	if err == sql.ErrNoRows {
-		return nil, winnow.Claim{}, nil
-	} else if err != nil {
-		return nil, winnow.Claim{}, fmt.Errorf("find next lever write: %w", err)
+	id, _, err := nextLeverWrite(ctx, s.db.db, orgID, opportunityID)
+	if err != nil || id == "" {
+		return nil, winnow.Claim{}, err
 	}
 	return claimRow(ctx, s, leverWriteClaimRows(orgID), orgID, id)
 }
@@ -147,76 +152,42 @@ func (s *Store) ClaimLeverWrite(ctx context.Context, orgID, opportunityID string
 // FinishLeverWriteClaimNext records the outcome of the attempt on the org's write id
 // (as FinishLeverWrite) and claims its opportunity's next write (as ClaimLeverWrite)
 // in the same transaction, saving the worker that goes on from one write to the next a
-// transaction per write. When the next write is another applicant's (whose lock the
+// transaction per write.
+//
+// On SQLite, whose transaction holds the database's write lock, that is one
+// transaction whoever's the next write is, shared with other small ones (DB.inTx). On
+// PostgreSQL the finish reads and locks the applicant in full, for the claim of their
+// next write to use; when the next write is another applicant's (whose lock the
 // finished write's must not be held with), the outcome is committed first and the
 // next write claimed in a transaction of its own.
 func (s *Store) FinishLeverWriteClaimNext(ctx context.Context, orgID, id string, o winnow.LeverWriteOutcome) (*winnow.LeverWrite, winnow.Claim, error) {
 	o = leverWriteOutcome(s, o)
-	if s.db.dialect == DialectSQLite {
-		return s.finishLeverWriteClaimNextSQLite(ctx, orgID, id, o)
-	}
-	tx, err := s.db.beginTx(ctx)
-	if err != nil {
-		return nil, winnow.Claim{}, err
-	}
-	defer rollback(tx)
-	// On PostgreSQL the finish reads and locks the applicant in full, for the claim of
-	// their next write to use.
-	done, held, err := finishRowTx(ctx, s, tx, leverWriteRows, orgID, id, s.db.dialect == DialectPostgres, s.finishLeverWrite(o))
-	if err != nil {
-		return nil, winnow.Claim{}, err
-	}
-	var nextID string
-	var applicantID sql.NullString
-	err = tx.QueryRowContext(ctx, nextLeverWriteQuery, orgID, done.OpportunityID,
-		string(winnow.LeverWriteQueued), string(winnow.LeverWriteSending)).Scan(&nextID, &applicantID)
-	if err == sql.ErrNoRows {
-		return nil, winnow.Claim{}, commit(tx)
-	} else if err != nil {
-		return nil, winnow.Claim{}, fmt.Errorf("find next lever write: %w", err)
-	}
-	if s.db.dialect == DialectPostgres && applicantID.String != done.ApplicantID {
-		if err := commit(tx); err != nil {
-			return nil, winnow.Claim{}, err
-		}
-		return claimRow(ctx, s, leverWriteClaimRows(orgID), orgID, nextID)
-	}
-	next, claim, err := claimRowTx(ctx, s, tx, leverWriteClaimRows(orgID), orgID, nextID, s.now(), held)
-	if err != nil {
-		return nil, winnow.Claim{}, err
-	}
-	if err := commit(tx); err != nil {
-		return nil, winnow.Claim{}, err
-	}
-	return next, claim, nil
-}
-
-// finishLeverWriteClaimNextSQLite is FinishLeverWriteClaimNext on SQLite, whose
-// transaction holds the database's write lock: one transaction, shared with other
-// small ones (DB.inTx), whoever's the next write is.
-func (s *Store) finishLeverWriteClaimNextSQLite(ctx context.Context, orgID, id string, o winnow.LeverWriteOutcome) (*winnow.LeverWrite, winnow.Claim, error) {
+	postgres := s.db.dialect == DialectPostgres
 	var next *winnow.LeverWrite
 	var claim winnow.Claim
+	var nextOfOther string // PostgreSQL: the next write, when another applicant's
 	err := s.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		next, claim = nil, winnow.Claim{}
-		done, _, err := finishRowTx(ctx, s, tx, leverWriteRows, orgID, id, false, s.finishLeverWrite(o))
+		next, claim, nextOfOther = nil, winnow.Claim{}, ""
+		done, held, err := finishRowTx(ctx, s, tx, leverWriteRows, orgID, id, postgres, s.finishLeverWrite(o))
 		if err != nil {
 			return err
 		}
-		var nextID string
-		var applicantID sql.NullString
-		err = tx.QueryRowContext(ctx, nextLeverWriteQuery, orgID, done.OpportunityID,
-			string(winnow.LeverWriteQueued), string(winnow.LeverWriteSending)).Scan(&nextID, &applicantID)
-		if err == sql.ErrNoRows {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("find next lever write: %w", err)
+		nextID, applicantID, err := nextLeverWrite(ctx, tx, orgID, done.OpportunityID)
+		if err != nil || nextID == "" {
+			return err
 		}
-		next, claim, err = claimRowTx(ctx, s, tx, leverWriteClaimRows(orgID), orgID, nextID, s.now(), nil)
+		if postgres && applicantID != done.ApplicantID {
+			nextOfOther = nextID
+			return nil
+		}
+		next, claim, err = claimRowTx(ctx, s, tx, leverWriteClaimRows(orgID), orgID, nextID, s.now(), held)
 		return err
 	})
 	if err != nil {
 		return nil, winnow.Claim{}, err
+	}
+	if nextOfOther != "" {
+		return claimRow(ctx, s, leverWriteClaimRows(orgID), orgID, nextOfOther)
 	}
 	return next, claim, nil
 }
