@@ -67,18 +67,21 @@ const sqliteMaxConns = 5
 // under the server's default max_connections of 100.
 const postgresMaxConns = 20
 
-// DB is a connection pool to Winnow's database, SQLite or PostgreSQL. On SQLite it
-// also runs the checkpointer that keeps the WAL file small, from Open to Close.
+// DB is a connection pool to Winnow's database, SQLite or PostgreSQL. From Open to
+// Close it also runs, on SQLite, the checkpointer that keeps the WAL file small and,
+// on PostgreSQL, the statistics keeper that analyses tables as they grow.
 type DB struct {
 	db      *sql.DB
 	dialect string
 	path    string  // the SQLite file; empty on PostgreSQL
 	group   txGroup // group commit of small transactions (SQLite)
 
-	stopCheckpoints context.CancelFunc // ends the checkpointer; nil on PostgreSQL
-	checkpoints     sync.WaitGroup
-	closeOnce       sync.Once
-	closeErr        error
+	// stopBackground ends the background goroutine: SQLite's checkpointer
+	// (wal.go) or PostgreSQL's statistics keeper (pgstats.go).
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
+	closeOnce      sync.Once
+	closeErr       error
 }
 
 // Open opens the database named by rawURL, creating the SQLite file and its folder if
@@ -128,6 +131,8 @@ func Open(ctx context.Context, rawURL, dataDir string) (*DB, error) {
 	}
 	if dialect == DialectSQLite {
 		d.startCheckpointer()
+	} else {
+		d.startStatsKeeper()
 	}
 	return d, nil
 }
@@ -205,9 +210,9 @@ func (db *DB) Ping(ctx context.Context) error {
 // empty even while another process (winnow user create) has the database open.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
-		if db.stopCheckpoints != nil {
-			db.stopCheckpoints()
-			db.checkpoints.Wait()
+		db.stopBackground()
+		db.background.Wait()
+		if db.dialect == DialectSQLite {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if _, err := db.checkpoint(ctx, "TRUNCATE", walCloseWait); err != nil {
 				db.closeErr = fmt.Errorf("checkpoint on close: %w", err)

@@ -46,3 +46,7 @@ func (s *Store) ProcessLeverApplicationBatch(ctx context.Context, reqs []Applica
 	}
 	return ds, errs
 }
+
+// AnalyzeGrown runs one round of PostgreSQL's statistics keeper (pgstats.go) now and
+// returns the tables it analysed.
+func (db *DB) AnalyzeGrown(ctx context.Context) ([]string, error) { return db.analyzeGrown(ctx) }

@@ -36,8 +36,8 @@ const walCloseWait = 3000
 // empties the WAL file. Close stops it.
 func (db *DB) startCheckpointer() {
 	ctx, cancel := context.WithCancel(context.Background())
-	db.stopCheckpoints = cancel
-	db.checkpoints.Go(func() {
+	db.stopBackground = cancel
+	db.background.Go(func() {
 		tick := time.NewTicker(walCheckEvery)
 		defer tick.Stop()
 		lastFrames := -1
