@@ -50,3 +50,6 @@ func (s *Store) ProcessLeverApplicationBatch(ctx context.Context, reqs []Applica
 // AnalyzeGrown runs one round of PostgreSQL's statistics keeper (pgstats.go) now and
 // returns the tables it analysed.
 func (db *DB) AnalyzeGrown(ctx context.Context) ([]string, error) { return db.analyzeGrown(ctx) }
+
+// StatsLockKey is the advisory lock the statistics keeper holds while it analyses.
+const StatsLockKey = int64(statsLockKey)

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"strings"
 	"time"
@@ -88,27 +89,31 @@ func (db *DB) analyzeGrown(ctx context.Context) ([]string, error) {
 	if len(tables) == 0 {
 		return nil, nil
 	}
-	tx, err := db.db.BeginTx(ctx, nil)
+	// A connection of its own holds the advisory lock, and runs each ANALYZE as a
+	// statement of its own, so that it holds one table's lock at a time: a migration
+	// that locks tables in another order cannot deadlock with it.
+	conn, err := db.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
-	defer rollback(tx)
+	defer conn.Close()
 	var locked bool
-	if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock($1)`, int64(statsLockKey)).Scan(&locked); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, int64(statsLockKey)).Scan(&locked); err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
 	if !locked {
 		return nil, nil
 	}
-	quoted := make([]string, len(tables))
+	defer func() {
+		// A connection that cannot say it let go is not given back to the pool.
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(statsLockKey)); err != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
 	for i, t := range tables {
-		quoted[i] = quoteIdent(t)
-	}
-	if _, err := tx.ExecContext(ctx, `ANALYZE `+strings.Join(quoted, ", ")); err != nil {
-		return nil, fmt.Errorf("analyze: %w", err)
-	}
-	if err := commit(tx); err != nil {
-		return nil, fmt.Errorf("analyze: %w", err)
+		if _, err := conn.ExecContext(ctx, `ANALYZE `+quoteIdent(t)); err != nil {
+			return tables[:i], fmt.Errorf("analyze %s: %w", t, err)
+		}
 	}
 	return tables, nil
 }

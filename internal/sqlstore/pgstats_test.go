@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"winnow/internal/dbtest"
+	"winnow/internal/sqlstore"
 )
 
 // TestStatsKeeperAnalyzesGrownTables checks PostgreSQL's statistics keeper: a table
@@ -38,6 +39,22 @@ func TestStatsKeeperAnalyzesGrownTables(t *testing.T) {
 	// so of going idle.
 	waitChanges(t, q, "stats_grown", 3000)
 	waitChanges(t, q, "stats_small", 10)
+
+	// While another process analyses, this one leaves it to them.
+	other, err := q.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, sqlstore.StatsLockKey); err != nil {
+		t.Fatal(err)
+	}
+	if tables, err := db.AnalyzeGrown(ctx); err != nil || len(tables) > 0 || analyzeCount(t, q, "stats_grown") != 0 {
+		t.Fatalf("analysed %v (error %v) while another process held the lock", tables, err)
+	}
+	if _, err := other.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, sqlstore.StatsLockKey); err != nil {
+		t.Fatal(err)
+	}
 
 	if _, err := db.AnalyzeGrown(ctx); err != nil {
 		t.Fatal(err)
