@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -379,6 +380,17 @@ func TestLeverPauseAndResume(t *testing.T) {
 			t.Fatalf("reason %q", c.StateReason)
 		}
 		oppB := w.apply("Grace Hopper", "grace@example.com") // arrives while paused
+		// The sandbox sends its webhook in the background: once Winnow has it, its
+		// job is among those that must come to rest.
+		w.eventually(30*time.Second, func() error {
+			ds, err := w.m.Store.ListLeverDeliveries(ctx, w.org, 0)
+			for _, d := range ds {
+				if d.OpportunityID == oppB {
+					return err
+				}
+			}
+			return cmp.Or[error](err, errString("B's webhook not received yet"))
+		})
 		w.eventually(30*time.Second, func() error {
 			jobs, err := w.m.River.JobList(ctx, river.NewJobListParams().Kinds("lever_write", "lever_delivery").
 				States(rivertype.JobStateAvailable, rivertype.JobStateRunning, rivertype.JobStatePending).First(100))
