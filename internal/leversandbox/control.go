@@ -78,7 +78,7 @@ func (s *Server) Apply(in ApplyInput) (Application, error) {
 		Application: &application{ID: newID(), Posting: p.ID, Name: in.Name, Email: in.Email, CreatedAt: now},
 		CreatedAt:   now, UpdatedAt: now, LastAdvancedAt: now,
 	}
-	s.st.Opportunities = append(s.st.Opportunities, o)
+	s.st.addOpportunity(o)
 	n := s.fireLocked(eventApplicationCreated, o.Origin, map[string]any{
 		"applicationId": o.Application.ID, "opportunityId": o.ID, "candidateId": o.ID, "contactId": c.ID,
 	})

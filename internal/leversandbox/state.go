@@ -29,6 +29,11 @@ type state struct {
 	AccessTokens  map[string]*accessToken  `json:"accessTokens"`
 	RefreshTokens map[string]*refreshToken `json:"refreshTokens"`
 	Deliveries    []*Delivery              `json:"deliveries"`
+
+	// byID indexes Opportunities (see anyOpportunity): every API call looks one up,
+	// and a scan of thousands of them under the server's lock was most of the
+	// sandbox's work once a few thousand candidates had applied.
+	byID map[string]*opportunity
 }
 
 type stage struct {
@@ -296,14 +301,25 @@ func (st *state) opportunity(id string) *opportunity {
 	return nil
 }
 
-// anyOpportunity finds an opportunity, deleted or not.
+// anyOpportunity finds an opportunity, deleted or not. The index is built on first
+// use (a state read from its file has none) and again whenever an opportunity was
+// added to the list without addOpportunity.
 func (st *state) anyOpportunity(id string) *opportunity {
-	for _, o := range st.Opportunities {
-		if o.ID == id {
-			return o
+	if len(st.byID) != len(st.Opportunities) {
+		st.byID = make(map[string]*opportunity, len(st.Opportunities))
+		for _, o := range st.Opportunities {
+			st.byID[o.ID] = o
 		}
 	}
-	return nil
+	return st.byID[id]
+}
+
+// addOpportunity appends o to the opportunities and to their index.
+func (st *state) addOpportunity(o *opportunity) {
+	st.Opportunities = append(st.Opportunities, o)
+	if st.byID != nil {
+		st.byID[o.ID] = o
+	}
 }
 
 func (st *state) user(id string) *user {
