@@ -11,7 +11,6 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"winnow"
 	"winnow/internal/lever"
 	"winnow/internal/leverconn"
 	"winnow/internal/leversandbox"
@@ -100,11 +99,9 @@ func benchProcess(ctx context.Context, args []string, e env) error {
 	start := time.Now()
 	var peak float64
 	last, lastAt := 0, start
+	tagged := newTagCounter(sb, opps, "CP-Sent")
 	for {
-		done, err := countDone(ctx, m, org.id, winnow.LeverAddTags)
-		if err != nil {
-			return err
-		}
+		done := tagged.count()
 		if now := time.Now(); now.Sub(lastAt) >= time.Second {
 			peak = max(peak, float64(done-last)/now.Sub(lastAt).Seconds())
 			fmt.Fprintf(e.stderr, "bench process: %s %d tagged CP-Sent\n", now.Sub(start).Round(time.Second), done)

@@ -281,6 +281,36 @@ func countDone(ctx context.Context, m *Main, orgID string, kind winnow.LeverWrit
 	return n, err
 }
 
+// tagCounter counts the opportunities the sandbox shows with a tag, the way a
+// recruiter would see them, without reading Winnow's database: a count query there
+// took server CPU from the work being measured. Each look reads only the
+// opportunities not seen tagged before.
+type tagCounter struct {
+	sb      *leversandbox.Server
+	tag     string
+	total   int
+	pending []string
+}
+
+// newTagCounter counts which of opps carry tag in sb.
+func newTagCounter(sb *leversandbox.Server, opps []string, tag string) *tagCounter {
+	return &tagCounter{sb: sb, tag: tag, total: len(opps), pending: slices.Clone(opps)}
+}
+
+// count returns how many of the opportunities carry the tag or have carried it at an
+// earlier look.
+func (c *tagCounter) count() int {
+	keep := c.pending[:0]
+	for _, opp := range c.pending {
+		if st, ok := c.sb.Opportunity(opp); ok && slices.Contains(st.Tags, c.tag) {
+			continue
+		}
+		keep = append(keep, opp)
+	}
+	c.pending = keep
+	return c.total - len(keep)
+}
+
 // startCPUProfile writes a CPU profile to path until the returned function is called.
 func startCPUProfile(path string) (func(), error) {
 	f, err := os.Create(path)
