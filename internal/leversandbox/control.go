@@ -68,7 +68,7 @@ func (s *Server) Apply(in ApplyInput) (Application, error) {
 		if in.Email != "" {
 			c.Emails = []string{in.Email}
 		}
-		s.st.Contacts[c.ID] = c
+		s.st.addContact(c)
 	}
 	o := &opportunity{
 		ID: newID(), Name: in.Name, Contact: c.ID, Emails: slices.Clone(c.Emails), Phone: in.Phone,

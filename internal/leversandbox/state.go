@@ -34,6 +34,10 @@ type state struct {
 	// and a scan of thousands of them under the server's lock was most of the
 	// sandbox's work once a few thousand candidates had applied.
 	byID map[string]*opportunity
+	// byEmail indexes Contacts by address (see contactByEmail), for the same reason:
+	// every application looks its address up. byEmailOf is len(Contacts) when built.
+	byEmail   map[string]*contact
+	byEmailOf int
 }
 
 type stage struct {
@@ -340,13 +344,31 @@ func (st *state) webhook(id string) *webhook {
 	return nil
 }
 
+// contactByEmail finds the contact with an address. The index is built on first use
+// and again whenever a contact was added without addContact.
 func (st *state) contactByEmail(email string) *contact {
-	for _, c := range st.Contacts {
-		for _, e := range c.Emails {
-			if e == email {
-				return c
+	if st.byEmail == nil || st.byEmailOf != len(st.Contacts) {
+		st.byEmail, st.byEmailOf = make(map[string]*contact, len(st.Contacts)), len(st.Contacts)
+		for _, c := range st.Contacts {
+			for _, e := range c.Emails {
+				if _, ok := st.byEmail[e]; !ok {
+					st.byEmail[e] = c
+				}
 			}
 		}
 	}
-	return nil
+	return st.byEmail[email]
+}
+
+// addContact adds c to the contacts and to their index by address.
+func (st *state) addContact(c *contact) {
+	st.Contacts[c.ID] = c
+	if st.byEmail != nil && st.byEmailOf == len(st.Contacts)-1 {
+		for _, e := range c.Emails {
+			if _, ok := st.byEmail[e]; !ok {
+				st.byEmail[e] = c
+			}
+		}
+		st.byEmailOf++
+	}
 }
