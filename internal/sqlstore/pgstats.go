@@ -61,14 +61,19 @@ func (db *DB) startStatsKeeper() {
 	})
 }
 
-// analyzeGrown runs ANALYZE on the tables of the current schema that have changed by
-// at least statsMinChanges rows and by at least the number of rows they held at
-// their last ANALYZE or VACUUM (any number, if never), and returns their names. It
-// does nothing, and returns none, while another process holds statsLockKey.
+// analyzeGrown runs ANALYZE on those tables of the current schema this role may
+// analyse that have changed by at least statsMinChanges rows and by at least the
+// number of rows they held at their last ANALYZE or VACUUM (any number, if never), and
+// returns their names. It does nothing, and returns none, while another process holds
+// statsLockKey.
 func (db *DB) analyzeGrown(ctx context.Context) ([]string, error) {
+	// Only tables this role may analyse (their owner's, or the database owner's): on
+	// others ANALYZE would only warn in the server's log, every round.
 	rows, err := db.db.QueryContext(ctx, `SELECT t.relname FROM pg_stat_user_tables t JOIN pg_class c ON c.oid = t.relid
 		WHERE t.schemaname = current_schema() AND t.n_mod_since_analyze >= $1
 			AND t.n_mod_since_analyze >= c.reltuples
+			AND (pg_has_role(c.relowner, 'USAGE')
+				OR pg_has_role((SELECT datdba FROM pg_database WHERE datname = current_database()), 'USAGE'))
 		ORDER BY t.relname`, statsMinChanges)
 	if err != nil {
 		return nil, fmt.Errorf("find tables to analyze: %w", err)
