@@ -194,6 +194,10 @@ func (m *Main) Run(ctx context.Context) error {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "winnow_sqlite_wal_bytes",
 			Help: "Size of SQLite's WAL file in bytes; it returns to 0 when the writer is idle."},
 			func() float64 { return float64(m.DB.WALBytes()) }))
+	} else {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "winnow_postgres_tables_analyzed_total",
+			Help: "Tables this process ran ANALYZE on because they had grown since PostgreSQL last took their statistics."},
+			func() float64 { return float64(m.DB.TablesAnalyzed()) }))
 	}
 	var handler http.Handler
 	if m.Config.ServesWeb() {

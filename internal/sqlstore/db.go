@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -80,6 +81,7 @@ type DB struct {
 	// (wal.go) or PostgreSQL's statistics keeper (pgstats.go).
 	stopBackground context.CancelFunc
 	background     sync.WaitGroup
+	analyzed       atomic.Int64 // tables the statistics keeper analysed (TablesAnalyzed)
 	closeOnce      sync.Once
 	closeErr       error
 }

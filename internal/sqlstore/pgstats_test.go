@@ -63,6 +63,9 @@ func TestStatsKeeperAnalyzesGrownTables(t *testing.T) {
 	if n := analyzeCount(t, q, "stats_grown"); n != 1 {
 		t.Fatalf("stats_grown analysed %d times, want 1", n)
 	}
+	if n := db.TablesAnalyzed(); n < 1 {
+		t.Fatalf("TablesAnalyzed = %d after analysing stats_grown", n)
+	}
 	if n := analyzeCount(t, q, "stats_small"); n != 0 {
 		t.Fatalf("stats_small analysed %d times, want 0 (10 rows changed)", n)
 	}
