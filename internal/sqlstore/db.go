@@ -139,6 +139,26 @@ func Open(ctx context.Context, rawURL, dataDir string) (*DB, error) {
 	return d, nil
 }
 
+// startBackground runs fn every interval, in a goroutine of its own, until Close:
+// SQLite's checkpointer (wal.go) or PostgreSQL's statistics keeper (pgstats.go). fn's
+// context ends with Close.
+func (db *DB) startBackground(every time.Duration, fn func(ctx context.Context)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	db.stopBackground = cancel
+	db.background.Go(func() {
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			fn(ctx)
+		}
+	})
+}
+
 // DialectOf tells which engine the database URL names, as Open reads it, without
 // opening it.
 func DialectOf(rawURL, dataDir string) (string, error) {

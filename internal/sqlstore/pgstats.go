@@ -41,23 +41,12 @@ const statsAnalyzeTimeout = time.Minute
 // startStatsKeeper starts the goroutine that runs analyzeGrown every statsCheckEvery.
 // Close stops it.
 func (db *DB) startStatsKeeper() {
-	ctx, cancel := context.WithCancel(context.Background())
-	db.stopBackground = cancel
-	db.background.Go(func() {
-		tick := time.NewTicker(statsCheckEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			// A failure (the server restarting, the database dropped) is retried at
-			// the next tick; autovacuum still covers what this misses.
-			actx, cancel := context.WithTimeout(ctx, statsAnalyzeTimeout)
-			_, _ = db.analyzeGrown(actx)
-			cancel()
-		}
+	db.startBackground(statsCheckEvery, func(ctx context.Context) {
+		// A failure (the server restarting, the database dropped) is retried at the
+		// next tick; autovacuum still covers what this misses.
+		ctx, cancel := context.WithTimeout(ctx, statsAnalyzeTimeout)
+		defer cancel()
+		_, _ = db.analyzeGrown(ctx)
 	})
 }
 

@@ -35,29 +35,18 @@ const walCloseWait = 3000
 // and no frame was added since the last look (the writer is idle), TRUNCATE, which
 // empties the WAL file. Close stops it.
 func (db *DB) startCheckpointer() {
-	ctx, cancel := context.WithCancel(context.Background())
-	db.stopBackground = cancel
-	db.background.Go(func() {
-		tick := time.NewTicker(walCheckEvery)
-		defer tick.Stop()
-		lastFrames := -1
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			frames, copied, err := db.passiveCheckpoint(ctx)
-			if err != nil {
-				continue // the database is busy or closing: the next tick tries again
-			}
-			if frames > 0 && frames == copied && frames == lastFrames {
-				if done, err := db.checkpoint(ctx, "TRUNCATE", walTruncateWait); err == nil && done {
-					frames = 0
-				}
-			}
-			lastFrames = frames
+	lastFrames := -1
+	db.startBackground(walCheckEvery, func(ctx context.Context) {
+		frames, copied, err := db.passiveCheckpoint(ctx)
+		if err != nil {
+			return // the database is busy or closing: the next tick tries again
 		}
+		if frames > 0 && frames == copied && frames == lastFrames {
+			if done, err := db.checkpoint(ctx, "TRUNCATE", walTruncateWait); err == nil && done {
+				frames = 0
+			}
+		}
+		lastFrames = frames
 	})
 }
 
