@@ -32,12 +32,13 @@ type state struct {
 
 	// byID indexes Opportunities (see anyOpportunity): every API call looks one up,
 	// and a scan of thousands of them under the server's lock was most of the
-	// sandbox's work once a few thousand candidates had applied.
-	byID map[string]*opportunity
-	// byEmail indexes Contacts by address (see contactByEmail), for the same reason:
-	// every application looks its address up. byEmailOf is len(Contacts) when built.
-	byEmail   map[string]*contact
-	byEmailOf int
+	// sandbox's work once a few thousand candidates had applied. byEmail indexes
+	// Contacts by address (see contactByEmail), for the same reason: every
+	// application looks its address up. Both are built on first use (a state read
+	// from its file or seeded has neither) and kept by addOpportunity and addContact,
+	// through which every opportunity and contact is added.
+	byID    map[string]*opportunity
+	byEmail map[string]*contact
 }
 
 type stage struct {
@@ -305,11 +306,9 @@ func (st *state) opportunity(id string) *opportunity {
 	return nil
 }
 
-// anyOpportunity finds an opportunity, deleted or not. The index is built on first
-// use (a state read from its file has none) and again whenever an opportunity was
-// added to the list without addOpportunity.
+// anyOpportunity finds an opportunity, deleted or not.
 func (st *state) anyOpportunity(id string) *opportunity {
-	if len(st.byID) != len(st.Opportunities) {
+	if st.byID == nil {
 		st.byID = make(map[string]*opportunity, len(st.Opportunities))
 		for _, o := range st.Opportunities {
 			st.byID[o.ID] = o
@@ -344,17 +343,12 @@ func (st *state) webhook(id string) *webhook {
 	return nil
 }
 
-// contactByEmail finds the contact with an address. The index is built on first use
-// and again whenever a contact was added without addContact.
+// contactByEmail finds the contact with an address.
 func (st *state) contactByEmail(email string) *contact {
-	if st.byEmail == nil || st.byEmailOf != len(st.Contacts) {
-		st.byEmail, st.byEmailOf = make(map[string]*contact, len(st.Contacts)), len(st.Contacts)
+	if st.byEmail == nil {
+		st.byEmail = make(map[string]*contact, len(st.Contacts))
 		for _, c := range st.Contacts {
-			for _, e := range c.Emails {
-				if _, ok := st.byEmail[e]; !ok {
-					st.byEmail[e] = c
-				}
-			}
+			st.indexContact(c)
 		}
 	}
 	return st.byEmail[email]
@@ -363,12 +357,17 @@ func (st *state) contactByEmail(email string) *contact {
 // addContact adds c to the contacts and to their index by address.
 func (st *state) addContact(c *contact) {
 	st.Contacts[c.ID] = c
-	if st.byEmail != nil && st.byEmailOf == len(st.Contacts)-1 {
-		for _, e := range c.Emails {
-			if _, ok := st.byEmail[e]; !ok {
-				st.byEmail[e] = c
-			}
+	if st.byEmail != nil {
+		st.indexContact(c)
+	}
+}
+
+// indexContact adds c's addresses to byEmail; an address already there keeps its
+// contact.
+func (st *state) indexContact(c *contact) {
+	for _, e := range c.Emails {
+		if _, ok := st.byEmail[e]; !ok {
+			st.byEmail[e] = c
 		}
-		st.byEmailOf++
 	}
 }
