@@ -17,6 +17,7 @@ import (
 func TestLeverLoop(t *testing.T) {
 	runSuite(t, []suiteCase{
 		{"Deliveries", testLeverDeliveries},
+		{"LastWebhookTime", testLastWebhookTime},
 		{"DeliveryRollback", testLeverDeliveryRollback},
 		{"ProcessApplication", testProcessLeverApplication},
 		{"ArchiveAndErase", testApplyLeverDelivery},
@@ -96,6 +97,45 @@ func mustConnected(t *testing.T, env *testEnv, org *winnow.Org, st winnow.LeverS
 func newDelivery(org *winnow.Org, event, token, opp string) *winnow.LeverDelivery {
 	return &winnow.LeverDelivery{OrgID: org.ID, Event: event, Token: token, TriggeredAt: time.Now(), OpportunityID: opp,
 		ApplicationID: "app-" + opp, Status: winnow.LeverDeliveryReceived}
+}
+
+// testLastWebhookTime: a delivery writes the org's last-webhook time unless one was
+// written less than a second before (so that concurrent deliveries do not queue on
+// the connection's row); a refused or duplicate one never moves it back.
+func testLastWebhookTime(t *testing.T, e engine) {
+	env, _ := openLever(t, e)
+	ctx := t.Context()
+	org := mustOrg(t, env)
+	mustConnected(t, env, org, winnow.LeverConnected)
+	last := func() time.Time {
+		t.Helper()
+		c, err := env.Store.FindLeverConnection(ctx, org.ID)
+		if err != nil || c.LastWebhookAt == nil {
+			t.Fatalf("last webhook time: %+v %v", c, err)
+		}
+		return *c.LastWebhookAt
+	}
+	record := func(opp string) {
+		t.Helper()
+		if stored, err := env.Store.RecordLeverDelivery(ctx, newDelivery(org, winnow.LeverApplicationCreated, "tok-"+opp, opp)); err != nil || !stored {
+			t.Fatalf("record %s: %v %v", opp, stored, err)
+		}
+	}
+	first := env.Clock.Now().Truncate(time.Microsecond)
+	record("opp1")
+	if got := last(); !got.Equal(first) {
+		t.Fatalf("after the first delivery: %v, want %v", got, first)
+	}
+	env.Clock.Advance(900 * time.Millisecond)
+	record("opp2")
+	if got := last(); !got.Equal(first) {
+		t.Fatalf("0.9 s later: %v, want it kept at %v", got, first)
+	}
+	later := env.Clock.Advance(100 * time.Millisecond).Truncate(time.Microsecond)
+	record("opp3")
+	if got := last(); !got.Equal(later) {
+		t.Fatalf("1 s later: %v, want %v", got, later)
+	}
 }
 
 func testLeverDeliveries(t *testing.T, e engine) {
