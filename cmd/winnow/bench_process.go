@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"runtime"
 	"slices"
 	"text/tabwriter"
 	"time"
@@ -84,6 +85,7 @@ func benchProcess(ctx context.Context, args []string, e env) error {
 
 	fmt.Fprintf(e.stderr, "bench process: working them…\n")
 	m := newBenchMain(cfg, e.stderr, unlimited)
+	cpu0 := processCPU()
 	if err := m.Run(ctx); err != nil {
 		m.Close()
 		return err
@@ -120,6 +122,12 @@ func benchProcess(ctx context.Context, args []string, e env) error {
 		}
 	}
 	elapsed := time.Since(start)
+	// Every backend serving the scratch database now was opened by m: the setup's
+	// closed with it.
+	cost := processCost{cpu: processCPU() - cpu0, serverCPU: cpuSince(nil, backendCPU(ctx, m.DB))}
+	if err := m.DB.SQL().QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE state = 'completed'`).Scan(&cost.jobs); err != nil {
+		return fmt.Errorf("count completed jobs: %w", err)
+	}
 	missing := 0
 	for _, opp := range opps {
 		if st, ok := sb.Opportunity(opp); !ok || !slices.Contains(st.Tags, "CP-Sent") {
@@ -148,11 +156,31 @@ func benchProcess(ctx context.Context, args []string, e env) error {
 	}
 
 	w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "engine\tqueued\tworked in\trate\tpeak 1 s\twebhook→CP-Sent p50\tp99\tmax\t\n")
-	fmt.Fprintf(w, "%s\t%d\t%s\t%.0f/s\t%.0f/s\t%s\t%s\t%s\t\n", be.name, *n, elapsed.Round(time.Millisecond),
+	fmt.Fprintf(w, "engine\tqueued\tworked in\trate\tpeak 1 s\twebhook→CP-Sent p50\tp99\tmax\tCPU/cand.\tserver CPU/cand.\tjobs/cand.\t\n")
+	fmt.Fprintf(w, "%s\t%d\t%s\t%.0f/s\t%.0f/s\t%s\t%s\t%s\t%s\t%s\t%.2f\t\n", be.name, *n, elapsed.Round(time.Millisecond),
 		float64(*n)/elapsed.Seconds(), peak, percentile(lat, 50).Round(time.Millisecond),
-		percentile(lat, 99).Round(time.Millisecond), percentile(lat, 100).Round(time.Millisecond))
+		percentile(lat, 99).Round(time.Millisecond), percentile(lat, 100).Round(time.Millisecond),
+		cost.per(cost.cpu, *n), cost.per(cost.serverCPU, *n), float64(cost.jobs)/float64(*n))
 	w.Flush()
 	fmt.Fprintf(e.stdout, "(each: one Lever read, one transaction inviting the candidate, an email to the outbox, the CP-Sent tag and the note written to Lever; %d idle samples)\n", len(lat))
+	fmt.Fprintf(e.stdout, "CPU/cand.: CPU time (user+system) of this whole process (Winnow and the Lever sandbox) per candidate worked; server CPU/cand.: that of the PostgreSQL backends, when the server runs on this machine; jobs/cand.: River jobs worked to completion per candidate.\n")
+	if all := cost.cpu + cost.serverCPU; all > 0 {
+		fmt.Fprintf(e.stdout, "At this cost per candidate, the %d CPUs here could work at most %.0f/s if nothing else ran and none of them waited.\n",
+			runtime.NumCPU(), float64(runtime.NumCPU())*float64(*n)/all.Seconds())
+	}
 	return nil
+}
+
+// processCost is what the processing phase of winnow bench process used.
+type processCost struct {
+	cpu, serverCPU time.Duration
+	jobs           int // River jobs completed
+}
+
+// per returns d per candidate of n, or – when it was not measured.
+func (processCost) per(d time.Duration, n int) string {
+	if d <= 0 {
+		return "–"
+	}
+	return (d / time.Duration(n)).Round(10 * time.Microsecond).String()
 }
