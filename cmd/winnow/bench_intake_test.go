@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"os"
 	"regexp"
 	"testing"
 
@@ -18,18 +15,7 @@ func TestBenchIntake(t *testing.T) {
 		t.Skip("runs a benchmark")
 	}
 	dbtest.EnginesInTurn(t, func(t *testing.T, e dbtest.Engine) {
-		var out, errs bytes.Buffer
-		getenv := func(k string) string {
-			if k == dbtest.EnvPostgresURL {
-				return os.Getenv(k)
-			}
-			return ""
-		}
-		args := []string{"bench", "intake", "--engine", e.Name, "--duration", "300ms", "--rate", "300", "--clients", "4"}
-		if err := run(context.Background(), args, nil, &out, &errs, getenv); err != nil {
-			t.Fatalf("bench intake: %v\n%s\n%s", err, out.String(), errs.String())
-		}
-		text := out.String()
+		text := runBench(t, "intake", "--engine", e.Name, "--duration", "300ms", "--rate", "300", "--clients", "4")
 		for _, row := range []string{`no-op net/http +closed, 4 clients +\d+ +\d+ +0 `, `winnow webhook +closed, 4 clients +\d+ +\d+ +0 `,
 			`no-op net/http +open, 300/s offered +90 +90 +0 `, `winnow webhook +open, 300/s offered +90 +90 +0 `} {
 			if !regexp.MustCompile(row).MatchString(text) {

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"os"
 	"regexp"
 	"strconv"
 	"testing"
@@ -20,18 +17,7 @@ func TestBenchProcess(t *testing.T) {
 		t.Skip("runs a benchmark")
 	}
 	dbtest.EnginesInTurn(t, func(t *testing.T, e dbtest.Engine) {
-		var out, errs bytes.Buffer
-		getenv := func(k string) string {
-			if k == dbtest.EnvPostgresURL {
-				return os.Getenv(k)
-			}
-			return ""
-		}
-		args := []string{"bench", "process", "--engine", e.Name, "--n", "30", "--idle", "2"}
-		if err := run(context.Background(), args, nil, &out, &errs, getenv); err != nil {
-			t.Fatalf("bench process: %v\n%s\n%s", err, out.String(), errs.String())
-		}
-		text := out.String()
+		text := runBench(t, "process", "--engine", e.Name, "--n", "30", "--idle", "2")
 		server := `–`
 		if e.Name == "postgres" {
 			server = `(?:–|[0-9.]+[µm]?s)` // measured only when the server runs on this machine
