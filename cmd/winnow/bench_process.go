@@ -166,7 +166,7 @@ func benchProcess(ctx context.Context, args []string, e env) error {
 	fmt.Fprintf(w, "%s\t%d\t%s\t%.0f/s\t%.0f/s\t%s\t%s\t%s\t%s\t%s\t%.2f\t\n", be.name, *n, elapsed.Round(time.Millisecond),
 		float64(*n)/elapsed.Seconds(), peak, percentile(lat, 50).Round(time.Millisecond),
 		percentile(lat, 99).Round(time.Millisecond), percentile(lat, 100).Round(time.Millisecond),
-		cost.per(cost.cpu, *n), cost.per(cost.serverCPU, *n), float64(cost.jobs)/float64(*n))
+		perCandidate(cost.cpu, *n), perCandidate(cost.serverCPU, *n), float64(cost.jobs)/float64(*n))
 	w.Flush()
 	fmt.Fprintf(e.stdout, "(each: one Lever read, one transaction inviting the candidate, an email to the outbox, the CP-Sent tag and the note written to Lever; %d idle samples)\n", len(lat))
 	fmt.Fprintf(e.stdout, "CPU/cand.: CPU time (user+system) of this whole process (Winnow and the Lever sandbox) per candidate worked; server CPU/cand.: that of the PostgreSQL backends, when the server runs on this machine; jobs/cand.: River jobs worked to completion per candidate.\n")
@@ -207,8 +207,8 @@ type processCost struct {
 	jobs           int // River jobs completed
 }
 
-// per returns d per candidate of n, or – when it was not measured.
-func (processCost) per(d time.Duration, n int) string {
+// perCandidate returns d per candidate of n, or – when it was not measured.
+func perCandidate(d time.Duration, n int) string {
 	if d <= 0 {
 		return "–"
 	}

@@ -13,10 +13,7 @@ import (
 func TestLookupsAfterRestart(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "sandbox.json")
-	s1, err := leversandbox.New(leversandbox.Options{StateFile: path})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s1 := openStateFile(t, path)
 	posting, err := s1.CreatePosting(leversandbox.PostingInput{Text: "Test posting"})
 	if err != nil {
 		t.Fatal(err)
@@ -46,10 +43,7 @@ func TestLookupsAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s2, err := leversandbox.New(leversandbox.Options{StateFile: path})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s2 := openStateFile(t, path)
 	defer s2.Close()
 	for _, a := range first {
 		if _, ok := s2.Opportunity(a.OpportunityID); !ok {
@@ -62,4 +56,14 @@ func TestLookupsAfterRestart(t *testing.T) {
 	if _, ok := s2.Opportunity("no-such-opportunity"); ok {
 		t.Fatal("an unknown opportunity was found")
 	}
+}
+
+// openStateFile starts a sandbox that keeps its state in path, reading what is there.
+func openStateFile(t *testing.T, path string) *leversandbox.Server {
+	t.Helper()
+	s, err := leversandbox.New(leversandbox.Options{StateFile: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -424,19 +424,13 @@ func TestUI(t *testing.T) {
 func TestStateFile(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "sandbox.json")
-	s1, err := leversandbox.New(leversandbox.Options{StateFile: path})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s1 := openStateFile(t, path)
 	opp := mustApply(t, s1)
 	key := s1.APIKey()
 	if err := s1.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := leversandbox.New(leversandbox.Options{StateFile: path})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s2 := openStateFile(t, path)
 	defer s2.Close()
 	if _, ok := s2.Opportunity(opp); !ok || s2.APIKey() != key {
 		t.Fatal("state not restored")
