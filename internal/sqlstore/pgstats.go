@@ -4,8 +4,9 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // PostgreSQL plans each statement from its tables' planner statistics, which
@@ -105,7 +106,7 @@ func (db *DB) analyzeGrown(ctx context.Context) ([]string, error) {
 		}
 	}()
 	for i, t := range tables {
-		if _, err := conn.ExecContext(ctx, `ANALYZE `+quoteIdent(t)); err != nil {
+		if _, err := conn.ExecContext(ctx, `ANALYZE `+pgx.Identifier{t}.Sanitize()); err != nil {
 			return tables[:i], fmt.Errorf("analyze %s: %w", t, err)
 		}
 		db.analyzed.Add(1)
@@ -116,8 +117,3 @@ func (db *DB) analyzeGrown(ctx context.Context) ([]string, error) {
 // TablesAnalyzed returns how many times this process's statistics keeper has run
 // ANALYZE on a table since Open; always 0 on SQLite.
 func (db *DB) TablesAnalyzed() int64 { return db.analyzed.Load() }
-
-// quoteIdent quotes a PostgreSQL identifier.
-func quoteIdent(name string) string {
-	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
-}
